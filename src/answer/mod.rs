@@ -1,0 +1,1 @@
+//! TODO(answer): being written.

@@ -1,0 +1,1 @@
+//! TODO(config): being written.

@@ -1,0 +1,36 @@
+//! EulCat: a French question-answering assistant grounded in the agency's
+//! documents, running a small language model on the CPU.
+//!
+//! The crate is organised by responsibility, with dependencies pointing one
+//! way only:
+//!
+//! ```text
+//! main ─► app ─► http ─► answer ─► engine ─► llm ─► model_store
+//!                  │        └────► search ─► corpus
+//!                  └─► eval (drives answer in-process)
+//! ```
+//!
+//! - [`model_store`] fetches and verifies model files (`eulcat pull`).
+//! - [`llm`] is our own Gemma 3 forward pass on candle, its tokenizer built
+//!   from the GGUF, and the reader primitives (scoring, constrained decoding).
+//! - [`corpus`] reads documents and cuts them into passages and sentences.
+//! - [`search`] is the tantivy index with a French analyzer.
+//! - [`engine`] owns the model on a dedicated thread; callers talk to it
+//!   through channels.
+//! - [`answer`] turns a question into a grounded reply: small talk,
+//!   retrieval, re-ranking, abstention, extractive or checked generative
+//!   answers.
+//! - [`http`] is the axum surface; it only translates.
+//! - [`eval`] scores the pipeline on a question set.
+
+pub mod answer;
+pub mod app;
+pub mod config;
+pub mod corpus;
+pub mod engine;
+pub mod eval;
+pub mod http;
+pub mod llm;
+pub mod model_store;
+pub mod search;
+pub mod telemetry;

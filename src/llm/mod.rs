@@ -1,0 +1,1 @@
+//! TODO(llm): being written.

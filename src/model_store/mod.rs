@@ -1,0 +1,1 @@
+//! TODO(model_store): being written.

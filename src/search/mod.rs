@@ -1,0 +1,1 @@
+//! TODO(search): being written.
