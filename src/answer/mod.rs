@@ -1,1 +1,470 @@
-//! TODO(answer): being written.
+//! The answer pipeline: from a visitor's message to a reply that quotes its
+//! sources, or says plainly that the documents do not answer.
+//!
+//! Order of decisions: small talk (no retrieval) → hostile or off-task
+//! messages (`no_answer`) → follow-up resolution → retrieval → re-ranking by
+//! the model → abstention → an extractive answer (reader mode, the default
+//! and the only one for a base model) or a generated one that must pass the
+//! grounding check, falling back to the extractive one.
+//!
+//! The only module that knows both retrieval and the model; knows nothing of
+//! HTTP.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod compose;
+pub mod generative;
+pub mod grounding;
+mod guard;
+pub mod question;
+pub mod reader;
+pub mod session;
+pub mod smalltalk;
+pub mod text;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::corpus::Passage;
+use crate::engine::{self, Engine};
+use crate::llm::GenerationParams;
+use crate::search::{self, Hit, SearchIndex};
+
+use question::AnswerType;
+use reader::{Candidate, SentenceStats};
+use session::{SessionStore, Turn};
+use smalltalk::SmallTalk;
+
+/// What went wrong while answering.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The message is empty or only white space.
+    #[error("the message is empty")]
+    EmptyMessage,
+    /// The message is longer than allowed.
+    #[error("the message is too long ({chars} characters, at most {max})")]
+    MessageTooLong {
+        /// Its length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The session id is not of the expected form.
+    #[error("invalid session id: use 1 to 64 letters, digits, '-' or '_'")]
+    InvalidSession,
+    /// The search index failed.
+    #[error(transparent)]
+    Search(#[from] search::Error),
+    /// The model failed or is overloaded.
+    #[error(transparent)]
+    Engine(#[from] engine::Error),
+    /// A blocking task was cancelled or panicked.
+    #[error("internal task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Result of the pipeline.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How a reply was made; the API's `kind` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerKind {
+    /// Written by the model and checked against the sources.
+    Grounded,
+    /// Quoted from the sources.
+    Extractive,
+    /// The documents do not answer, or the message is off-topic.
+    NoAnswer,
+    /// A greeting, thanks, « qui es-tu ? ».
+    Smalltalk,
+}
+
+/// A cited passage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// Title of the document.
+    pub title: String,
+    /// Section heading within the document.
+    pub section: String,
+    /// Date of the document (ISO), when known.
+    pub date: Option<String>,
+    /// Where the document can be read, when known.
+    pub url: Option<String>,
+    /// Path of the document in the corpus.
+    pub document: String,
+    /// The whole passage.
+    pub text: String,
+    /// The sentences quoted in the answer.
+    pub quote: String,
+    /// The short answer the model picked within the quote, when it found a
+    /// span genuinely shorter than the sentence.
+    pub highlight: Option<String>,
+    /// The ranking score that selected this passage (for staff).
+    pub score: f32,
+}
+
+/// Milliseconds spent in each stage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Searching the index.
+    pub retrieval: f64,
+    /// Re-ranking sentences with the model.
+    pub rerank: f64,
+    /// Extracting the short answer span.
+    pub span: f64,
+    /// Generating an answer (generative mode).
+    pub generation: f64,
+    /// Everything.
+    pub total: f64,
+}
+
+/// The pipeline's reply to one message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The conversation this reply belongs to.
+    pub session_id: String,
+    /// This reply's id (for feedback).
+    pub answer_id: String,
+    /// The text shown to the visitor.
+    pub answer: String,
+    /// How the reply was made.
+    pub kind: AnswerKind,
+    /// The passages the answer comes from.
+    pub sources: Vec<Source>,
+    /// Topics the assistant can talk about (with `no_answer`).
+    pub suggestions: Vec<String>,
+    /// Time spent, by stage.
+    pub timings_ms: Timings,
+}
+
+/// How answers are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Writing {
+    /// Quote the documents.
+    Reader,
+    /// Let the model write from the passages, then check it. `chat_template`
+    /// wraps the prompt (`{prompt}` marks the user turn); without one the
+    /// prompt is a plain completion.
+    Generative {
+        /// The model's chat template.
+        chat_template: Option<String>,
+    },
+}
+
+/// Settings of the pipeline.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How answers are written.
+    pub writing: Writing,
+    /// Passages retrieved per question.
+    pub passages: usize,
+    /// Sentences re-ranked by the model per question.
+    pub rerank: usize,
+    /// Longest message accepted, in characters.
+    pub max_message_chars: usize,
+    /// Idle time after which a conversation is forgotten.
+    pub session_idle: Duration,
+    /// Conversations remembered at most.
+    pub session_capacity: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            writing: Writing::Reader,
+            passages: 6,
+            rerank: 5,
+            max_message_chars: 2000,
+            session_idle: Duration::from_secs(30 * 60),
+            session_capacity: 10_000,
+        }
+    }
+}
+
+/// What the pipeline knows of the corpus beyond the index: sentence
+/// statistics for ranking and the topics it can suggest.
+struct Knowledge {
+    stats: SentenceStats,
+    topics: Vec<String>,
+}
+
+impl Knowledge {
+    fn new(passages: &[Passage]) -> Self {
+        let mut seen = HashSet::new();
+        let topics = passages
+            .iter()
+            .map(|p| p.section.trim().to_string())
+            .filter(|s| !s.is_empty() && seen.insert(s.clone()))
+            .collect();
+        Self { stats: SentenceStats::new(passages), topics }
+    }
+
+    /// A few topics, spread over the corpus.
+    fn suggestions(&self, count: usize) -> Vec<String> {
+        let step = (self.topics.len() / count.max(1)).max(1);
+        self.topics.iter().step_by(step).take(count).cloned().collect()
+    }
+}
+
+/// The answer pipeline; cheap to clone (shared handles).
+#[derive(Clone)]
+pub struct AnswerPipeline {
+    search: Arc<SearchIndex>,
+    engine: Engine,
+    knowledge: Arc<Knowledge>,
+    sessions: Arc<SessionStore>,
+    settings: Arc<Settings>,
+}
+
+/// The best candidate answer found, with what it rests on.
+struct Found {
+    hit: Hit,
+    quote: String,
+    score: f32,
+    answer_type: AnswerType,
+}
+
+impl AnswerPipeline {
+    /// Builds the pipeline over an opened index and a running engine.
+    pub fn new(search: Arc<SearchIndex>, engine: Engine, settings: Settings) -> Result<Self> {
+        let passages = search.all_passages()?;
+        Ok(Self {
+            knowledge: Arc::new(Knowledge::new(&passages)),
+            sessions: Arc::new(SessionStore::new(settings.session_idle, settings.session_capacity)),
+            search,
+            engine,
+            settings: Arc::new(settings),
+        })
+    }
+
+    /// The pipeline's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The engine the pipeline uses.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Answers `message` within session `session_id` (a new session when
+    /// `None`).
+    pub async fn answer(&self, message: &str, session_id: Option<&str>) -> Result<Reply> {
+        let started = Instant::now();
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(Error::EmptyMessage);
+        }
+        let chars = message.chars().count();
+        if chars > self.settings.max_message_chars {
+            return Err(Error::MessageTooLong { chars, max: self.settings.max_message_chars });
+        }
+        let session_id = match session_id {
+            Some(id) if SessionStore::is_valid_id(id) => id.to_string(),
+            Some(_) => return Err(Error::InvalidSession),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let mut timings = Timings::default();
+        let mut reply = self.reply_to(message, &session_id, &mut timings).await?;
+        timings.total = elapsed_ms(started);
+        reply.timings_ms = timings;
+        tracing::info!(
+            kind = ?reply.kind,
+            sources = reply.sources.len(),
+            total_ms = reply.timings_ms.total,
+            "answered"
+        );
+        Ok(reply)
+    }
+
+    async fn reply_to(&self, message: &str, session_id: &str, timings: &mut Timings) -> Result<Reply> {
+        if let Some(kind) = SmallTalk::detect(message) {
+            return Ok(self.reply(session_id, kind.reply().to_string(), AnswerKind::Smalltalk, vec![]));
+        }
+        if guard::is_hostile(message) {
+            self.sessions.record(session_id, Turn { query: message.to_string(), answered: false });
+            return Ok(self.no_answer(session_id, message));
+        }
+        let query = self.resolve_follow_up(message, session_id);
+        let found = self.read(&query, timings).await?;
+        self.sessions.record(session_id, Turn { query: query.clone(), answered: found.is_some() });
+        let Some(found) = found else {
+            return Ok(self.no_answer(session_id, message));
+        };
+        if let Writing::Generative { chat_template } = &self.settings.writing {
+            if let Some(reply) = self.generate(session_id, &query, &found, chat_template.as_deref(), timings).await? {
+                return Ok(reply);
+            }
+        }
+        self.extract(session_id, &query, found, timings).await
+    }
+
+    /// Folds the previous question's topic into an elliptic follow-up
+    /// (« Et qui l'a gagné ? »), so retrieval knows what « l' » is.
+    fn resolve_follow_up(&self, message: &str, session_id: &str) -> String {
+        let own_terms = unique_terms(message).len();
+        match self.sessions.last_turn(session_id) {
+            Some(previous) if previous.answered && question::is_elliptic(message, own_terms) => {
+                format!("{} {}", previous.query, message)
+            }
+            _ => message.to_string(),
+        }
+    }
+
+    /// Retrieval, re-ranking and abstention: the passage and sentences that
+    /// answer `query`, or `None` when the documents do not.
+    async fn read(&self, query: &str, timings: &mut Timings) -> Result<Option<Found>> {
+        let terms = unique_terms(query);
+        if terms.is_empty() {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let search = Arc::clone(&self.search);
+        let owned_query = query.to_string();
+        let limit = self.settings.passages;
+        let hits = tokio::task::spawn_blocking(move || search.search(&owned_query, limit)).await??;
+        timings.retrieval = elapsed_ms(started);
+        if hits.is_empty() {
+            return Ok(None);
+        }
+        let candidates = reader::candidates(&hits, &terms, &self.knowledge.stats, self.settings.rerank);
+        let started = Instant::now();
+        let ranked = self.rerank(query, &hits, candidates).await?;
+        timings.rerank = elapsed_ms(started);
+        let answer_type = AnswerType::of(query);
+        for (candidate, score, pmi) in ranked {
+            let hit = &hits[candidate.hit];
+            let (start, end) = reader::window(&hit.passage, candidate.sentence);
+            let quote = hit.passage.sentences[start..end].join(" ");
+            let heading = format!("{} {}", hit.passage.doc_title, hit.passage.section);
+            let evidence = reader::evidence(&terms, answer_type, &heading, &quote, pmi);
+            tracing::debug!(?evidence, score, quote = %quote, "candidate");
+            if evidence.answers() {
+                return Ok(Some(Found { hit: hit.clone(), quote, score, answer_type }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Orders candidates by the model's query likelihood combined with the
+    /// lexical score, and computes each one's PMI against the question
+    /// read without any text.
+    async fn rerank(&self, query: &str, hits: &[Hit], candidates: Vec<Candidate>) -> Result<Vec<(Candidate, f32, f32)>> {
+        let continuation = format!(" {query}");
+        let mut pairs: Vec<(String, String)> = candidates
+            .iter()
+            .map(|c| {
+                let passage = &hits[c.hit].passage;
+                (format!("Texte : {}. {}\nQuestion :", passage.section, passage.sentences[c.sentence]), continuation.clone())
+            })
+            .collect();
+        pairs.push(("Question :".to_string(), continuation.clone()));
+        let scores = self.engine.score(pairs).await?;
+        let baseline = scores.last().map(|s| s.mean()).unwrap_or(0.0);
+        let likelihoods: Vec<f32> = scores.iter().take(candidates.len()).map(|s| s.mean()).collect();
+        let lexical: Vec<f32> = candidates.iter().map(|c| c.lexical).collect();
+        let (z_model, z_lexical) = (reader::standardize(&likelihoods), reader::standardize(&lexical));
+        let mut ranked: Vec<(Candidate, f32, f32)> = candidates
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (c, z_model[i] + 0.5 * z_lexical[i], likelihoods[i] - baseline))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(ranked)
+    }
+
+    /// The extractive answer: the quoted sentences, with the model's short
+    /// span highlighted when it found one worth showing.
+    async fn extract(&self, session_id: &str, query: &str, found: Found, timings: &mut Timings) -> Result<Reply> {
+        let started = Instant::now();
+        let highlight = if found.answer_type == AnswerType::Open {
+            None
+        } else {
+            let prompt = format!("Texte : {}\nQuestion : {}\nRéponse courte :", found.quote, query);
+            let span = self.engine.extract_span(prompt, found.quote.clone(), 12).await?;
+            compose::worth_highlighting(&span, &found.quote, found.answer_type).then_some(span)
+        };
+        timings.span = elapsed_ms(started);
+        let answer = compose::extractive_answer(&found.hit.passage, &found.quote, highlight.as_deref());
+        let source = source(&found, highlight);
+        Ok(self.reply(session_id, answer, AnswerKind::Extractive, vec![source]))
+    }
+
+    /// Generative mode: the model writes from the top passage; `None` when
+    /// the text fails the grounding check (the caller falls back to quoting).
+    async fn generate(
+        &self,
+        session_id: &str,
+        query: &str,
+        found: &Found,
+        chat_template: Option<&str>,
+        timings: &mut Timings,
+    ) -> Result<Option<Reply>> {
+        let started = Instant::now();
+        let prompt = generative::prompt(query, &[&found.hit.passage], chat_template);
+        let params = GenerationParams {
+            max_tokens: 96,
+            stop_sequences: vec!["\n".into(), "<end_of_turn>".into()],
+            ..GenerationParams::default()
+        };
+        let generation = self.engine.generate(prompt, params, None).await?;
+        timings.generation = elapsed_ms(started);
+        let text = generation.text.trim().to_string();
+        let unsupported = grounding::unsupported_claims(&text, &[&found.hit.passage.text]);
+        if generative::declines(&text) || !unsupported.is_empty() {
+            tracing::info!(?unsupported, "generated answer rejected; quoting the sources instead");
+            return Ok(None);
+        }
+        let source = source(found, None);
+        Ok(Some(self.reply(session_id, text, AnswerKind::Grounded, vec![source])))
+    }
+
+    fn no_answer(&self, session_id: &str, message: &str) -> Reply {
+        let suggestions = self.knowledge.suggestions(3);
+        let answer = compose::no_answer_message(message, &suggestions);
+        let mut reply = self.reply(session_id, answer, AnswerKind::NoAnswer, vec![]);
+        reply.suggestions = suggestions;
+        reply
+    }
+
+    fn reply(&self, session_id: &str, answer: String, kind: AnswerKind, sources: Vec<Source>) -> Reply {
+        Reply {
+            session_id: session_id.to_string(),
+            answer_id: uuid::Uuid::new_v4().to_string(),
+            answer,
+            kind,
+            sources,
+            suggestions: Vec::new(),
+            timings_ms: Timings::default(),
+        }
+    }
+}
+
+fn source(found: &Found, highlight: Option<String>) -> Source {
+    let passage = &found.hit.passage;
+    Source {
+        title: passage.doc_title.clone(),
+        section: passage.section.clone(),
+        date: passage.date.clone(),
+        url: passage.url.clone(),
+        document: passage.doc_id.clone(),
+        text: passage.text.clone(),
+        quote: found.quote.clone(),
+        highlight,
+        score: found.score,
+    }
+}
+
+/// The distinct analysed terms of a text, in order.
+fn unique_terms(text: &str) -> Vec<String> {
+    let mut seen = HashSet::new();
+    search::analyze(text).into_iter().filter(|t| seen.insert(t.clone())).collect()
+}
+
+fn elapsed_ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}

@@ -1,1 +1,36 @@
-//! TODO(engine): being written.
+//! The engine owns the language model on a dedicated thread and serves the
+//! async world through channels.
+//!
+//! Forward passes are long CPU-bound computations: running them on tokio's
+//! workers would stall every other request, so one OS thread owns the
+//! [`Backend`] and takes jobs from a bounded queue. When the queue is full,
+//! [`Engine`] refuses at once with [`Error::Overloaded`] (the HTTP layer
+//! answers 503 with `Retry-After`) instead of letting waits grow without
+//! bound. A job whose caller has gone away (a closed connection) is skipped.
+//!
+//! Knows nothing of HTTP; depends on [`crate::llm`] only for its types.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod backend;
+mod worker;
+
+pub use backend::{Backend, GenerationSummary, Score};
+pub use worker::Engine;
+
+/// What can go wrong when asking the engine for work.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The queue is full: the caller should retry shortly.
+    #[error("the assistant is busy, retry in a moment")]
+    Overloaded,
+    /// The worker thread is gone (it panicked or the engine shut down).
+    #[error("the language model is not running")]
+    Stopped,
+    /// The model failed on this input.
+    #[error("language model error: {0}")]
+    Model(#[from] crate::llm::Error),
+}
+
+/// Result of engine calls.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

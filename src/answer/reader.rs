@@ -1,0 +1,238 @@
+//! The reader: picks the sentence that answers, from the passages retrieval
+//! found, and decides whether it really does.
+//!
+//! Measured on this model and corpus (`shared/research/reader.md`): lexical
+//! ranking alone puts the answer sentence first 9 times in 13; re-ranking the
+//! top five by the model's query likelihood (how likely the question is after
+//! reading the sentence) 11 in 13; adding the neighbouring sentence when the
+//! best one leans on it (« Ce projet… ») covers the rest. Abstention rests on
+//! three signals: the share of the question's content words the answer
+//! covers, whether it holds the kind of fact asked for, and how much reading
+//! the sentence raises the question's likelihood (PMI).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::corpus::Passage;
+use crate::search::{self, Hit};
+
+use super::question::AnswerType;
+
+/// Words that make a sentence lean on the one before it.
+const COREFERENCES: [&str; 16] = [
+    "ce", "cet", "cette", "ces", "il", "elle", "ils", "elles", "celui-ci", "celle-ci", "cela", "ceci",
+    "lui", "leur", "son", "sa",
+];
+
+/// Sentence-level document frequencies over the whole corpus, for weighting
+/// the question's words by how rare they are.
+#[derive(Debug, Default)]
+pub struct SentenceStats {
+    document_frequency: HashMap<String, usize>,
+    sentences: usize,
+}
+
+impl SentenceStats {
+    /// Counts, for each analysed term, the sentences that contain it.
+    pub fn new(passages: &[Passage]) -> Self {
+        let mut stats = Self::default();
+        for passage in passages {
+            for sentence in &passage.sentences {
+                stats.sentences += 1;
+                let terms: HashSet<String> = search::analyze(sentence).into_iter().collect();
+                for term in terms {
+                    *stats.document_frequency.entry(term).or_default() += 1;
+                }
+            }
+        }
+        stats
+    }
+
+    /// Inverse document frequency (BM25's, kept positive).
+    pub fn idf(&self, term: &str) -> f32 {
+        let n = self.sentences as f32;
+        let df = self.document_frequency.get(term).copied().unwrap_or(0) as f32;
+        ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+    }
+}
+
+/// A sentence that may answer, with the passage it comes from.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Rank of its passage in the retrieval results.
+    pub hit: usize,
+    /// Index of the sentence within its passage.
+    pub sentence: usize,
+    /// Lexical score: the rarity-weighted question words it holds.
+    pub lexical: f32,
+}
+
+/// The sentences of the retrieved passages, best lexical matches first,
+/// `limit` at most.
+pub fn candidates(hits: &[Hit], question_terms: &[String], stats: &SentenceStats, limit: usize) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    for (hit_rank, hit) in hits.iter().enumerate() {
+        let heading_terms: HashSet<String> =
+            search::analyze(&format!("{} {}", hit.passage.doc_title, hit.passage.section)).into_iter().collect();
+        for (index, sentence) in hit.passage.sentences.iter().enumerate() {
+            let terms: HashSet<String> = search::analyze(sentence).into_iter().collect();
+            let mut lexical = 0.0;
+            for term in question_terms {
+                if terms.contains(term) {
+                    lexical += stats.idf(term);
+                } else if heading_terms.contains(term) {
+                    // The heading says what the paragraph is about; a word
+                    // found there counts, but less than in the sentence.
+                    lexical += 0.5 * stats.idf(term);
+                }
+            }
+            // Earlier passages were ranked higher by the search engine.
+            lexical += 0.01 * (hits.len() - hit_rank) as f32;
+            found.push(Candidate { hit: hit_rank, sentence: index, lexical });
+        }
+    }
+    found.sort_by(|a, b| b.lexical.total_cmp(&a.lexical));
+    found.truncate(limit);
+    found
+}
+
+/// The sentences to quote for `candidate`: the sentence itself, the one
+/// before when it starts by referring back (« Ce projet… »), the one after
+/// when that one continues it, or when the sentence announces a list.
+pub fn window(passage: &Passage, sentence: usize) -> (usize, usize) {
+    let sentences = &passage.sentences;
+    let mut start = sentence;
+    let mut end = sentence + 1;
+    if sentence > 0 && leans_back(&sentences[sentence]) {
+        start = sentence - 1;
+    }
+    if let Some(next) = sentences.get(end) {
+        if leans_back(next) || sentences[sentence].trim_end().ends_with(':') {
+            end += 1;
+        }
+    }
+    (start, end.min(sentences.len()))
+}
+
+/// Whether a sentence starts with a word that refers to what came before.
+pub fn leans_back(sentence: &str) -> bool {
+    let first = sentence
+        .split_whitespace()
+        .next()
+        .map(|w| super::text::fold(w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-')))
+        .unwrap_or_default();
+    COREFERENCES.contains(&first.as_str())
+}
+
+/// The evidence the abstention rule weighs for one candidate answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence {
+    /// Share of the question's content words found in the answer, its
+    /// section or its document title.
+    pub coverage: f32,
+    /// Whether the answer holds the kind of fact asked for.
+    pub type_ok: bool,
+    /// How much reading the answer raises the question's mean
+    /// log-likelihood (pointwise mutual information), in nats per token.
+    pub pmi: f32,
+}
+
+impl Evidence {
+    /// The abstention rule. Coverage of at least half the content words and
+    /// the right answer type separated answerable from unanswerable questions
+    /// on the measured set; PMI guards the borderline coverage band, where a
+    /// sentence shares the words but not the subject.
+    pub fn answers(&self) -> bool {
+        self.coverage >= 0.5 && self.type_ok && (self.coverage >= 0.67 || self.pmi >= 1.0)
+    }
+}
+
+/// Share of `question_terms` found in `text_terms`; a misspelt term counts
+/// when it is one edit away from a term of the text (kiosk visitors type
+/// fast on a touch screen).
+pub fn coverage(question_terms: &[String], text_terms: &HashSet<String>) -> f32 {
+    if question_terms.is_empty() {
+        return 0.0;
+    }
+    let covered = question_terms
+        .iter()
+        .filter(|term| {
+            text_terms.contains(*term)
+                || (term.chars().count() >= 5
+                    && text_terms.iter().any(|t| strsim::levenshtein(term, t) <= 1))
+        })
+        .count();
+    covered as f32 / question_terms.len() as f32
+}
+
+/// Evidence for an answer `text` found under `heading` (document title and
+/// section).
+pub fn evidence(question_terms: &[String], answer_type: AnswerType, heading: &str, text: &str, pmi: f32) -> Evidence {
+    let terms: HashSet<String> = search::analyze(&format!("{heading} {text}")).into_iter().collect();
+    Evidence { coverage: coverage(question_terms, &terms), type_ok: answer_type.is_satisfied_by(text), pmi }
+}
+
+/// Standard scores (mean 0, deviation 1), so signals on different scales
+/// can be added; all zeros when the values do not vary.
+pub fn standardize(values: &[f32]) -> Vec<f32> {
+    let n = values.len() as f32;
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let mean = values.iter().sum::<f32>() / n;
+    let deviation = (values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt();
+    if deviation < 1e-6 {
+        return vec![0.0; values.len()];
+    }
+    values.iter().map(|v| (v - mean) / deviation).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passage(sentences: &[&str]) -> Passage {
+        Passage {
+            id: "doc#0".into(),
+            doc_id: "doc".into(),
+            doc_title: "Doc".into(),
+            section: "Section".into(),
+            date: None,
+            url: None,
+            text: sentences.join(" "),
+            sentences: sentences.iter().map(|s| s.to_string()).collect(),
+            order: 0,
+        }
+    }
+
+    #[test]
+    fn a_sentence_that_refers_back_brings_its_antecedent() {
+        let p = passage(&["La Région soutient le projet X.", "Ce projet réunit 12 partenaires.", "Fin."]);
+        assert_eq!(window(&p, 1), (0, 2));
+        assert_eq!(window(&p, 0), (0, 2), "the next sentence continues the first");
+        assert_eq!(window(&p, 2), (2, 3));
+    }
+
+    #[test]
+    fn coverage_tolerates_one_typo() {
+        let text: HashSet<String> = ["exposit", "rouen"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(coverage(&["exposis".to_string(), "rouen".to_string()], &text), 1.0);
+        assert_eq!(coverage(&["train".to_string(), "rouen".to_string()], &text), 0.5);
+    }
+
+    #[test]
+    fn abstention_needs_coverage_and_type() {
+        let good = Evidence { coverage: 0.75, type_ok: true, pmi: 0.2 };
+        assert!(good.answers());
+        assert!(!Evidence { type_ok: false, ..good }.answers());
+        assert!(!Evidence { coverage: 0.4, ..good }.answers());
+        assert!(!Evidence { coverage: 0.5, pmi: 0.3, ..good }.answers());
+        assert!(Evidence { coverage: 0.5, pmi: 2.0, ..good }.answers());
+    }
+
+    #[test]
+    fn standard_scores_center_and_scale() {
+        let z = standardize(&[1.0, 2.0, 3.0]);
+        assert!((z[1]).abs() < 1e-6 && z[2] > 1.0 && z[0] < -1.0);
+        assert_eq!(standardize(&[2.0, 2.0]), vec![0.0, 0.0]);
+    }
+}

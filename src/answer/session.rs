@@ -1,0 +1,125 @@
+//! Conversations in memory: what each session asked before, so a follow-up
+//! such as « Et qui l'a gagné ? » can be understood. Sessions expire after an
+//! idle time and the store is bounded, so a public kiosk or website cannot
+//! grow it without limit.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One earlier exchange, as far as follow-ups need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    /// The question as it was searched (with the earlier topic folded in
+    /// when it was itself a follow-up).
+    pub query: String,
+    /// Whether the documents answered it: a follow-up to an unanswered
+    /// question does not inherit its topic.
+    pub answered: bool,
+}
+
+#[derive(Debug)]
+struct Session {
+    turns: Vec<Turn>,
+    last_seen: Instant,
+}
+
+/// The sessions of every visitor.
+#[derive(Debug)]
+pub struct SessionStore {
+    sessions: Mutex<HashMap<String, Session>>,
+    idle_timeout: Duration,
+    capacity: usize,
+}
+
+/// Turns kept per session; older ones no longer matter to a follow-up.
+const TURNS_KEPT: usize = 8;
+
+impl SessionStore {
+    /// An empty store whose sessions expire after `idle_timeout`, holding
+    /// `capacity` sessions at most (the least recently seen go first).
+    pub fn new(idle_timeout: Duration, capacity: usize) -> Self {
+        Self { sessions: Mutex::new(HashMap::new()), idle_timeout, capacity: capacity.max(1) }
+    }
+
+    /// Whether `id` is a well-formed session id: 1 to 64 letters, digits,
+    /// `-` or `_`.
+    pub fn is_valid_id(id: &str) -> bool {
+        (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+
+    /// The last turn of session `id`, if it is known and still alive.
+    pub fn last_turn(&self, id: &str) -> Option<Turn> {
+        let sessions = self.lock();
+        let session = sessions.get(id)?;
+        if session.last_seen.elapsed() > self.idle_timeout {
+            return None;
+        }
+        session.turns.last().cloned()
+    }
+
+    /// Records a turn in session `id`, creating the session if needed.
+    pub fn record(&self, id: &str, turn: Turn) {
+        let mut sessions = self.lock();
+        let now = Instant::now();
+        let timeout = self.idle_timeout;
+        sessions.retain(|_, s| now.duration_since(s.last_seen) <= timeout);
+        if sessions.len() >= self.capacity && !sessions.contains_key(id) {
+            if let Some(oldest) = sessions.iter().min_by_key(|(_, s)| s.last_seen).map(|(k, _)| k.clone()) {
+                sessions.remove(&oldest);
+            }
+        }
+        let session = sessions.entry(id.to_string()).or_insert_with(|| Session { turns: Vec::new(), last_seen: now });
+        session.last_seen = now;
+        session.turns.push(turn);
+        if session.turns.len() > TURNS_KEPT {
+            session.turns.remove(0);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        // A panic while holding the lock leaves plain data behind, still
+        // consistent enough to serve: recover it rather than fail forever.
+        self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn turn(q: &str) -> Turn {
+        Turn { query: q.into(), answered: true }
+    }
+
+    #[test]
+    fn remembers_the_last_turn() {
+        let store = SessionStore::new(Duration::from_secs(60), 10);
+        assert_eq!(store.last_turn("a"), None);
+        store.record("a", turn("one"));
+        store.record("a", turn("two"));
+        assert_eq!(store.last_turn("a"), Some(turn("two")));
+    }
+
+    #[test]
+    fn evicts_the_oldest_when_full_and_expires_idle_ones() {
+        let store = SessionStore::new(Duration::from_secs(60), 2);
+        store.record("a", turn("1"));
+        store.record("b", turn("2"));
+        store.record("c", turn("3"));
+        assert_eq!(store.last_turn("a"), None);
+        assert!(store.last_turn("c").is_some());
+        let expired = SessionStore::new(Duration::ZERO, 2);
+        expired.record("a", turn("1"));
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(expired.last_turn("a"), None);
+    }
+
+    #[test]
+    fn session_ids_are_checked() {
+        assert!(SessionStore::is_valid_id("3f2a-Bc_9"));
+        assert!(!SessionStore::is_valid_id(""));
+        assert!(!SessionStore::is_valid_id("a b"));
+        assert!(!SessionStore::is_valid_id(&"x".repeat(65)));
+    }
+}

@@ -1,0 +1,164 @@
+//! The binary's commands (part of the `eulcat` binary, not of the library):
+//! each one wires library calls together and reports to the terminal.
+
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use eulcat::app::{self, ServiceOptions};
+use eulcat::config::{Cli, Command, Common, EvalArgs, ServeArgs};
+use eulcat::engine::Backend;
+use eulcat::llm::GenerationParams;
+use eulcat::model_store::{self, PullOptions};
+use eulcat::{eval, http};
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let common = cli.common;
+    match cli.command {
+        Command::Serve(args) => serve(&common, args).await,
+        Command::Ask { question, json } => ask(&common, &question, json).await,
+        Command::Index { force } => index(&common, force).await,
+        Command::Pull { from, index_url } => pull(&common, from, index_url).await,
+        Command::Eval(args) => evaluate(&common, &args).await,
+        Command::Generate { prompt, max_tokens, temperature, top_p, top_k, seed } => {
+            let params = GenerationParams { max_tokens, temperature, top_p, top_k, seed, ..GenerationParams::default() };
+            generate(&common, &prompt, params).await
+        }
+    }
+}
+
+fn service_options(queue_capacity: usize, max_message_chars: usize, download: bool) -> ServiceOptions {
+    ServiceOptions { queue_capacity, max_message_chars, download }
+}
+
+async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
+    // Listen first, load second: the kiosk's browser gets « starting »
+    // (503) rather than a refused connection while the model loads.
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    tracing::info!(address = %args.bind, "listening");
+    let state = http::AppState::default();
+    let limits = http::Limits { max_body_bytes: args.max_body_bytes };
+    let router = http::router(state.clone(), &limits);
+    let options = service_options(args.queue_capacity, args.max_message_chars, !args.offline);
+    let loading = {
+        let common = common.clone();
+        tokio::spawn(async move { app::build_pipeline(&common, &options).await })
+    };
+    let server = tokio::spawn(http::serve(listener, router));
+    let pipeline = loading.await.context("startup task failed")?.context("cannot start the assistant")?;
+    state.set_ready(pipeline);
+    tracing::info!("ready");
+    server.await.context("server task failed")?.context("server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn ask(common: &Common, question: &str, json: bool) -> Result<ExitCode> {
+    let pipeline = app::build_pipeline(common, &service_options(4, 2000, true)).await?;
+    let reply = pipeline.answer(question, None).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reply)?);
+    } else {
+        println!("{}", reply.answer);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn index(common: &Common, force: bool) -> Result<ExitCode> {
+    let (corpus_dir, index_dir) = (common.corpus_dir.clone(), common.index_dir.clone());
+    let index = tokio::task::spawn_blocking(move || app::open_index(&corpus_dir, &index_dir, force)).await??;
+    println!("index ready: {} passages in {}", index.all_passages()?.len(), common.index_dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn pull(common: &Common, from: Option<std::path::PathBuf>, index_url: String) -> Result<ExitCode> {
+    let manifest = app::manifest(common)?;
+    let path = match from {
+        Some(source) => {
+            let models_dir = common.models_dir.clone();
+            tokio::task::spawn_blocking(move || model_store::install_from(&manifest, &models_dir, &source)).await??
+        }
+        None => {
+            let options = PullOptions { index_url, progress: true, ..PullOptions::default() };
+            model_store::pull(&manifest, &common.models_dir, &options).await?
+        }
+    };
+    println!("model ready: {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn evaluate(common: &Common, args: &EvalArgs) -> Result<ExitCode> {
+    let cases = eval::load(&args.file)?;
+    let pipeline = app::build_pipeline(common, &service_options(4, 2000, true)).await?;
+    let (outcomes, summary) = eval::run(&pipeline, &cases).await?;
+    for outcome in &outcomes {
+        let verdict = if outcome.passed { "PASS" } else { "FAIL" };
+        let unsupported = if outcome.unsupported_numbers.is_empty() {
+            String::new()
+        } else {
+            format!(" [numbers absent from sources: {}]", outcome.unsupported_numbers.join(", "))
+        };
+        println!("{verdict} {} ({:?}, {:.0} ms){}{}", outcome.id, outcome.kind, outcome.latency_ms, prefix(" — ", &outcome.why), unsupported);
+        if !outcome.passed {
+            println!("     answer: {}", outcome.answer.replace('\n', " "));
+        }
+    }
+    println!("{summary}");
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    }
+    let below = |bar: Option<f64>, rate: f64| bar.is_some_and(|bar| rate + 1e-9 < bar);
+    let failed = below(args.min_facts, summary.facts.rate())
+        || below(args.min_no_answer, summary.no_answer.rate())
+        || below(args.min_smalltalk, summary.smalltalk.rate())
+        || args.max_unsupported.is_some_and(|max| summary.unsupported_answers > max);
+    if failed {
+        eprintln!("eval: below the bar");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prefix(separator: &str, text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("{separator}{text}")
+    }
+}
+
+async fn generate(common: &Common, prompt: &str, params: GenerationParams) -> Result<ExitCode> {
+    app::configure_threads(common.threads)?;
+    let path = app::model_file(common, true).await?;
+    let model = Arc::new(app::load_model(path).await?);
+    let prompt = prompt.to_string();
+    let summary = tokio::task::spawn_blocking(move || {
+        let mut stdout = std::io::stdout();
+        model.generate(&prompt, &params, &mut |text| {
+            // A closed pipe (`| head`) ends the generation quietly.
+            if write!(stdout, "{text}").and_then(|()| stdout.flush()).is_err() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    })
+    .await??;
+    println!();
+    let rate = |tokens: usize, ms: f64| if ms > 0.0 { tokens as f64 * 1000.0 / ms } else { 0.0 };
+    eprintln!(
+        "prompt: {} tokens in {:.0} ms ({:.1} tokens/s); generated: {} tokens in {:.0} ms ({:.1} tokens/s); finish: {:?}",
+        summary.prompt_tokens,
+        summary.prefill_ms,
+        rate(summary.prompt_tokens, summary.prefill_ms),
+        summary.generated_tokens,
+        summary.decode_ms,
+        rate(summary.generated_tokens, summary.decode_ms),
+        summary.finish_reason
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,129 @@
+//! The text-level interface the answer pipeline needs from a language model,
+//! and its implementation on our own Gemma 3 ([`crate::llm`]).
+//!
+//! The trait speaks text, not token ids, so that a fake backend in tests and
+//! a remote completion server later need no tokenizer of their own. It is
+//! synchronous: backends run on the engine's worker thread, never on an
+//! async executor.
+
+use std::ops::ControlFlow;
+
+use crate::llm::{self, FinishReason, GenerationParams, LanguageModel, SpanConstraint};
+
+/// The log-likelihood of a continuation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score {
+    /// Sum of the natural-log probabilities of the continuation's tokens.
+    pub logprob_sum: f32,
+    /// How many tokens the continuation has.
+    pub tokens: usize,
+}
+
+impl Score {
+    /// Mean log-probability per token, the length-neutral figure used to
+    /// rank passages; `-inf` for an empty continuation.
+    pub fn mean(&self) -> f32 {
+        if self.tokens == 0 {
+            f32::NEG_INFINITY
+        } else {
+            self.logprob_sum / self.tokens as f32
+        }
+    }
+}
+
+/// What a finished generation reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerationSummary {
+    /// The whole generated text.
+    pub text: String,
+    /// Tokens in the prompt.
+    pub prompt_tokens: usize,
+    /// Tokens generated.
+    pub generated_tokens: usize,
+    /// Why it stopped.
+    pub finish_reason: FinishReason,
+    /// Time spent reading the prompt, in milliseconds.
+    pub prefill_ms: f64,
+    /// Time spent generating, in milliseconds.
+    pub decode_ms: f64,
+}
+
+/// A language model as the answer pipeline uses it.
+pub trait Backend: Send + Sync + 'static {
+    /// Log-likelihood of `continuation` right after `prompt` (the prompt gets
+    /// the beginning-of-text token; neither side may inject control tokens).
+    fn score(&self, prompt: &str, continuation: &str) -> Result<Score, llm::Error>;
+
+    /// Copies the span of `source` the model finds most likely after
+    /// `prompt` (constrained decoding: every token continues a contiguous
+    /// run of `source`'s tokens). Returns an empty string when the model
+    /// would rather stop at once.
+    fn extract_span(&self, prompt: &str, source: &str, max_tokens: usize) -> Result<String, llm::Error>;
+
+    /// Writes a continuation of `prompt` (a trusted template: control tokens
+    /// written by our own code are honoured), calling `on_text` with each new
+    /// piece of text; `ControlFlow::Break` stops the generation.
+    fn generate(
+        &self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<GenerationSummary, llm::Error>;
+}
+
+impl Backend for LanguageModel {
+    fn score(&self, prompt: &str, continuation: &str) -> Result<Score, llm::Error> {
+        let tokenizer = self.tokenizer();
+        let prompt_ids = tokenizer.encode_with_bos(prompt)?;
+        let continuation_ids = tokenizer.encode_text(continuation)?;
+        let logprobs = self.score_continuation(&prompt_ids, &continuation_ids)?;
+        Ok(Score { logprob_sum: logprobs.iter().sum(), tokens: logprobs.len() })
+    }
+
+    fn extract_span(&self, prompt: &str, source: &str, max_tokens: usize) -> Result<String, llm::Error> {
+        let tokenizer = self.tokenizer();
+        let prompt_ids = tokenizer.encode_with_bos(prompt)?;
+        let source_ids = tokenizer.encode_text(source)?;
+        let mut stop_ids = tokenizer.stop_ids();
+        stop_ids.extend(["\n", "."].iter().filter_map(|piece| tokenizer.piece_to_id(piece)));
+        let mut constraint = SpanConstraint::new(source_ids, stop_ids.clone());
+        let generation = self.generate_constrained(&prompt_ids, &mut constraint, max_tokens)?;
+        let span_ids: Vec<u32> =
+            generation.tokens.iter().copied().filter(|id| !stop_ids.contains(id)).collect();
+        Ok(tokenizer.decode(&span_ids)?.trim().to_string())
+    }
+
+    fn generate(
+        &self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<GenerationSummary, llm::Error> {
+        let tokenizer = self.tokenizer();
+        let mut prompt_ids = vec![tokenizer.bos_id()];
+        prompt_ids.extend(tokenizer.encode_template(prompt)?);
+        let mut decoder = llm::StreamDecoder::new(tokenizer);
+        let mut stream_error = None;
+        let generation = LanguageModel::generate(self, &prompt_ids, params, &mut |id| {
+            match decoder.push(id) {
+                Ok(Some(text)) => on_text(&text),
+                Ok(None) => ControlFlow::Continue(()),
+                Err(error) => {
+                    stream_error = Some(error);
+                    ControlFlow::Break(())
+                }
+            }
+        })?;
+        if let Some(error) = stream_error {
+            return Err(error.into());
+        }
+        Ok(GenerationSummary {
+            text: generation.text,
+            prompt_tokens: generation.prompt_tokens,
+            generated_tokens: generation.tokens.len(),
+            finish_reason: generation.finish_reason,
+            prefill_ms: generation.prefill_ms,
+            decode_ms: generation.decode_ms,
+        })
+    }
+}
