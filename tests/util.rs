@@ -1,0 +1,110 @@
+//! Shared helpers: a scripted model, pipelines over the real corpus, and
+//! the real model file.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use eulcat::answer::{text::fold, AnswerPipeline, Settings};
+use eulcat::corpus;
+use eulcat::engine::{Backend, Engine, GenerationSummary, Score};
+use eulcat::llm::{self, FinishReason, GenerationParams};
+use eulcat::search::SearchIndex;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A stand-in for the model: the likelihood of a continuation is the share
+/// of its words found in the prompt (what query likelihood approximates),
+/// spans are never found, and generation replays a scripted text.
+pub struct FakeBackend {
+    pub script: Mutex<String>,
+}
+
+impl FakeBackend {
+    pub fn new(script: &str) -> Self {
+        Self { script: Mutex::new(script.to_string()) }
+    }
+}
+
+impl Backend for FakeBackend {
+    fn score(&self, prompt: &str, continuation: &str) -> Result<Score, llm::Error> {
+        let prompt = fold(prompt);
+        let words: Vec<String> = fold(continuation).split_whitespace().map(str::to_string).collect();
+        let found = words.iter().filter(|w| prompt.contains(w.as_str())).count();
+        let share = found as f32 / words.len().max(1) as f32;
+        Ok(Score { logprob_sum: (share - 1.5) * words.len() as f32, tokens: words.len() })
+    }
+
+    fn extract_span(&self, _prompt: &str, _source: &str, _max_tokens: usize) -> Result<String, llm::Error> {
+        Ok(String::new())
+    }
+
+    fn generate(
+        &self,
+        _prompt: &str,
+        _params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<GenerationSummary, llm::Error> {
+        let text = self.script.lock().map(|s| s.clone()).unwrap_or_default();
+        let _ = on_text(&text);
+        Ok(GenerationSummary {
+            text: text.clone(),
+            prompt_tokens: 1,
+            generated_tokens: text.split_whitespace().count(),
+            finish_reason: FinishReason::Stop,
+            prefill_ms: 0.0,
+            decode_ms: 0.0,
+        })
+    }
+}
+
+/// An in-memory index of `corpus_dir`.
+pub fn index_of(corpus_dir: &Path) -> SearchIndex {
+    let (documents, _skipped) = corpus::load_dir(corpus_dir).expect("corpus loads");
+    let index = SearchIndex::in_ram().expect("index opens");
+    index.rebuild(&corpus::chunk_documents(&documents)).expect("index builds");
+    index
+}
+
+/// A pipeline over the real corpus with any backend.
+pub fn pipeline_with(backend: Arc<dyn Backend>, settings: Settings) -> AnswerPipeline {
+    let index = index_of(&root().join("corpus"));
+    AnswerPipeline::new(Arc::new(index), Engine::start(backend, 8), settings).expect("pipeline builds")
+}
+
+/// A reader-mode pipeline over the real corpus with the scripted model.
+pub fn fake_pipeline() -> AnswerPipeline {
+    pipeline_with(Arc::new(FakeBackend::new("")), Settings::default())
+}
+
+/// The real model file, fetched with the product's own `pull` the first
+/// time (CI pulls it before the tests; a developer's first run does too).
+pub fn model_path() -> PathBuf {
+    static PULLED: Mutex<()> = Mutex::new(());
+    let _guard = PULLED.lock().unwrap_or_else(|p| p.into_inner());
+    let models = root().join("models");
+    let manifest = eulcat::model_store::Manifest::find(&models, eulcat::model_store::DEFAULT_MODEL).expect("manifest");
+    if let Ok(path) = eulcat::model_store::locate(&manifest, &models) {
+        return path;
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime
+        .block_on(eulcat::model_store::pull(&manifest, &models, &eulcat::model_store::PullOptions::default()))
+        .expect("the model is missing and could not be fetched: run `cargo run --release -- pull`")
+}
+
+/// The real model, loaded once for the whole test binary.
+pub fn real_model() -> Arc<llm::LanguageModel> {
+    static MODEL: std::sync::OnceLock<Arc<llm::LanguageModel>> = std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            Arc::new(
+                llm::LanguageModel::load(&model_path(), &llm::LoadOptions { max_context: 4096 })
+                    .expect("the model loads"),
+            )
+        })
+        .clone()
+}
