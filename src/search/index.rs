@@ -152,7 +152,7 @@ impl SearchIndex {
             self.index.writer_with_num_threads(1, WRITER_MEMORY)?;
         writer.delete_all_documents()?;
         for passage in passages {
-            writer.add_document(self.fields.to_document(passage)?)?;
+            writer.add_document(self.fields.encode(passage)?)?;
             progress.inc(1);
         }
         let mut commit = writer.prepare_commit()?;
@@ -186,7 +186,7 @@ impl SearchIndex {
                 .map_err(|_| super::Error::Malformed("too many segments".into()))?;
             for doc_id in segment.doc_ids_alive() {
                 let doc: TantivyDocument = searcher.doc(DocAddress::new(ordinal, doc_id))?;
-                passages.push(self.fields.to_passage(&doc)?);
+                passages.push(self.fields.decode(&doc)?);
             }
         }
         passages.sort_by(|a, b| a.doc_id.cmp(&b.doc_id).then(a.order.cmp(&b.order)));
@@ -220,7 +220,7 @@ impl SearchIndex {
         match top.first() {
             Some(&(_, address)) => {
                 let doc: TantivyDocument = searcher.doc(address)?;
-                Ok(Some(self.fields.to_passage(&doc)?))
+                Ok(Some(self.fields.decode(&doc)?))
             }
             None => Ok(None),
         }

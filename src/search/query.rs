@@ -125,7 +125,7 @@ pub(crate) fn run(
     let mut hits = Vec::with_capacity(top.len());
     for (score, address) in top {
         let doc: TantivyDocument = searcher.doc(address)?;
-        let passage = fields.to_passage(&doc)?;
+        let passage = fields.decode(&doc)?;
         let mut snippet = snippets.snippet(&passage.text);
         let snippet_html = if snippet.is_empty() {
             escape_html(&leading_text(&passage.text, SNIPPET_CHARS))
@@ -160,7 +160,7 @@ fn escape_html(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            '\'' => out.push_str("&#x27;"),
             c => out.push(c),
         }
     }
@@ -197,7 +197,7 @@ mod tests {
     fn html_is_escaped() {
         assert_eq!(
             escape_html("a<b> & \"c\" 'd'"),
-            "a&lt;b&gt; &amp; &quot;c&quot; &#39;d&#39;"
+            "a&lt;b&gt; &amp; &quot;c&quot; &#x27;d&#x27;"
         );
     }
 }

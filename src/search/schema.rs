@@ -86,7 +86,7 @@ impl Fields {
     }
 
     /// Encodes a passage as a document.
-    pub(crate) fn to_document(&self, passage: &Passage) -> Result<TantivyDocument> {
+    pub(crate) fn encode(&self, passage: &Passage) -> Result<TantivyDocument> {
         let mut doc = TantivyDocument::default();
         doc.add_text(self.passage_id, &passage.id);
         doc.add_text(self.doc_id, &passage.doc_id);
@@ -110,7 +110,7 @@ impl Fields {
     }
 
     /// Decodes a stored document back into the passage it was made from.
-    pub(crate) fn to_passage(&self, doc: &TantivyDocument) -> Result<Passage> {
+    pub(crate) fn decode(&self, doc: &TantivyDocument) -> Result<Passage> {
         let text = |field: Field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str())
@@ -163,7 +163,7 @@ mod tests {
         let (_, fields) = build();
         let original = passage();
         let decoded = fields
-            .to_passage(&fields.to_document(&original).unwrap())
+            .decode(&fields.encode(&original).unwrap())
             .unwrap();
         assert_eq!(decoded, original);
 
@@ -175,7 +175,7 @@ mod tests {
         };
         assert_eq!(
             fields
-                .to_passage(&fields.to_document(&bare).unwrap())
+                .decode(&fields.encode(&bare).unwrap())
                 .unwrap(),
             bare
         );
@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn missing_fields_are_reported() {
         let (_, fields) = build();
-        let err = fields.to_passage(&TantivyDocument::default()).unwrap_err();
+        let err = fields.decode(&TantivyDocument::default()).unwrap_err();
         assert!(matches!(err, Error::Malformed(_)), "{err}");
     }
 }
