@@ -301,3 +301,19 @@ fn an_index_with_another_schema_is_replaced() {
     assert!(index.ensure_current(&corpus_passages()).unwrap());
     assert!(!index.search("datathon", 1).unwrap().is_empty());
 }
+
+#[test]
+fn the_index_can_be_shared_between_threads() {
+    fn assert_shareable<T: Send + Sync>() {}
+    assert_shareable::<SearchIndex>();
+    let index = std::sync::Arc::new(corpus_index());
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let index = std::sync::Arc::clone(&index);
+            std::thread::spawn(move || index.search("datathon", 1).unwrap().len())
+        })
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.join().unwrap(), 1);
+    }
+}

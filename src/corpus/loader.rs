@@ -75,11 +75,12 @@ fn walk(
     skipped: &mut Vec<Skipped>,
 ) {
     for path in entries {
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_none_or(|n| n.starts_with('.'));
-        if hidden {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            // Document ids are strings; a name we cannot spell cannot be cited.
+            skip(skipped, &path, "file name is not valid UTF-8".to_string());
+            continue;
+        };
+        if name.starts_with('.') {
             continue;
         }
         let metadata = match fs::metadata(&path) {

@@ -14,6 +14,7 @@ mod fuzzy;
 mod index;
 mod query;
 mod schema;
+mod stopwords;
 
 use crate::corpus::Passage;
 

@@ -162,9 +162,7 @@ mod tests {
     fn passages_round_trip_through_documents() {
         let (_, fields) = build();
         let original = passage();
-        let decoded = fields
-            .decode(&fields.encode(&original).unwrap())
-            .unwrap();
+        let decoded = fields.decode(&fields.encode(&original).unwrap()).unwrap();
         assert_eq!(decoded, original);
 
         let bare = Passage {
@@ -173,12 +171,7 @@ mod tests {
             source: None,
             ..original
         };
-        assert_eq!(
-            fields
-                .decode(&fields.encode(&bare).unwrap())
-                .unwrap(),
-            bare
-        );
+        assert_eq!(fields.decode(&fields.encode(&bare).unwrap()).unwrap(), bare);
     }
 
     #[test]
