@@ -1,6 +1,8 @@
 //! The single integration-test binary; one module per topic.
 
 mod api;
+mod corpus;
 mod e2e;
 mod pipeline;
+mod search;
 mod util;

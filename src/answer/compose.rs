@@ -14,8 +14,8 @@ const SHORT_SPAN_WORDS: usize = 6;
 /// the quoted sentences and where they come from.
 pub fn extractive_answer(passage: &Passage, quote: &str, highlight: Option<&str>) -> String {
     let origin = match &passage.date {
-        Some(date) => format!("{} — {} ({})", passage.doc_title, passage.section, date),
-        None => format!("{} — {}", passage.doc_title, passage.section),
+        Some(date) => format!("{} — {} ({})", passage.doc_title, passage.heading(), date),
+        None => format!("{} — {}", passage.doc_title, passage.heading()),
     };
     match highlight {
         Some(span) => format!("{} : « {} »\n\nSource : {}", capitalize(span), quote, origin),

@@ -197,7 +197,7 @@ impl Knowledge {
         let mut seen = HashSet::new();
         let topics = passages
             .iter()
-            .map(|p| p.section.trim().to_string())
+            .filter_map(|p| p.section.as_deref().map(|s| s.trim().to_string()))
             .filter(|s| !s.is_empty() && seen.insert(s.clone()))
             .collect();
         Self { stats: SentenceStats::new(passages), topics }
@@ -340,7 +340,7 @@ impl AnswerPipeline {
             let hit = &hits[candidate.hit];
             let (start, end) = reader::window(&hit.passage, candidate.sentence);
             let quote = hit.passage.sentences[start..end].join(" ");
-            let heading = format!("{} {}", hit.passage.doc_title, hit.passage.section);
+            let heading = format!("{} {}", hit.passage.doc_title, hit.passage.heading());
             let evidence = reader::evidence(&terms, answer_type, &heading, &quote, pmi);
             tracing::debug!(?evidence, score, quote = %quote, "candidate");
             if evidence.answers() {
@@ -359,7 +359,7 @@ impl AnswerPipeline {
             .iter()
             .map(|c| {
                 let passage = &hits[c.hit].passage;
-                (format!("Texte : {}. {}\nQuestion :", passage.section, passage.sentences[c.sentence]), continuation.clone())
+                (format!("Texte : {}. {}\nQuestion :", passage.heading(), passage.sentences[c.sentence]), continuation.clone())
             })
             .collect();
         pairs.push(("Question :".to_string(), continuation.clone()));
@@ -448,7 +448,7 @@ fn source(found: &Found, highlight: Option<String>) -> Source {
     let passage = &found.hit.passage;
     Source {
         title: passage.doc_title.clone(),
-        section: passage.section.clone(),
+        section: passage.heading().to_string(),
         date: passage.date.clone(),
         url: passage.url.clone(),
         document: passage.doc_id.clone(),

@@ -72,7 +72,7 @@ pub fn candidates(hits: &[Hit], question_terms: &[String], stats: &SentenceStats
     let mut found = Vec::new();
     for (hit_rank, hit) in hits.iter().enumerate() {
         let heading_terms: HashSet<String> =
-            search::analyze(&format!("{} {}", hit.passage.doc_title, hit.passage.section)).into_iter().collect();
+            search::analyze(&format!("{} {}", hit.passage.doc_title, hit.passage.heading())).into_iter().collect();
         for (index, sentence) in hit.passage.sentences.iter().enumerate() {
             let terms: HashSet<String> = search::analyze(sentence).into_iter().collect();
             let mut lexical = 0.0;
@@ -195,7 +195,8 @@ mod tests {
             id: "doc#0".into(),
             doc_id: "doc".into(),
             doc_title: "Doc".into(),
-            section: "Section".into(),
+            section: Some("Section".into()),
+            source: None,
             date: None,
             url: None,
             text: sentences.join(" "),

@@ -1,1 +1,60 @@
-//! TODO(search): being written.
+//! Lexical retrieval over the corpus passages: a tantivy index with a French
+//! analyzer, typo-tolerant queries and highlighted snippets.
+//!
+//! [`SearchIndex`] owns the index and one reader for its whole life; each
+//! query takes its own searcher. The index is derived data: it is rebuilt
+//! from the passages whenever their fingerprint changes, and a schema
+//! mismatch on disk simply triggers a rebuild. Synchronous (callers on an
+//! async runtime use `spawn_blocking`); depends on [`crate::corpus`] for
+//! [`Passage`] and on nothing above it.
+
+mod analyzer;
+mod fingerprint;
+mod fuzzy;
+mod index;
+mod query;
+mod schema;
+mod stopwords;
+
+use crate::corpus::Passage;
+
+pub use analyzer::{analyze, french_analyzer, ANALYZER_NAME};
+pub use fingerprint::corpus_fingerprint;
+pub use index::SearchIndex;
+
+/// Errors raised by the index.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Tantivy failed (I/O inside the index, corrupt segment, lock held...).
+    #[error(transparent)]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The index folder could not be opened as a tantivy directory.
+    #[error(transparent)]
+    Directory(#[from] tantivy::directory::error::OpenDirectoryError),
+    /// Creating or clearing the index folder failed.
+    #[error("index folder: {0}")]
+    Io(#[from] std::io::Error),
+    /// A stored field could not be encoded or decoded as JSON.
+    #[error("stored sentences: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A stored document lacks a field every passage has.
+    #[error("malformed index: {0}")]
+    Malformed(String),
+}
+
+/// Result alias for search operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One retrieved passage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The passage, as indexed.
+    pub passage: Passage,
+    /// BM25 score (with field boosts and fuzzy alternatives); only
+    /// comparable between hits of the same query.
+    pub score: f32,
+    /// A fragment of the passage body, HTML-escaped, with matched words in
+    /// `<mark>…</mark>`; the start of the passage when only its title or
+    /// heading matched.
+    pub snippet_html: String,
+}
