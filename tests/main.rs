@@ -4,5 +4,6 @@ mod api;
 mod corpus;
 mod e2e;
 mod pipeline;
+mod pull;
 mod search;
 mod util;
