@@ -137,9 +137,7 @@ fn no_control_token_string_encodes_to_a_control_id_as_text() {
     let controls: Vec<u32> = (0..tok.vocab_size() as u32)
         .filter(|&id| {
             let piece = tok.token_to_piece(id).unwrap();
-            tok.inner()
-                .get_added_vocabulary()
-                .is_special_token(piece)
+            tok.inner().get_added_vocabulary().is_special_token(piece)
         })
         .collect();
     assert!(controls.len() > 6000, "{} control tokens", controls.len());
@@ -166,6 +164,25 @@ fn decode_round_trips_french_text() {
         let with_bos = tok.inner().encode(*text, true).unwrap();
         assert_eq!(with_bos.get_ids(), tok.encode_with_bos(text).unwrap());
     }
+}
+
+#[test]
+fn long_text_round_trips_and_encodes_fast_enough() {
+    let tok = tokenizer();
+    // A passage-sized text is encoded as one BPE word (no pre-tokenizer),
+    // so this checks the cost stays reasonable at that size.
+    let text = FRENCH.join("\n").repeat(40);
+    let start = Instant::now();
+    let ids = tok.encode_text(&text).unwrap();
+    let elapsed = start.elapsed();
+    println!(
+        "encoded {} bytes into {} tokens in {:.1} ms",
+        text.len(),
+        ids.len(),
+        elapsed.as_secs_f64() * 1e3
+    );
+    assert_eq!(tok.decode(&ids).unwrap(), text);
+    assert!(elapsed.as_secs_f64() < 1.0, "encoding took {elapsed:?}");
 }
 
 #[test]

@@ -114,7 +114,10 @@ mod tests {
     fn control_tokens_emit_nothing() {
         let tok = tiny();
         let ids = [2, tok.piece_to_id("▁ab").unwrap(), 5];
-        assert_eq!(stream(&tok, &ids), vec![None, Some(" ab".into()), None, None]);
+        assert_eq!(
+            stream(&tok, &ids),
+            vec![None, Some(" ab".into()), None, None]
+        );
     }
 
     proptest! {

@@ -2,7 +2,7 @@
 //!
 //! The GGUF carries a SentencePiece vocabulary (pieces, scores, types) but no
 //! `tokenizer.json`, so we translate it into a `tokenizers` BPE model whose
-//! merges are derived from the scores ([`merges`]); the result reproduces
+//! merges are derived from the scores (see `merges.rs`); the result reproduces
 //! llama.cpp's ids exactly on our reference vectors. The type separates the
 //! two trust levels of text: user and document text can never produce a
 //! control token such as `<start_of_turn>`, while our own prompt templates
@@ -80,9 +80,7 @@ enum Kind {
 /// other way would double the memory for a handful of markers.
 pub struct TextTokenizer {
     inner: Tokenizer,
-    /// All pieces concatenated; piece `id` is `arena[ends[id-1]..ends[id]]`.
-    arena: String,
-    ends: Vec<u32>,
+    pieces: PieceTable,
     kinds: Vec<Kind>,
     /// Control pieces recognised in template text, by their exact string.
     controls: HashMap<Box<str>, u32>,
@@ -108,7 +106,7 @@ impl TextTokenizer {
     /// unit tests with tiny synthetic vocabularies).
     fn from_raw(raw: RawVocab<'_>) -> Result<Self> {
         let RawVocab {
-            pieces,
+            pieces: gguf_pieces,
             scores,
             types,
             bos,
@@ -116,26 +114,29 @@ impl TextTokenizer {
             unk,
         } = raw;
 
+        // Every later pass reads the pieces; one contiguous copy is kept for
+        // `token_to_piece` anyway, and reading from it is markedly faster
+        // than chasing the GGUF's 262k separately allocated strings.
+        let table = PieceTable::new(&gguf_pieces);
+        let pieces = table.all();
         let mut kinds = Vec::with_capacity(pieces.len());
         for (&piece, &ty) in pieces.iter().zip(&types) {
             kinds.push(match ty {
                 TokenType::Normal | TokenType::UserDefined | TokenType::Unused => Kind::Text,
                 TokenType::Control | TokenType::Unknown => Kind::Control,
-                TokenType::Byte => Kind::Byte(parse_byte_piece(piece).ok_or_else(|| {
-                    Error::BadMetadata {
+                TokenType::Byte => {
+                    Kind::Byte(parse_byte_piece(piece).ok_or_else(|| Error::BadMetadata {
                         key: "tokenizer.ggml.tokens",
                         reason: format!("byte token {piece:?} is not of the form <0xHH>"),
-                    }
-                })?),
+                    })?)
+                }
             });
         }
 
         // A piece listed twice keeps its first id, as llama.cpp's lookup does.
         let mut vocab = Vocab::with_capacity(pieces.len());
         for (id, &piece) in pieces.iter().enumerate() {
-            if !vocab.contains_key(piece) {
-                vocab.insert(piece.to_owned(), id as u32);
-            }
+            vocab.entry(piece.to_owned()).or_insert(id as u32);
         }
         let merges = merges::derive_merges(&pieces, &scores, &vocab);
         let mut bpe = BPE::builder()
@@ -156,7 +157,9 @@ impl TextTokenizer {
                 .filter(move |(_, &ty)| ty == wanted)
                 .map(move |(&piece, _)| AddedToken::from(piece, special).normalized(false))
         };
-        inner.add_special_tokens(added(TokenType::Control, true).chain(added(TokenType::Unknown, true)))?;
+        inner.add_special_tokens(
+            added(TokenType::Control, true).chain(added(TokenType::Unknown, true)),
+        )?;
         inner.add_tokens(added(TokenType::UserDefined, false))?;
         inner.with_decoder(Some(Sequence::new(vec![
             DecoderWrapper::Replace(Replace::new(SPACE_MARKER.to_string(), " ")?),
@@ -178,16 +181,9 @@ impl TextTokenizer {
         let mut stops = vec![eos];
         stops.extend(controls.get("<end_of_turn>").filter(|&&id| id != eos));
 
-        let mut arena = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
-        let mut ends = Vec::with_capacity(pieces.len());
-        for piece in &pieces {
-            arena.push_str(piece);
-            ends.push(arena.len() as u32);
-        }
         Ok(Self {
             inner,
-            arena,
-            ends,
+            pieces: table,
             kinds,
             controls,
             bos,
@@ -280,10 +276,7 @@ impl TextTokenizer {
 
     /// The raw vocabulary piece of `id` (`▁` for spaces, `<0xE2>` for bytes).
     pub fn token_to_piece(&self, id: u32) -> Option<&str> {
-        let id = id as usize;
-        let end = *self.ends.get(id)? as usize;
-        let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };
-        self.arena.get(start..end)
+        self.pieces.get(id)
     }
 
     /// The id of a raw vocabulary piece (the first one if listed twice).
@@ -316,6 +309,48 @@ impl TextTokenizer {
     /// strings are not matched; `encode(text, true)` prepends BOS).
     pub fn inner(&self) -> &Tokenizer {
         &self.inner
+    }
+}
+
+/// Every piece in one allocation (about 3 MB for Gemma 3) instead of one
+/// `String` each.
+struct PieceTable {
+    /// All pieces concatenated; piece `id` is `arena[ends[id-1]..ends[id]]`.
+    arena: String,
+    ends: Vec<u32>,
+}
+
+impl PieceTable {
+    fn new(pieces: &[&str]) -> Self {
+        let mut arena = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+        let mut ends = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            arena.push_str(piece);
+            ends.push(arena.len() as u32);
+        }
+        Self { arena, ends }
+    }
+
+    fn get(&self, id: u32) -> Option<&str> {
+        let id = id as usize;
+        let end = *self.ends.get(id)? as usize;
+        let start = match id.checked_sub(1) {
+            Some(prev) => self.ends[prev] as usize,
+            None => 0,
+        };
+        self.arena.get(start..end)
+    }
+
+    fn all(&self) -> Vec<&str> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let piece = &self.arena[start..end as usize];
+                start = end as usize;
+                piece
+            })
+            .collect()
     }
 }
 
@@ -372,7 +407,10 @@ pub(crate) mod tests {
         .map(|(p, ty)| (p.to_owned(), -1000.0, ty))
         .collect();
         owned.extend((0..=255u8).map(|b| (format!("<0x{b:02X}>"), 0.0, TokenType::Byte)));
-        for (i, p) in ["▁", "a", "b", "é", "ab", "▁ab", "<", ">", "s"].iter().enumerate() {
+        for (i, p) in ["▁", "a", "b", "é", "ab", "▁ab", "<", ">", "s"]
+            .iter()
+            .enumerate()
+        {
             owned.push(((*p).to_owned(), -(i as f32), TokenType::Normal));
         }
         let raw = RawVocab {
@@ -387,7 +425,8 @@ pub(crate) mod tests {
     }
 
     fn id(tok: &TextTokenizer, piece: &str) -> u32 {
-        tok.piece_to_id(piece).expect("piece is in the tiny vocabulary")
+        tok.piece_to_id(piece)
+            .expect("piece is in the tiny vocabulary")
     }
 
     #[test]
@@ -405,7 +444,10 @@ pub(crate) mod tests {
     fn unknown_characters_fall_back_to_bytes_and_decode_back() {
         let tok = tiny();
         let ids = tok.encode_text("aç").unwrap();
-        assert_eq!(ids, vec![id(&tok, "a"), id(&tok, "<0xC3>"), id(&tok, "<0xA7>")]);
+        assert_eq!(
+            ids,
+            vec![id(&tok, "a"), id(&tok, "<0xC3>"), id(&tok, "<0xA7>")]
+        );
         assert_eq!(tok.decode(&ids).unwrap(), "aç");
     }
 
@@ -427,8 +469,14 @@ pub(crate) mod tests {
         let lt = id(&tok, "<");
         let gt = id(&tok, ">");
         assert_eq!(tok.encode_template("<<eos>").unwrap(), vec![lt, 1]);
-        assert_eq!(tok.encode_template("<s><eos>").unwrap(), vec![lt, id(&tok, "s"), gt, 1]);
-        assert_eq!(tok.encode_template("<eos").unwrap(), tok.encode_text("<eos").unwrap());
+        assert_eq!(
+            tok.encode_template("<s><eos>").unwrap(),
+            vec![lt, id(&tok, "s"), gt, 1]
+        );
+        assert_eq!(
+            tok.encode_template("<eos").unwrap(),
+            tok.encode_text("<eos").unwrap()
+        );
         assert_eq!(tok.encode_template("a<").unwrap(), vec![id(&tok, "a"), lt]);
     }
 
@@ -437,10 +485,19 @@ pub(crate) mod tests {
         let tok = tiny();
         let ids = [2, id(&tok, "▁ab"), 5, 1];
         assert_eq!(tok.decode(&ids).unwrap(), " ab");
-        assert!(matches!(tok.decode(&[99_999]), Err(Error::UnknownId(99_999))));
+        assert!(matches!(
+            tok.decode(&[99_999]),
+            Err(Error::UnknownId(99_999))
+        ));
         assert_eq!(tok.token_to_piece(id(&tok, "▁ab")), Some("▁ab"));
         assert_eq!(tok.token_to_piece(99_999), None);
         assert_eq!(tok.stop_ids(), vec![1, 5]);
+    }
+
+    #[test]
+    fn tokenizer_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<TextTokenizer>();
     }
 
     #[test]

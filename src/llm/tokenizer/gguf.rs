@@ -125,11 +125,7 @@ pub(crate) fn read_vocab(content: &Content) -> Result<RawVocab<'_>> {
     };
     let bos = id(BOS, meta(BOS)?)?;
     let eos = id(EOS, meta(EOS)?)?;
-    let unk = content
-        .metadata
-        .get(UNK)
-        .map(|v| id(UNK, v))
-        .transpose()?;
+    let unk = content.metadata.get(UNK).map(|v| id(UNK, v)).transpose()?;
     Ok(RawVocab {
         pieces,
         scores,
