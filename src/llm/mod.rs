@@ -1,7 +1,8 @@
 //! The language model: our own Gemma 3 forward pass on candle's quantized
-//! kernels, the tokenizer built from the GGUF metadata, and the reader
-//! primitives the answer pipeline builds on (next-token logits, scoring of a
-//! continuation, free and constrained generation).
+//! kernels, the tokenizer built from the GGUF metadata with its streaming
+//! detokenizer, and the reader primitives the answer pipeline builds on
+//! (next-token logits, scoring of a continuation, free and constrained
+//! generation). Synchronous; knows nothing of tokio or HTTP.
 //!
 //! The weights ([`LanguageModel`]) are immutable and shared: every method
 //! takes `&self`, so one loaded model can serve many conversations. What
