@@ -3,7 +3,9 @@
 mod api;
 mod corpus;
 mod e2e;
+mod llm;
 mod pipeline;
 mod pull;
 mod search;
+mod tokenizer;
 mod util;
