@@ -15,7 +15,7 @@ use eulcat::model_store::{self, PullOptions};
 use eulcat::{eval, http};
 
 /// Runs one command.
-pub async fn run(cli: Cli) -> Result<ExitCode> {
+pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     let common = cli.common;
     match cli.command {
         Command::Serve(args) => serve(&common, args).await,
@@ -76,17 +76,8 @@ async fn index(common: &Common, force: bool) -> Result<ExitCode> {
 }
 
 async fn pull(common: &Common, from: Option<std::path::PathBuf>, index_url: String) -> Result<ExitCode> {
-    let manifest = app::manifest(common)?;
-    let path = match from {
-        Some(source) => {
-            let models_dir = common.models_dir.clone();
-            tokio::task::spawn_blocking(move || model_store::install_from(&manifest, &models_dir, &source)).await??
-        }
-        None => {
-            let options = PullOptions { index_url, progress: true, ..PullOptions::default() };
-            model_store::pull(&manifest, &common.models_dir, &options).await?
-        }
-    };
+    let options = PullOptions { index_url, progress: true, ..PullOptions::default() };
+    let path = model_store::run_pull_command(&common.models_dir, &common.model, from.as_deref(), &options).await?;
     println!("model ready: {}", path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -138,7 +129,7 @@ async fn generate(common: &Common, prompt: &str, params: GenerationParams) -> Re
     let prompt = prompt.to_string();
     let summary = tokio::task::spawn_blocking(move || {
         let mut stdout = std::io::stdout();
-        model.generate(&prompt, &params, &mut |text| {
+        Backend::generate(model.as_ref(), &prompt, &params, &mut |text| {
             // A closed pipe (`| head`) ends the generation quietly.
             if write!(stdout, "{text}").and_then(|()| stdout.flush()).is_err() {
                 ControlFlow::Break(())

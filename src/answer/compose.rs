@@ -12,7 +12,7 @@ const SHORT_SPAN_WORDS: usize = 6;
 
 /// The extractive answer: the short answer first when there is one, then
 /// the quoted sentences and where they come from.
-pub fn extractive_answer(passage: &Passage, quote: &str, highlight: Option<&str>) -> String {
+pub(crate) fn extractive_answer(passage: &Passage, quote: &str, highlight: Option<&str>) -> String {
     let origin = match &passage.date {
         Some(date) => format!("{} — {} ({})", passage.doc_title, passage.heading(), date),
         None => format!("{} — {}", passage.doc_title, passage.heading()),
@@ -26,7 +26,7 @@ pub fn extractive_answer(passage: &Passage, quote: &str, highlight: Option<&str>
 /// Whether the model's span is a genuine short answer: short, not merely the
 /// start of the quote copied, and holding the kind of fact asked for
 /// (measured: on dates the model favours a bare year over « 12 février »).
-pub fn worth_highlighting(span: &str, quote: &str, answer_type: AnswerType) -> bool {
+pub(crate) fn worth_highlighting(span: &str, quote: &str, answer_type: AnswerType) -> bool {
     let span = span.trim().trim_end_matches(['.', ',', ';', ':']);
     let word_count = span.split_whitespace().count();
     if word_count == 0 || word_count > SHORT_SPAN_WORDS {
@@ -45,7 +45,7 @@ pub fn worth_highlighting(span: &str, quote: &str, answer_type: AnswerType) -> b
 
 /// The reply when the documents do not answer, in French or, for a question
 /// clearly in English, in English, with a few topics to try instead.
-pub fn no_answer_message(question: &str, suggestions: &[String]) -> String {
+pub(crate) fn no_answer_message(question: &str, suggestions: &[String]) -> String {
     let english = looks_english(question);
     let mut message = if english {
         "I could not find the answer in the documents I have, so I would rather not guess.".to_string()

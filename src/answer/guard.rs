@@ -24,7 +24,7 @@ const OFF_TOPIC_TASKS: &[&str] = &[
 
 /// Whether a message tries to override the assistant or to make it do
 /// something else than answer from the documents.
-pub fn is_hostile(message: &str) -> bool {
+pub(crate) fn is_hostile(message: &str) -> bool {
     let folded = fold(message);
     OVERRIDES.iter().chain(OFF_TOPIC_TASKS).any(|phrase| folded.contains(phrase))
 }

@@ -81,7 +81,8 @@ pub fn has_date(text: &str) -> bool {
 /// Whether `text` names a month.
 pub fn has_month(text: &str) -> bool {
     let folded = fold(text);
-    words(&folded).any(|w| MONTHS.contains(&w))
+    let found = words(&folded).any(|w| MONTHS.contains(&w));
+    found
 }
 
 /// Whether `text` holds a duration (« 3 ans », « trois mois »).

@@ -102,7 +102,7 @@ impl Backend for LanguageModel {
         let tokenizer = self.tokenizer();
         let mut prompt_ids = vec![tokenizer.bos_id()];
         prompt_ids.extend(tokenizer.encode_template(prompt)?);
-        let mut decoder = llm::StreamDecoder::new(tokenizer);
+        let mut decoder = llm::detokenizer::StreamDecoder::new(tokenizer);
         let mut stream_error = None;
         let generation = LanguageModel::generate(self, &prompt_ids, params, &mut |id| {
             match decoder.push(id) {
