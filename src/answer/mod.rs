@@ -20,6 +20,7 @@ pub mod question;
 pub mod reader;
 pub mod session;
 pub mod smalltalk;
+pub mod synonyms;
 pub mod text;
 
 use std::collections::HashSet;
@@ -290,7 +291,7 @@ impl AnswerPipeline {
             return Ok(self.no_answer(session_id, message));
         }
         let query = self.resolve_follow_up(message, session_id);
-        let found = self.read(&query, timings).await?;
+        let found = self.read(message, &query, timings).await?;
         self.sessions.record(session_id, Turn { query: query.clone(), answered: found.is_some() });
         let Some(found) = found else {
             return Ok(self.no_answer(session_id, message));
@@ -316,8 +317,9 @@ impl AnswerPipeline {
     }
 
     /// Retrieval, re-ranking and abstention: the passage and sentences that
-    /// answer `query`, or `None` when the documents do not.
-    async fn read(&self, query: &str, timings: &mut Timings) -> Result<Option<Found>> {
+    /// answer `message` (searched as `query`, which carries the earlier
+    /// topic of a follow-up), or `None` when the documents do not.
+    async fn read(&self, message: &str, query: &str, timings: &mut Timings) -> Result<Option<Found>> {
         let terms = unique_terms(query);
         if terms.is_empty() {
             return Ok(None);
@@ -335,13 +337,15 @@ impl AnswerPipeline {
         let started = Instant::now();
         let ranked = self.rerank(query, &hits, candidates).await?;
         timings.rerank = elapsed_ms(started);
-        let answer_type = AnswerType::of(query);
+        // The kind of fact asked for is the current turn's: in « Parle-moi
+        // du forum. Et qui l'a organisé ? » it is a name.
+        let answer_type = AnswerType::of(message);
         for (candidate, score, pmi) in ranked {
             let hit = &hits[candidate.hit];
             let (start, end) = reader::window(&hit.passage, candidate.sentence);
             let quote = hit.passage.sentences[start..end].join(" ");
             let heading = format!("{} {}", hit.passage.doc_title, hit.passage.heading());
-            let evidence = reader::evidence(&terms, answer_type, &heading, &quote, pmi);
+            let evidence = reader::evidence(query, &terms, answer_type, &heading, &quote, pmi);
             tracing::debug!(?evidence, score, quote = %quote, "candidate");
             if evidence.answers() {
                 return Ok(Some(Found { hit: hit.clone(), quote, score, answer_type }));

@@ -45,7 +45,7 @@ impl AnswerType {
             return Self::Number;
         }
         let date_phrases = ["quelle date", "quel jour", "quel mois", "quelle annee", "date limite", "a quelle periode"];
-        if has("quand") || date_phrases.iter().any(|p| has_phrase(p)) {
+        if has("quand") || has("date") || date_phrases.iter().any(|p| has_phrase(p)) {
             return Self::Date;
         }
         if asks_who(&tokens) {
@@ -58,6 +58,29 @@ impl AnswerType {
             return Self::Place;
         }
         Self::Open
+    }
+
+    /// Whether `text` brings the kind of fact asked for *beyond what the
+    /// question already says*: a sentence that merely repeats the
+    /// question's own names (« la Journée des IA… ») or numbers does not
+    /// answer « qui ? » or « combien ? ».
+    pub fn is_answered_by(self, text: &str, question: &str) -> bool {
+        let folded_question = fold(question);
+        let asked: Vec<&str> = words(&folded_question).collect();
+        let is_new = |mention: &String| !asked.contains(&mention.as_str());
+        match self {
+            Self::Amount | Self::Duration | Self::Open => self.is_satisfied_by(text),
+            Self::Number => text::number_mentions(text).iter().any(is_new),
+            Self::Date => text::date_mentions(text).iter().any(is_new),
+            // « Où ? » is often answered by a common noun (« sur le stand
+            // régional »): no name is required.
+            Self::Place => true,
+            Self::Name => text::proper_names(text).iter().any(|name| {
+                let folded = fold(name);
+                let is_new = words(&folded).any(|w| !asked.contains(&w));
+                is_new
+            }),
+        }
     }
 
     /// Whether `text` holds the kind of fact this type asks for.
@@ -127,6 +150,16 @@ mod tests {
         assert!(AnswerType::Amount.is_satisfied_by("L'aide atteint 50 000 €."));
         assert!(AnswerType::Date.is_satisfied_by("Il ouvre le 3 mars."));
         assert!(!AnswerType::Date.is_satisfied_by("Il ouvre bientôt."));
+    }
+
+    #[test]
+    fn the_fact_must_be_new_to_the_question() {
+        let question = "Qui organise la Journée des IA Responsables ?";
+        assert!(!AnswerType::Name.is_answered_by("La Journée des IA Responsables a eu lieu.", question));
+        assert!(AnswerType::Name.is_answered_by("Une initiative portée par Normandie.ai.", question));
+        let question = "Combien de partenaires en 2025 ?";
+        assert!(!AnswerType::Number.is_answered_by("En 2025, une nouvelle édition.", question));
+        assert!(AnswerType::Number.is_answered_by("Il réunit douze partenaires.", question));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::corpus::Passage;
 use crate::search::{self, Hit};
 
 use super::question::AnswerType;
+use super::synonyms;
 
 /// Words that make a sentence lean on the one before it.
 const COREFERENCES: [&str; 16] = [
@@ -77,9 +78,9 @@ pub fn candidates(hits: &[Hit], question_terms: &[String], stats: &SentenceStats
             let terms: HashSet<String> = search::analyze(sentence).into_iter().collect();
             let mut lexical = 0.0;
             for term in question_terms {
-                if terms.contains(term) {
+                if synonyms::contains(&terms, term) {
                     lexical += stats.idf(term);
-                } else if heading_terms.contains(term) {
+                } else if synonyms::contains(&heading_terms, term) {
                     // The heading says what the paragraph is about; a word
                     // found there counts, but less than in the sentence.
                     lexical += 0.5 * stats.idf(term);
@@ -156,7 +157,7 @@ pub fn coverage(question_terms: &[String], text_terms: &HashSet<String>) -> f32 
     let covered = question_terms
         .iter()
         .filter(|term| {
-            text_terms.contains(*term)
+            synonyms::contains(text_terms, term)
                 || (term.chars().count() >= 5
                     && text_terms.iter().any(|t| strsim::levenshtein(term, t) <= 1))
         })
@@ -164,11 +165,15 @@ pub fn coverage(question_terms: &[String], text_terms: &HashSet<String>) -> f32 
     covered as f32 / question_terms.len() as f32
 }
 
-/// Evidence for an answer `text` found under `heading` (document title and
-/// section).
-pub fn evidence(question_terms: &[String], answer_type: AnswerType, heading: &str, text: &str, pmi: f32) -> Evidence {
+/// Evidence that `text`, found under `heading` (document title and
+/// section), answers `question`.
+pub fn evidence(question: &str, question_terms: &[String], answer_type: AnswerType, heading: &str, text: &str, pmi: f32) -> Evidence {
     let terms: HashSet<String> = search::analyze(&format!("{heading} {text}")).into_iter().collect();
-    Evidence { coverage: coverage(question_terms, &terms), type_ok: answer_type.is_satisfied_by(text), pmi }
+    Evidence {
+        coverage: coverage(question_terms, &terms),
+        type_ok: answer_type.is_answered_by(text, question),
+        pmi,
+    }
 }
 
 /// Standard scores (mean 0, deviation 1), so signals on different scales

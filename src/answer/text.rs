@@ -29,8 +29,10 @@ pub const MONTHS: [&str; 12] = [
 ];
 
 /// Number words a French answer may spell out, folded.
-const NUMBER_WORDS: [&str; 24] = [
-    "un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
+/// « un » and « une » are left out: as articles they are in nearly every
+/// sentence, and would make any sentence look like it holds a count.
+const NUMBER_WORDS: [&str; 22] = [
+    "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
     "douze", "treize", "quinze", "vingt", "trente", "cinquante", "cent", "cents", "mille", "dizaine",
     "centaine", "millier",
 ];
@@ -65,7 +67,23 @@ fn squeeze_thousands(text: &str) -> String {
 
 /// Whether `text` holds a number, in digits or in words.
 pub fn has_number(text: &str) -> bool {
-    DIGITS.is_match(text) || words(&fold(text)).any(|w| NUMBER_WORDS.contains(&w))
+    !number_mentions(text).is_empty()
+}
+
+/// The numbers of `text`, in digits (normalised) or in words (folded).
+pub fn number_mentions(text: &str) -> Vec<String> {
+    let mut found = numbers(text);
+    let folded = fold(text);
+    found.extend(words(&folded).filter(|w| NUMBER_WORDS.contains(w)).map(str::to_string));
+    found
+}
+
+/// The months and years `text` names, folded.
+pub fn date_mentions(text: &str) -> Vec<String> {
+    let folded = fold(text);
+    let mut found: Vec<String> = words(&folded).filter(|w| MONTHS.contains(w)).map(str::to_string).collect();
+    found.extend(YEAR.find_iter(text).map(|m| m.as_str().to_string()));
+    found
 }
 
 /// Whether `text` holds an amount of money.
@@ -119,7 +137,9 @@ pub fn proper_names(text: &str) -> Vec<String> {
             names.push(word.to_string());
         }
         if !raw.is_empty() {
-            sentence_start = raw.ends_with(['.', '!', '?', ':', '«', '"', '\u{2026}']) || raw == "-";
+            // An opening « is not a sentence start: « Compétences à la
+            // carte » names a project.
+            sentence_start = raw.ends_with(['.', '!', '?', ':', '\u{2026}']) || raw == "-";
         }
     }
     names
