@@ -55,35 +55,47 @@ pub(crate) fn attend(
     let group = heads / kv_heads;
     let row = kv_heads * head_dim;
     let mut out = vec![0f32; queries.len()];
-    out.par_chunks_mut(head_dim)
-        .zip(queries.par_chunks(head_dim))
-        .enumerate()
-        .for_each(|(item, (out, query))| {
-            let position = q_start + item / heads;
-            let kv_head = (item % heads) / group;
-            let visible = visible_keys(position, window);
-            debug_assert!(visible.start >= kv.start, "a visible key was dropped");
-            let first = visible.start.max(kv.start) - kv.start;
-            let last = visible.end - kv.start;
-            let offset = kv_head * head_dim;
-            let key = |j: usize| &kv.keys[j * row + offset..j * row + offset + head_dim];
-            let value = |j: usize| &kv.values[j * row + offset..j * row + offset + head_dim];
+    let one = |item: usize, out: &mut [f32], query: &[f32]| {
+        let position = q_start + item / heads;
+        let kv_head = (item % heads) / group;
+        let visible = visible_keys(position, window);
+        debug_assert!(visible.start >= kv.start, "a visible key was dropped");
+        let first = visible.start.max(kv.start) - kv.start;
+        let last = visible.end - kv.start;
+        let offset = kv_head * head_dim;
+        let key = |j: usize| &kv.keys[j * row + offset..j * row + offset + head_dim];
+        let value = |j: usize| &kv.values[j * row + offset..j * row + offset + head_dim];
 
-            let scores: Vec<f32> = (first..last).map(|j| dot(query, key(j)) * scale).collect();
-            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut total = 0f32;
-            for (j, score) in (first..last).zip(&scores) {
-                let weight = (score - max).exp();
-                total += weight;
-                for (o, &v) in out.iter_mut().zip(value(j)) {
-                    *o += weight * v;
-                }
+        let scores: Vec<f32> = (first..last).map(|j| dot(query, key(j)) * scale).collect();
+        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut total = 0f32;
+        for (j, score) in (first..last).zip(&scores) {
+            let weight = (score - max).exp();
+            total += weight;
+            for (o, &v) in out.iter_mut().zip(value(j)) {
+                *o += weight * v;
             }
-            let inverse = 1.0 / total;
-            for o in out.iter_mut() {
-                *o *= inverse;
-            }
-        });
+        }
+        let inverse = 1.0 / total;
+        for o in out.iter_mut() {
+            *o *= inverse;
+        }
+    };
+    // One query (decode) is too little work to be worth waking threads.
+    if queries.len() <= heads * head_dim {
+        for (item, (out, query)) in out
+            .chunks_mut(head_dim)
+            .zip(queries.chunks(head_dim))
+            .enumerate()
+        {
+            one(item, out, query);
+        }
+    } else {
+        out.par_chunks_mut(head_dim)
+            .zip(queries.par_chunks(head_dim))
+            .enumerate()
+            .for_each(|(item, (out, query))| one(item, out, query));
+    }
     out
 }
 

@@ -6,69 +6,72 @@
 //! attention and after the MLP, a GELU (tanh approximation) gated MLP rather
 //! than SiLU, and sliding-window attention on five layers out of six.
 
-use candle_core::{Device, Tensor};
-use candle_nn::ops::rms_norm;
-
 use super::attention::{attend, Heads};
 use super::cache::LayerCache;
-use super::rope::Rope;
+use super::ops::{add_assign, gelu_mul, rms_norm, Rope};
 use super::weights::LayerWeights;
 use super::Result;
 
+/// What a block needs besides its weights.
+#[derive(Clone, Copy)]
+pub(crate) struct BlockContext<'a> {
+    pub(crate) shape: Heads,
+    pub(crate) eps: f32,
+    /// The RoPE table of this layer's kind (local or global).
+    pub(crate) rope: &'a Rope,
+}
+
 impl LayerWeights {
-    /// Runs the block on `x` of shape `(seq, hidden)`, the hidden states of
-    /// positions `pos..pos + seq`, appending their keys and values to `cache`.
+    /// Runs the block on `x`, the hidden states (row-major, `seq` rows) of
+    /// positions `pos..pos + seq`, in place, appending their keys and values
+    /// to `cache`.
     pub(crate) fn forward(
         &self,
-        x: &Tensor,
+        x: &mut [f32],
+        seq: usize,
         pos: usize,
-        shape: Heads,
-        eps: f32,
-        rope: &Rope,
+        context: BlockContext<'_>,
         cache: &mut LayerCache,
-    ) -> Result<Tensor> {
-        let h = rms_norm(x, &self.attn_norm, eps)?;
-        let h = self.attention(&h, pos, shape, eps, rope, cache)?;
-        let h = rms_norm(&h, &self.post_attn_norm, eps)?;
-        let x = (x + h)?;
-        let h = rms_norm(&x, &self.ffn_norm, eps)?;
-        // gelu is candle's tanh approximation, Gemma's `gelu_pytorch_tanh`.
-        let h = (self.gate.forward(&h)?.gelu()? * self.up.forward(&h)?)?;
-        let h = self.down.forward(&h)?;
-        let h = rms_norm(&h, &self.post_ffn_norm, eps)?;
-        Ok((x + h)?)
+    ) -> Result<()> {
+        let eps = context.eps;
+        let mut h = x.to_vec();
+        rms_norm(&mut h, &self.attn_norm, eps);
+        let mut h = self.attention(&h, seq, pos, context, cache)?;
+        rms_norm(&mut h, &self.post_attn_norm, eps);
+        add_assign(x, &h);
+
+        let mut h = x.to_vec();
+        rms_norm(&mut h, &self.ffn_norm, eps);
+        let mut gate = self.gate.apply(&h, seq)?;
+        gelu_mul(&mut gate, &self.up.apply(&h, seq)?);
+        let mut h = self.down.apply(&gate, seq)?;
+        rms_norm(&mut h, &self.post_ffn_norm, eps);
+        add_assign(x, &h);
+        Ok(())
     }
 
     fn attention(
         &self,
-        x: &Tensor,
+        x: &[f32],
+        seq: usize,
         pos: usize,
-        shape: Heads,
-        eps: f32,
-        rope: &Rope,
+        context: BlockContext<'_>,
         cache: &mut LayerCache,
-    ) -> Result<Tensor> {
-        let seq = x.dim(0)?;
-        let Heads {
-            heads,
-            kv_heads,
-            head_dim,
-            ..
-        } = shape;
-        let q = self.q.forward(x)?.reshape((seq, heads, head_dim))?;
-        let k = self.k.forward(x)?.reshape((seq, kv_heads, head_dim))?;
-        let v = self.v.forward(x)?;
-        let q = rope.apply(&rms_norm(&q, &self.q_norm, eps)?, pos)?;
-        let k = rope.apply(&rms_norm(&k, &self.k_norm, eps)?, pos)?;
+    ) -> Result<Vec<f32>> {
+        let BlockContext { shape, eps, rope } = context;
+        let mut queries = self.q.apply(x, seq)?;
+        let mut keys = self.k.apply(x, seq)?;
+        let values = self.v.apply(x, seq)?;
+        // Per-head norms: each head is a row of `head_dim` values.
+        rms_norm(&mut queries, &self.q_norm, eps);
+        rms_norm(&mut keys, &self.k_norm, eps);
+        rope.apply(&mut queries, pos, shape.heads);
+        rope.apply(&mut keys, pos, shape.kv_heads);
 
-        let queries: Vec<f32> = q.flatten_all()?.to_vec1()?;
-        let keys: Vec<f32> = k.flatten_all()?.to_vec1()?;
-        let values: Vec<f32> = v.flatten_all()?.to_vec1()?;
         let kv = cache.extend(&keys, &values, pos);
         // Gemma 3 270M: query_pre_attn_scalar = head_dim = 256.
-        let scale = 1.0 / (head_dim as f32).sqrt();
+        let scale = 1.0 / (shape.head_dim as f32).sqrt();
         let out = attend(&queries, pos, kv, shape, scale);
-        let out = Tensor::from_vec(out, (seq, heads * head_dim), &Device::Cpu)?;
-        self.o.forward(&out)
+        self.o.apply(&out, seq)
     }
 }

@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use candle_core::quantized::gguf_file;
 use candle_core::{Device, Module, Tensor};
-use candle_nn::ops::rms_norm;
 
 use super::attention::Heads;
 use super::cache::KvCache;
 use super::config::Config;
-use super::rope::Rope;
+use super::layer::BlockContext;
+use super::ops::{rms_norm, Rope};
 use super::tokenizer::TextTokenizer;
 use super::weights::Weights;
 use super::{Error, Result};
@@ -68,12 +68,12 @@ impl LanguageModel {
         let config = Config::from_gguf(&content)?;
         let tokenizer = TextTokenizer::from_gguf(&content)?;
         let weights = Weights::load(&content, &mut file, &config)?;
-        let rope_local = Rope::new(config.head_dim, config.rope_local_base, options.max_context)?;
+        let rope_local = Rope::new(config.head_dim, config.rope_local_base, options.max_context);
         let rope_global = Rope::new(
             config.head_dim,
             config.rope_global_base,
             options.max_context,
-        )?;
+        );
         tracing::info!(
             path = %path.display(),
             tensors = weights.tensor_count,
@@ -156,9 +156,10 @@ impl LanguageModel {
                 "token id {bad} out of vocabulary"
             )));
         }
-        // Work on a cheap clone so a failure leaves the caller's cache intact.
+        // Work on a clone so a failure leaves the caller's cache intact.
         let mut work = cache.clone();
-        let mut kept = Vec::new();
+        let hidden_size = self.config.hidden;
+        let mut kept = Vec::with_capacity(keep_last * hidden_size);
         let first_kept = tokens.len() - keep_last;
         let mut offset = 0;
         for chunk in tokens.chunks(PREFILL_CHUNK) {
@@ -166,29 +167,34 @@ impl LanguageModel {
             let end = offset + chunk.len();
             if end > first_kept {
                 let from = first_kept.saturating_sub(offset);
-                kept.push(hidden.narrow(0, from, chunk.len() - from)?);
+                kept.extend_from_slice(&hidden[from * hidden_size..]);
             }
             offset = end;
         }
-        let hidden = Tensor::cat(&kept, 0)?;
-        let hidden = rms_norm(&hidden, &self.weights.output_norm, self.config.rms_eps)?;
-        work.set_last_hidden(
-            hidden
-                .narrow(0, keep_last - 1, 1)?
-                .flatten_all()?
-                .to_vec1()?,
-        );
+        rms_norm(&mut kept, &self.weights.output_norm, self.config.rms_eps);
+        work.set_last_hidden(kept[(keep_last - 1) * hidden_size..].to_vec());
         *cache = work;
-        Ok(hidden)
+        Ok(Tensor::from_vec(
+            kept,
+            (keep_last, hidden_size),
+            &Device::Cpu,
+        )?)
     }
 
-    /// One chunk through every layer; returns `(chunk, hidden)` before the
-    /// final norm.
-    fn forward_chunk(&self, cache: &mut KvCache, tokens: &[u32]) -> Result<Tensor> {
+    /// One chunk through every layer; returns its hidden states (row-major)
+    /// before the final norm.
+    fn forward_chunk(&self, cache: &mut KvCache, tokens: &[u32]) -> Result<Vec<f32>> {
         let config = &self.config;
         let pos = cache.len();
         let ids = Tensor::new(tokens, &Device::Cpu)?;
-        let mut x = (self.weights.embed.embedding(&ids)? * (config.hidden as f64).sqrt())?;
+        let mut x: Vec<f32> = self
+            .weights
+            .embed
+            .embedding(&ids)?
+            .flatten_all()?
+            .to_vec1()?;
+        let scale = (config.hidden as f32).sqrt();
+        x.iter_mut().for_each(|v| *v *= scale);
         for (i, layer) in self.weights.layers.iter().enumerate() {
             let global = config.is_global(i);
             let shape = Heads {
@@ -197,12 +203,16 @@ impl LanguageModel {
                 head_dim: config.head_dim,
                 window: (!global).then_some(config.sliding_window),
             };
-            let rope = if global {
-                &self.rope_global
-            } else {
-                &self.rope_local
+            let context = BlockContext {
+                shape,
+                eps: config.rms_eps,
+                rope: if global {
+                    &self.rope_global
+                } else {
+                    &self.rope_local
+                },
             };
-            x = layer.forward(&x, pos, shape, config.rms_eps, rope, cache.layer_mut(i))?;
+            layer.forward(&mut x, tokens.len(), pos, context, cache.layer_mut(i))?;
         }
         cache.advance(tokens.len());
         Ok(x)

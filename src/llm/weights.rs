@@ -41,31 +41,36 @@ impl Linear {
         })
     }
 
-    /// `x` of shape `(rows, in)` → `(rows, out)`.
-    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        if self.pad_single_row && x.dim(0)? == 1 {
-            let doubled = Tensor::cat(&[x, x], 0)?;
-            return Ok(self.matrix.forward(&doubled)?.narrow(0, 0, 1)?);
-        }
-        Ok(self.matrix.forward(x)?)
+    /// Multiplies `rows` rows of input (row-major) by the matrix.
+    pub(crate) fn apply(&self, x: &[f32], rows: usize) -> Result<Vec<f32>> {
+        let width = x.len() / rows.max(1);
+        let padded = self.pad_single_row && rows == 1;
+        let input = if padded {
+            Tensor::from_iter(x.iter().chain(x).copied(), &Device::Cpu)?.reshape((2, width))?
+        } else {
+            Tensor::from_slice(x, (rows, width), &Device::Cpu)?
+        };
+        let out = self.matrix.forward(&input)?;
+        let out = if padded { out.narrow(0, 0, 1)? } else { out };
+        Ok(out.flatten_all()?.to_vec1()?)
     }
 }
 
 /// The weights of one transformer block.
 pub(crate) struct LayerWeights {
-    pub(crate) attn_norm: Tensor,
+    pub(crate) attn_norm: Vec<f32>,
     pub(crate) q: Linear,
     pub(crate) k: Linear,
     pub(crate) v: Linear,
-    pub(crate) q_norm: Tensor,
-    pub(crate) k_norm: Tensor,
+    pub(crate) q_norm: Vec<f32>,
+    pub(crate) k_norm: Vec<f32>,
     pub(crate) o: Linear,
-    pub(crate) post_attn_norm: Tensor,
-    pub(crate) ffn_norm: Tensor,
+    pub(crate) post_attn_norm: Vec<f32>,
+    pub(crate) ffn_norm: Vec<f32>,
     pub(crate) gate: Linear,
     pub(crate) up: Linear,
     pub(crate) down: Linear,
-    pub(crate) post_ffn_norm: Tensor,
+    pub(crate) post_ffn_norm: Vec<f32>,
 }
 
 /// All weights of the model.
@@ -73,7 +78,7 @@ pub(crate) struct Weights {
     /// `(vocab, hidden)` Q8_0 table: input embedding and tied output head.
     pub(crate) embed: Arc<QTensor>,
     pub(crate) head: QMatMul,
-    pub(crate) output_norm: Tensor,
+    pub(crate) output_norm: Vec<f32>,
     pub(crate) layers: Vec<LayerWeights>,
     /// Tensors read and bytes held, for the load log.
     pub(crate) tensor_count: usize,
@@ -96,10 +101,10 @@ impl<R: Read + Seek> Loader<'_, R> {
     }
 
     /// A norm weight, kept in f32. Gemma's `1 + w` is already folded in.
-    fn vector(&mut self, name: &str) -> Result<Tensor> {
-        let tensor = self.qtensor(name)?.dequantize(&Device::Cpu)?;
-        self.bytes += tensor.elem_count() * 4;
-        Ok(tensor)
+    fn vector(&mut self, name: &str) -> Result<Vec<f32>> {
+        let values: Vec<f32> = self.qtensor(name)?.dequantize(&Device::Cpu)?.to_vec1()?;
+        self.bytes += values.len() * 4;
+        Ok(values)
     }
 
     fn matrix(&mut self, name: &str) -> Result<Linear> {
