@@ -49,12 +49,15 @@ const MAX_CONTEXT: usize = 4096;
 
 /// Sizes the global thread pool the model's matrix products run on.
 pub fn configure_threads(threads: Option<usize>) -> Result<()> {
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     if threads == 0 {
         return Err(Error::Config("--threads must be at least 1".into()));
     }
     // Fails only when the pool was already built (a second call in tests).
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
     Ok(())
 }
 
@@ -72,7 +75,10 @@ pub async fn model_file(common: &Common, download: bool) -> Result<PathBuf> {
         Err(missing) if !download => Err(missing.into()),
         Err(missing) => {
             tracing::warn!(%missing, "model missing: downloading it");
-            let options = PullOptions { progress: true, ..PullOptions::default() };
+            let options = PullOptions {
+                progress: true,
+                ..PullOptions::default()
+            };
             Ok(model_store::pull(&manifest, &common.models_dir, &options).await?)
         }
     }
@@ -81,9 +87,15 @@ pub async fn model_file(common: &Common, download: bool) -> Result<PathBuf> {
 /// Loads the model off the async executor.
 pub async fn load_model(path: PathBuf) -> Result<LanguageModel> {
     let started = Instant::now();
-    let model =
-        tokio::task::spawn_blocking(move || LanguageModel::load(&path, &LoadOptions { max_context: MAX_CONTEXT }))
-            .await??;
+    let model = tokio::task::spawn_blocking(move || {
+        LanguageModel::load(
+            &path,
+            &LoadOptions {
+                max_context: MAX_CONTEXT,
+            },
+        )
+    })
+    .await??;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "model loaded");
     Ok(model)
 }
@@ -96,7 +108,11 @@ pub fn open_index(corpus_dir: &Path, index_dir: &Path, force: bool) -> Result<Se
         tracing::warn!(path = %skip.path.display(), reason = %skip.reason, "document skipped");
     }
     let passages = corpus::chunk_documents(&documents);
-    tracing::info!(documents = documents.len(), passages = passages.len(), "corpus read");
+    tracing::info!(
+        documents = documents.len(),
+        passages = passages.len(),
+        "corpus read"
+    );
     let index = SearchIndex::open_or_create(index_dir)?;
     if force {
         index.rebuild(&passages)?;
@@ -124,13 +140,14 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
     let path = model_file(common, options.download).await?;
     let model = load_model(path).await?;
     let (corpus_dir, index_dir) = (common.corpus_dir.clone(), common.index_dir.clone());
-    let index = tokio::task::spawn_blocking(move || open_index(&corpus_dir, &index_dir, false)).await??;
+    let index =
+        tokio::task::spawn_blocking(move || open_index(&corpus_dir, &index_dir, false)).await??;
     let engine = Engine::start(Arc::new(model), options.queue_capacity);
     let writing = match (common.mode, manifest.instruction_tuned) {
         (Mode::Reader, _) | (Mode::Auto, false) => Writing::Reader,
-        (Mode::Generative, _) | (Mode::Auto, true) => {
-            Writing::Generative { chat_template: manifest.chat_template.clone() }
-        }
+        (Mode::Generative, _) | (Mode::Auto, true) => Writing::Generative {
+            chat_template: manifest.chat_template.clone(),
+        },
     };
     let settings = answer::Settings {
         writing,

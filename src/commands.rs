@@ -23,15 +23,37 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Index { force } => index(&common, force).await,
         Command::Pull { from, index_url } => pull(&common, from, index_url).await,
         Command::Eval(args) => evaluate(&common, &args).await,
-        Command::Generate { prompt, max_tokens, temperature, top_p, top_k, seed } => {
-            let params = GenerationParams { max_tokens, temperature, top_p, top_k, seed, ..GenerationParams::default() };
+        Command::Generate {
+            prompt,
+            max_tokens,
+            temperature,
+            top_p,
+            top_k,
+            seed,
+        } => {
+            let params = GenerationParams {
+                max_tokens,
+                temperature,
+                top_p,
+                top_k,
+                seed,
+                ..GenerationParams::default()
+            };
             generate(&common, &prompt, params).await
         }
     }
 }
 
-fn service_options(queue_capacity: usize, max_message_chars: usize, download: bool) -> ServiceOptions {
-    ServiceOptions { queue_capacity, max_message_chars, download }
+fn service_options(
+    queue_capacity: usize,
+    max_message_chars: usize,
+    download: bool,
+) -> ServiceOptions {
+    ServiceOptions {
+        queue_capacity,
+        max_message_chars,
+        download,
+    }
 }
 
 async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
@@ -42,7 +64,9 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     tracing::info!(address = %args.bind, "listening");
     let state = http::AppState::default();
-    let limits = http::Limits { max_body_bytes: args.max_body_bytes };
+    let limits = http::Limits {
+        max_body_bytes: args.max_body_bytes,
+    };
     let router = http::router(state.clone(), &limits);
     let options = service_options(args.queue_capacity, args.max_message_chars, !args.offline);
     let loading = {
@@ -50,10 +74,16 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         tokio::spawn(async move { app::build_pipeline(&common, &options).await })
     };
     let server = tokio::spawn(http::serve(listener, router));
-    let pipeline = loading.await.context("startup task failed")?.context("cannot start the assistant")?;
+    let pipeline = loading
+        .await
+        .context("startup task failed")?
+        .context("cannot start the assistant")?;
     state.set_ready(pipeline);
     tracing::info!("ready");
-    server.await.context("server task failed")?.context("server failed")?;
+    server
+        .await
+        .context("server task failed")?
+        .context("server failed")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -70,14 +100,30 @@ async fn ask(common: &Common, question: &str, json: bool) -> Result<ExitCode> {
 
 async fn index(common: &Common, force: bool) -> Result<ExitCode> {
     let (corpus_dir, index_dir) = (common.corpus_dir.clone(), common.index_dir.clone());
-    let index = tokio::task::spawn_blocking(move || app::open_index(&corpus_dir, &index_dir, force)).await??;
-    println!("index ready: {} passages in {}", index.all_passages()?.len(), common.index_dir.display());
+    let index =
+        tokio::task::spawn_blocking(move || app::open_index(&corpus_dir, &index_dir, force))
+            .await??;
+    println!(
+        "index ready: {} passages in {}",
+        index.all_passages()?.len(),
+        common.index_dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-async fn pull(common: &Common, from: Option<std::path::PathBuf>, index_url: String) -> Result<ExitCode> {
-    let options = PullOptions { index_url, progress: true, ..PullOptions::default() };
-    let path = model_store::run_pull_command(&common.models_dir, &common.model, from.as_deref(), &options).await?;
+async fn pull(
+    common: &Common,
+    from: Option<std::path::PathBuf>,
+    index_url: String,
+) -> Result<ExitCode> {
+    let options = PullOptions {
+        index_url,
+        progress: true,
+        ..PullOptions::default()
+    };
+    let path =
+        model_store::run_pull_command(&common.models_dir, &common.model, from.as_deref(), &options)
+            .await?;
     println!("model ready: {}", path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -91,9 +137,19 @@ async fn evaluate(common: &Common, args: &EvalArgs) -> Result<ExitCode> {
         let unsupported = if outcome.unsupported_numbers.is_empty() {
             String::new()
         } else {
-            format!(" [numbers absent from sources: {}]", outcome.unsupported_numbers.join(", "))
+            format!(
+                " [numbers absent from sources: {}]",
+                outcome.unsupported_numbers.join(", ")
+            )
         };
-        println!("{verdict} {} ({:?}, {:.0} ms){}{}", outcome.id, outcome.kind, outcome.latency_ms, prefix(" — ", &outcome.why), unsupported);
+        println!(
+            "{verdict} {} ({:?}, {:.0} ms){}{}",
+            outcome.id,
+            outcome.kind,
+            outcome.latency_ms,
+            prefix(" — ", &outcome.why),
+            unsupported
+        );
         if !outcome.passed {
             println!("     answer: {}", outcome.answer.replace('\n', " "));
         }
@@ -106,7 +162,9 @@ async fn evaluate(common: &Common, args: &EvalArgs) -> Result<ExitCode> {
     let failed = below(args.min_facts, summary.facts.rate())
         || below(args.min_no_answer, summary.no_answer.rate())
         || below(args.min_smalltalk, summary.smalltalk.rate())
-        || args.max_unsupported.is_some_and(|max| summary.unsupported_answers > max);
+        || args
+            .max_unsupported
+            .is_some_and(|max| summary.unsupported_answers > max);
     if failed {
         eprintln!("eval: below the bar");
         return Ok(ExitCode::FAILURE);
@@ -131,7 +189,10 @@ async fn generate(common: &Common, prompt: &str, params: GenerationParams) -> Re
         let mut stdout = std::io::stdout();
         Backend::generate(model.as_ref(), &prompt, &params, &mut |text| {
             // A closed pipe (`| head`) ends the generation quietly.
-            if write!(stdout, "{text}").and_then(|()| stdout.flush()).is_err() {
+            if write!(stdout, "{text}")
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
@@ -140,7 +201,13 @@ async fn generate(common: &Common, prompt: &str, params: GenerationParams) -> Re
     })
     .await??;
     println!();
-    let rate = |tokens: usize, ms: f64| if ms > 0.0 { tokens as f64 * 1000.0 / ms } else { 0.0 };
+    let rate = |tokens: usize, ms: f64| {
+        if ms > 0.0 {
+            tokens as f64 * 1000.0 / ms
+        } else {
+            0.0
+        }
+    };
     eprintln!(
         "prompt: {} tokens in {:.0} ms ({:.1} tokens/s); generated: {} tokens in {:.0} ms ({:.1} tokens/s); finish: {:?}",
         summary.prompt_tokens,

@@ -12,7 +12,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The `eulcat` command line.
 #[derive(Debug, Parser)]
-#[command(name = "eulcat", version, about = "EulCat: answers French questions from the agency's documents, on the CPU.")]
+#[command(
+    name = "eulcat",
+    version,
+    about = "EulCat: answers French questions from the agency's documents, on the CPU."
+)]
 pub struct Cli {
     /// Settings shared by every command.
     #[command(flatten)]
@@ -26,16 +30,36 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Common {
     /// Folder of the documents the assistant answers from.
-    #[arg(long, env = "EULCAT_CORPUS_DIR", default_value = "corpus", global = true)]
+    #[arg(
+        long,
+        env = "EULCAT_CORPUS_DIR",
+        default_value = "corpus",
+        global = true
+    )]
     pub corpus_dir: PathBuf,
     /// Folder holding model manifests and the downloaded model files.
-    #[arg(long, env = "EULCAT_MODELS_DIR", default_value = "models", global = true)]
+    #[arg(
+        long,
+        env = "EULCAT_MODELS_DIR",
+        default_value = "models",
+        global = true
+    )]
     pub models_dir: PathBuf,
     /// Folder where the search index is kept (rebuilt when the corpus changes).
-    #[arg(long, env = "EULCAT_INDEX_DIR", default_value = "data/index", global = true)]
+    #[arg(
+        long,
+        env = "EULCAT_INDEX_DIR",
+        default_value = "data/index",
+        global = true
+    )]
     pub index_dir: PathBuf,
     /// Name of the model manifest in the models folder (without `.toml`).
-    #[arg(long, env = "EULCAT_MODEL", default_value = "gemma-3-270m", global = true)]
+    #[arg(
+        long,
+        env = "EULCAT_MODEL",
+        default_value = "gemma-3-270m",
+        global = true
+    )]
     pub model: String,
     /// Threads used by the model's matrix products; defaults to the machine's cores.
     #[arg(long, env = "EULCAT_THREADS", global = true)]

@@ -9,9 +9,13 @@ pub fn init(json: bool) {
         .unwrap_or_else(|_| EnvFilter::new("eulcat=info,tower_http=info,tantivy=warn"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = if json {
-        registry.with(fmt::layer().json().with_writer(std::io::stderr)).try_init()
+        registry
+            .with(fmt::layer().json().with_writer(std::io::stderr))
+            .try_init()
     } else {
-        registry.with(fmt::layer().with_writer(std::io::stderr)).try_init()
+        registry
+            .with(fmt::layer().with_writer(std::io::stderr))
+            .try_init()
     };
     // Already installed (tests, or a second call): keep the first one.
     let _ = result;

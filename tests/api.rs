@@ -15,27 +15,48 @@ fn app() -> axum::Router {
     router(AppState::ready(fake_pipeline()), &Limits::default())
 }
 
-async fn send(app: axum::Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+async fn send(
+    app: axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let response = app.oneshot(request).await.expect("the router answers");
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 fn post_chat(body: impl Into<Body>) -> Request<Body> {
-    Request::post("/api/chat").header(header::CONTENT_TYPE, "application/json").body(body.into()).expect("request")
+    Request::post("/api/chat")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.into())
+        .expect("request")
 }
 
 fn assert_error_shape(body: &str, code: &str) {
     let value: Value = serde_json::from_str(body).expect("error body is JSON");
     assert_eq!(value["error"]["code"], code, "{body}");
-    assert!(value["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        value["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn a_question_gets_a_cited_json_reply_with_a_session() {
-    let body = json!({ "message": "Quel projet est le lauréat du Datathon Normandie ?" }).to_string();
+    let body =
+        json!({ "message": "Quel projet est le lauréat du Datathon Normandie ?" }).to_string();
     let (status, _, body) = send(app(), post_chat(body)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let reply: Value = serde_json::from_str(&body).expect("JSON");
@@ -44,10 +65,19 @@ async fn a_question_gets_a_cited_json_reply_with_a_session() {
     assert!(reply["answer_id"].as_str().is_some_and(|s| !s.is_empty()));
     let source = &reply["sources"][0];
     for field in ["title", "section", "text", "quote"] {
-        assert!(source[field].as_str().is_some_and(|s| !s.is_empty()), "source {field} missing: {body}");
+        assert!(
+            source[field].as_str().is_some_and(|s| !s.is_empty()),
+            "source {field} missing: {body}"
+        );
     }
     assert!(reply["timings_ms"]["total"].as_f64().is_some());
-    assert!(reply["answer"].as_str().unwrap_or_default().contains("Compétences à la carte"), "{body}");
+    assert!(
+        reply["answer"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Compétences à la carte"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -81,7 +111,9 @@ async fn bad_messages_are_400_in_the_error_shape() {
 async fn invalid_utf8_and_wrong_content_type_are_client_errors() {
     let (status, _, body) = send(app(), post_chat(Body::from(vec![b'{', 0xff, 0xfe, b'}']))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let plain = Request::post("/api/chat").body(Body::from("{\"message\":\"Bonjour\"}")).expect("request");
+    let plain = Request::post("/api/chat")
+        .body(Body::from("{\"message\":\"Bonjour\"}"))
+        .expect("request");
     let (status, _, body) = send(app(), plain).await;
     assert!(status.is_client_error(), "{status} {body}");
     assert!(serde_json::from_str::<Value>(&body).is_ok(), "{body}");
@@ -89,7 +121,12 @@ async fn invalid_utf8_and_wrong_content_type_are_client_errors() {
 
 #[tokio::test]
 async fn an_oversized_body_is_413() {
-    let app = router(AppState::ready(fake_pipeline()), &Limits { max_body_bytes: 1024 });
+    let app = router(
+        AppState::ready(fake_pipeline()),
+        &Limits {
+            max_body_bytes: 1024,
+        },
+    );
     let body = json!({ "message": "a".repeat(4096) }).to_string();
     let (status, _, body) = send(app, post_chat(body)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
@@ -98,10 +135,20 @@ async fn an_oversized_body_is_413() {
 
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_json() {
-    let (status, _, body) = send(app(), Request::get("/nope").body(Body::empty()).expect("request")).await;
+    let (status, _, body) = send(
+        app(),
+        Request::get("/nope").body(Body::empty()).expect("request"),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_error_shape(&body, "not_found");
-    let (status, _, body) = send(app(), Request::get("/api/chat").body(Body::empty()).expect("request")).await;
+    let (status, _, body) = send(
+        app(),
+        Request::get("/api/chat")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_error_shape(&body, "method_not_allowed");
 }
@@ -109,11 +156,19 @@ async fn unknown_routes_and_methods_answer_json() {
 #[tokio::test]
 async fn health_says_starting_until_loaded() {
     let starting = router(AppState::default(), &Limits::default());
-    let (status, headers, body) = send(starting, Request::get("/health").body(Body::empty()).expect("r")).await;
+    let (status, headers, body) = send(
+        starting,
+        Request::get("/health").body(Body::empty()).expect("r"),
+    )
+    .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(headers.contains_key(header::RETRY_AFTER));
     assert_error_shape(&body, "starting");
-    let (status, _, _) = send(app(), Request::get("/health").body(Body::empty()).expect("r")).await;
+    let (status, _, _) = send(
+        app(),
+        Request::get("/health").body(Body::empty()).expect("r"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -137,22 +192,40 @@ pub(crate) fn sse_events(body: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn streaming_sends_sources_tokens_then_done() {
-    let body = json!({ "message": "Quel projet est le lauréat du Datathon Normandie ?", "stream": true }).to_string();
+    let body =
+        json!({ "message": "Quel projet est le lauréat du Datathon Normandie ?", "stream": true })
+            .to_string();
     let (status, headers, body) = send(app(), post_chat(body)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers[header::CONTENT_TYPE].to_str().unwrap_or_default().starts_with("text/event-stream"));
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("text/event-stream"));
     assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
     assert_eq!(headers["x-accel-buffering"], "no");
     let events = sse_events(&body);
-    assert_eq!(events.first().map(|e| e.0.as_str()), Some("sources"), "{body}");
+    assert_eq!(
+        events.first().map(|e| e.0.as_str()),
+        Some("sources"),
+        "{body}"
+    );
     assert_eq!(events.last().map(|e| e.0.as_str()), Some("done"), "{body}");
     let streamed: String = events
         .iter()
         .filter(|(name, _)| name == "token")
-        .map(|(_, data)| serde_json::from_str::<Value>(data).expect("token JSON")["text"].as_str().unwrap_or_default().to_string())
+        .map(|(_, data)| {
+            serde_json::from_str::<Value>(data).expect("token JSON")["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     let done: Value = serde_json::from_str(&events.last().expect("done").1).expect("done JSON");
-    assert_eq!(streamed, done["answer"].as_str().unwrap_or_default(), "tokens add up to the answer");
+    assert_eq!(
+        streamed,
+        done["answer"].as_str().unwrap_or_default(),
+        "tokens add up to the answer"
+    );
 }
 
 #[tokio::test]
@@ -164,7 +237,10 @@ async fn the_accept_header_also_asks_for_a_stream() {
         .expect("request");
     let (status, _, body) = send(app(), request).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(sse_events(&body).iter().any(|(name, _)| name == "done"), "{body}");
+    assert!(
+        sse_events(&body).iter().any(|(name, _)| name == "done"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -180,11 +256,16 @@ async fn a_streamed_error_is_an_error_event() {
 
 #[tokio::test]
 async fn sse_over_a_real_socket() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app()).await });
-    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
-    let body = json!({ "message": "Quand a eu lieu le Datathon Normandie ?", "stream": true }).to_string();
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let body =
+        json!({ "message": "Quand a eu lieu le Datathon Normandie ?", "stream": true }).to_string();
     let request = format!(
         "POST /api/chat HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -195,5 +276,8 @@ async fn sse_over_a_real_socket() {
     stream.read_to_end(&mut response).await.expect("read");
     let response = String::from_utf8_lossy(&response);
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.contains("event: sources") && response.contains("event: done"), "{response}");
+    assert!(
+        response.contains("event: sources") && response.contains("event: done"),
+        "{response}"
+    );
 }

@@ -13,30 +13,75 @@ fn pipeline() -> AnswerPipeline {
 
 async fn assert_fact(pipeline: &AnswerPipeline, question: &str, expected: &str) {
     let reply = pipeline.answer(question, None).await.expect("reply");
-    assert_eq!(reply.kind, AnswerKind::Extractive, "{question} → {}", reply.answer);
+    assert_eq!(
+        reply.kind,
+        AnswerKind::Extractive,
+        "{question} → {}",
+        reply.answer
+    );
     assert!(!reply.sources.is_empty(), "{question}: no source");
-    assert!(fold(&reply.answer).contains(&fold(expected)), "{question} → {}", reply.answer);
+    assert!(
+        fold(&reply.answer).contains(&fold(expected)),
+        "{question} → {}",
+        reply.answer
+    );
     for source in &reply.sources {
-        assert!(source.text.contains(&source.quote), "the quote comes from the passage");
+        assert!(
+            source.text.contains(&source.quote),
+            "the quote comes from the passage"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_questions_answered_from_the_corpus_with_the_real_model() {
     let pipeline = pipeline();
-    assert_fact(&pipeline, "Combien d'équipes ont participé au Datathon Normandie ?", "6 équipes").await;
-    assert_fact(&pipeline, "Dans quelle ville aura lieu l'exposition Destination IA ?", "Rouen").await;
-    assert_fact(&pipeline, "Quand s'est tenue la Journée des IA Responsables ?", "11 décembre").await;
-    assert_fact(&pipeline, "De combien de pays viennent les partenaires de BOOST AI ?", "6 pays").await;
-    assert_fact(&pipeline, "Qui a organisé les Assises nationales de l'IA ?", "Ouest France").await;
+    assert_fact(
+        &pipeline,
+        "Combien d'équipes ont participé au Datathon Normandie ?",
+        "6 équipes",
+    )
+    .await;
+    assert_fact(
+        &pipeline,
+        "Dans quelle ville aura lieu l'exposition Destination IA ?",
+        "Rouen",
+    )
+    .await;
+    assert_fact(
+        &pipeline,
+        "Quand s'est tenue la Journée des IA Responsables ?",
+        "11 décembre",
+    )
+    .await;
+    assert_fact(
+        &pipeline,
+        "De combien de pays viennent les partenaires de BOOST AI ?",
+        "6 pays",
+    )
+    .await;
+    assert_fact(
+        &pipeline,
+        "Qui a organisé les Assises nationales de l'IA ?",
+        "Ouest France",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_model_abstains_and_chats() {
     let pipeline = pipeline();
-    for question in ["Combien coûte l'entrée de l'exposition Destination IA ?", "Qui a gagné la Ligue des champions ?"] {
+    for question in [
+        "Combien coûte l'entrée de l'exposition Destination IA ?",
+        "Qui a gagné la Ligue des champions ?",
+    ] {
         let reply = pipeline.answer(question, None).await.expect("reply");
-        assert_eq!(reply.kind, AnswerKind::NoAnswer, "{question} → {}", reply.answer);
+        assert_eq!(
+            reply.kind,
+            AnswerKind::NoAnswer,
+            "{question} → {}",
+            reply.answer
+        );
     }
     let reply = pipeline.answer("Bonsoir !", None).await.expect("reply");
     assert_eq!(reply.kind, AnswerKind::Smalltalk);
@@ -45,12 +90,21 @@ async fn the_real_model_abstains_and_chats() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_base_model_in_generative_mode_never_shows_an_unchecked_answer() {
     let settings = Settings {
-        writing: eulcat::answer::Writing::Generative { chat_template: None },
+        writing: eulcat::answer::Writing::Generative {
+            chat_template: None,
+        },
         ..Settings::default()
     };
     let pipeline = pipeline_with(Arc::clone(&real_model()) as _, settings);
-    let reply = pipeline.answer("Quand a eu lieu le forum Santé pour Tous ?", None).await.expect("reply");
-    assert!(matches!(reply.kind, AnswerKind::Grounded | AnswerKind::Extractive), "{}", reply.answer);
+    let reply = pipeline
+        .answer("Quand a eu lieu le forum Santé pour Tous ?", None)
+        .await
+        .expect("reply");
+    assert!(
+        matches!(reply.kind, AnswerKind::Grounded | AnswerKind::Extractive),
+        "{}",
+        reply.answer
+    );
     let sources: Vec<&str> = reply.sources.iter().map(|s| s.text.as_str()).collect();
     assert!(
         eulcat::answer::grounding::unsupported_claims(&reply.answer, &sources).is_empty()

@@ -25,20 +25,33 @@ pub struct FakeBackend {
 
 impl FakeBackend {
     pub fn new(script: &str) -> Self {
-        Self { script: Mutex::new(script.to_string()) }
+        Self {
+            script: Mutex::new(script.to_string()),
+        }
     }
 }
 
 impl Backend for FakeBackend {
     fn score(&self, prompt: &str, continuation: &str) -> Result<Score, llm::Error> {
         let prompt = fold(prompt);
-        let words: Vec<String> = fold(continuation).split_whitespace().map(str::to_string).collect();
+        let words: Vec<String> = fold(continuation)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
         let found = words.iter().filter(|w| prompt.contains(w.as_str())).count();
         let share = found as f32 / words.len().max(1) as f32;
-        Ok(Score { logprob_sum: (share - 1.5) * words.len() as f32, tokens: words.len() })
+        Ok(Score {
+            logprob_sum: (share - 1.5) * words.len() as f32,
+            tokens: words.len(),
+        })
     }
 
-    fn extract_span(&self, _prompt: &str, _source: &str, _max_tokens: usize) -> Result<String, llm::Error> {
+    fn extract_span(
+        &self,
+        _prompt: &str,
+        _source: &str,
+        _max_tokens: usize,
+    ) -> Result<String, llm::Error> {
         Ok(String::new())
     }
 
@@ -65,14 +78,17 @@ impl Backend for FakeBackend {
 pub fn index_of(corpus_dir: &Path) -> SearchIndex {
     let (documents, _skipped) = corpus::load_dir(corpus_dir).expect("corpus loads");
     let index = SearchIndex::in_ram().expect("index opens");
-    index.rebuild(&corpus::chunk_documents(&documents)).expect("index builds");
+    index
+        .rebuild(&corpus::chunk_documents(&documents))
+        .expect("index builds");
     index
 }
 
 /// A pipeline over the real corpus with any backend.
 pub fn pipeline_with(backend: Arc<dyn Backend>, settings: Settings) -> AnswerPipeline {
     let index = index_of(&root().join("corpus"));
-    AnswerPipeline::new(Arc::new(index), Engine::start(backend, 8), settings).expect("pipeline builds")
+    AnswerPipeline::new(Arc::new(index), Engine::start(backend, 8), settings)
+        .expect("pipeline builds")
 }
 
 /// A reader-mode pipeline over the real corpus with the scripted model.
@@ -86,13 +102,18 @@ pub fn model_path() -> PathBuf {
     static PULLED: Mutex<()> = Mutex::new(());
     let _guard = PULLED.lock().unwrap_or_else(|p| p.into_inner());
     let models = root().join("models");
-    let manifest = eulcat::model_store::Manifest::find(&models, eulcat::model_store::DEFAULT_MODEL).expect("manifest");
+    let manifest = eulcat::model_store::Manifest::find(&models, eulcat::model_store::DEFAULT_MODEL)
+        .expect("manifest");
     if let Ok(path) = eulcat::model_store::locate(&manifest, &models) {
         return path;
     }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime
-        .block_on(eulcat::model_store::pull(&manifest, &models, &eulcat::model_store::PullOptions::default()))
+        .block_on(eulcat::model_store::pull(
+            &manifest,
+            &models,
+            &eulcat::model_store::PullOptions::default(),
+        ))
         .expect("the model is missing and could not be fetched: run `cargo run --release -- pull`")
 }
 

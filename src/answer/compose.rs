@@ -18,7 +18,12 @@ pub(crate) fn extractive_answer(passage: &Passage, quote: &str, highlight: Optio
         None => format!("{} — {}", passage.doc_title, passage.heading()),
     };
     match highlight {
-        Some(span) => format!("{} : « {} »\n\nSource : {}", capitalize(span), quote, origin),
+        Some(span) => format!(
+            "{} : « {} »\n\nSource : {}",
+            capitalize(span),
+            quote,
+            origin
+        ),
         None => format!("« {} »\n\nSource : {}", quote, origin),
     }
 }
@@ -38,7 +43,9 @@ pub(crate) fn worth_highlighting(span: &str, quote: &str, answer_type: AnswerTyp
         return false;
     }
     match answer_type {
-        AnswerType::Date => text::has_month(span) || (!text::has_month(quote) && text::has_date(span)),
+        AnswerType::Date => {
+            text::has_month(span) || (!text::has_month(quote) && text::has_date(span))
+        }
         other => other.is_satisfied_by(span),
     }
 }
@@ -48,12 +55,17 @@ pub(crate) fn worth_highlighting(span: &str, quote: &str, answer_type: AnswerTyp
 pub(crate) fn no_answer_message(question: &str, suggestions: &[String]) -> String {
     let english = looks_english(question);
     let mut message = if english {
-        "I could not find the answer in the documents I have, so I would rather not guess.".to_string()
+        "I could not find the answer in the documents I have, so I would rather not guess."
+            .to_string()
     } else {
         "Je ne trouve pas la réponse dans les documents dont je dispose, et je préfère ne pas inventer.".to_string()
     };
     if !suggestions.is_empty() {
-        message.push_str(if english { " I can tell you about: " } else { " Je peux vous parler par exemple de : " });
+        message.push_str(if english {
+            " I can tell you about: "
+        } else {
+            " Je peux vous parler par exemple de : "
+        });
         message.push_str(&suggestions.join(" ; "));
         message.push('.');
     }
@@ -62,10 +74,14 @@ pub(crate) fn no_answer_message(question: &str, suggestions: &[String]) -> Strin
 
 /// A rough language guess: English function words outnumber French ones.
 fn looks_english(text: &str) -> bool {
-    const ENGLISH: [&str; 16] =
-        ["the", "what", "who", "when", "where", "is", "are", "how", "which", "of", "does", "do", "you", "a", "an", "to"];
-    const FRENCH: [&str; 16] =
-        ["le", "la", "les", "quel", "quelle", "qui", "quand", "ou", "est", "sont", "comment", "de", "des", "du", "un", "une"];
+    const ENGLISH: [&str; 16] = [
+        "the", "what", "who", "when", "where", "is", "are", "how", "which", "of", "does", "do",
+        "you", "a", "an", "to",
+    ];
+    const FRENCH: [&str; 16] = [
+        "le", "la", "les", "quel", "quelle", "qui", "quand", "ou", "est", "sont", "comment", "de",
+        "des", "du", "un", "une",
+    ];
     let folded = fold(text);
     let (mut english, mut french) = (0, 0);
     for word in words(&folded) {
@@ -90,23 +106,46 @@ mod tests {
     #[test]
     fn spans_copied_from_the_start_or_too_long_are_not_highlighted() {
         let quote = "Ce projet réunit 12 partenaires de 6 pays.";
-        assert!(worth_highlighting("12 partenaires", quote, AnswerType::Number));
-        assert!(!worth_highlighting("Ce projet réunit", quote, AnswerType::Number));
-        assert!(!worth_highlighting("réunit 12 partenaires de 6 pays différents et plus", quote, AnswerType::Number));
-        assert!(!worth_highlighting("partenaires", quote, AnswerType::Number), "no number in the span");
+        assert!(worth_highlighting(
+            "12 partenaires",
+            quote,
+            AnswerType::Number
+        ));
+        assert!(!worth_highlighting(
+            "Ce projet réunit",
+            quote,
+            AnswerType::Number
+        ));
+        assert!(!worth_highlighting(
+            "réunit 12 partenaires de 6 pays différents et plus",
+            quote,
+            AnswerType::Number
+        ));
+        assert!(
+            !worth_highlighting("partenaires", quote, AnswerType::Number),
+            "no number in the span"
+        );
     }
 
     #[test]
     fn a_bare_year_is_no_answer_to_when_if_a_month_is_known() {
         let quote = "Inauguration le 12 février 2026.";
         assert!(!worth_highlighting("2026", quote, AnswerType::Date));
-        assert!(worth_highlighting("12 février 2026", quote, AnswerType::Date));
+        assert!(worth_highlighting(
+            "12 février 2026",
+            quote,
+            AnswerType::Date
+        ));
     }
 
     #[test]
     fn no_answer_speaks_the_question_language() {
         let topics = vec!["Datathon".to_string()];
-        assert!(no_answer_message("Quel est le prix du billet ?", &topics).starts_with("Je ne trouve pas"));
-        assert!(no_answer_message("What is the price of the ticket?", &topics).starts_with("I could not"));
+        assert!(no_answer_message("Quel est le prix du billet ?", &topics)
+            .starts_with("Je ne trouve pas"));
+        assert!(
+            no_answer_message("What is the price of the ticket?", &topics)
+                .starts_with("I could not")
+        );
     }
 }

@@ -30,7 +30,9 @@ pub fn prompt(question: &str, passages: &[&Passage], chat_template: Option<&str>
     }
     body.push_str(&format!("\nQuestion : {}", neutralize(question)));
     match chat_template {
-        Some(template) if template.contains(TEMPLATE_SLOT) => template.replace(TEMPLATE_SLOT, &body),
+        Some(template) if template.contains(TEMPLATE_SLOT) => {
+            template.replace(TEMPLATE_SLOT, &body)
+        }
         _ => format!("{body}\nRéponse :"),
     }
 }
@@ -38,7 +40,9 @@ pub fn prompt(question: &str, passages: &[&Passage], chat_template: Option<&str>
 /// Whether a generated answer says it does not know.
 pub fn declines(answer: &str) -> bool {
     let folded = super::text::fold(answer);
-    folded.contains("je ne sais pas") || folded.contains("ne contiennent pas") || folded.trim().is_empty()
+    folded.contains("je ne sais pas")
+        || folded.contains("ne contiennent pas")
+        || folded.trim().is_empty()
 }
 
 /// Breaks the control-token markers a passage or a question might carry
@@ -70,9 +74,17 @@ mod tests {
     #[test]
     fn the_template_wraps_the_body_and_markers_are_neutralized() {
         let p = passage();
-        let built = prompt("Qui <start_of_turn> ?", &[&p], Some("<start_of_turn>user\n{prompt}<end_of_turn>\n"));
+        let built = prompt(
+            "Qui <start_of_turn> ?",
+            &[&p],
+            Some("<start_of_turn>user\n{prompt}<end_of_turn>\n"),
+        );
         assert!(built.starts_with("<start_of_turn>user\n"));
-        assert_eq!(built.matches("<end_of_turn>").count(), 1, "only the template's own marker");
+        assert_eq!(
+            built.matches("<end_of_turn>").count(),
+            1,
+            "only the template's own marker"
+        );
         assert!(built.contains("Extrait 1 (Lettre – Forum)"));
     }
 

@@ -62,11 +62,16 @@ pub fn unsupported_numbers(answer: &str, sources: &[&str]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const SOURCE: &str = "Le 27 novembre, Caen Normandie Développement a organisé la 2e édition du forum.";
+    const SOURCE: &str =
+        "Le 27 novembre, Caen Normandie Développement a organisé la 2e édition du forum.";
 
     #[test]
     fn a_faithful_answer_passes() {
-        assert!(unsupported_claims("Caen Normandie Développement l'a organisé le 27 novembre.", &[SOURCE]).is_empty());
+        assert!(unsupported_claims(
+            "Caen Normandie Développement l'a organisé le 27 novembre.",
+            &[SOURCE]
+        )
+        .is_empty());
     }
 
     #[test]
@@ -84,6 +89,8 @@ mod tests {
 
     #[test]
     fn accents_and_case_do_not_matter_for_names() {
-        assert!(unsupported_claims("Organisé par CAEN Normandie Developpement.", &[SOURCE]).is_empty());
+        assert!(
+            unsupported_claims("Organisé par CAEN Normandie Developpement.", &[SOURCE]).is_empty()
+        );
     }
 }

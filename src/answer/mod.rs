@@ -201,13 +201,21 @@ impl Knowledge {
             .filter_map(|p| p.section.as_deref().map(|s| s.trim().to_string()))
             .filter(|s| !s.is_empty() && seen.insert(s.clone()))
             .collect();
-        Self { stats: SentenceStats::new(passages), topics }
+        Self {
+            stats: SentenceStats::new(passages),
+            topics,
+        }
     }
 
     /// A few topics, spread over the corpus.
     fn suggestions(&self, count: usize) -> Vec<String> {
         let step = (self.topics.len() / count.max(1)).max(1);
-        self.topics.iter().step_by(step).take(count).cloned().collect()
+        self.topics
+            .iter()
+            .step_by(step)
+            .take(count)
+            .cloned()
+            .collect()
     }
 }
 
@@ -235,7 +243,10 @@ impl AnswerPipeline {
         let passages = search.all_passages()?;
         Ok(Self {
             knowledge: Arc::new(Knowledge::new(&passages)),
-            sessions: Arc::new(SessionStore::new(settings.session_idle, settings.session_capacity)),
+            sessions: Arc::new(SessionStore::new(
+                settings.session_idle,
+                settings.session_capacity,
+            )),
             search,
             engine,
             settings: Arc::new(settings),
@@ -262,7 +273,10 @@ impl AnswerPipeline {
         }
         let chars = message.chars().count();
         if chars > self.settings.max_message_chars {
-            return Err(Error::MessageTooLong { chars, max: self.settings.max_message_chars });
+            return Err(Error::MessageTooLong {
+                chars,
+                max: self.settings.max_message_chars,
+            });
         }
         let session_id = match session_id {
             Some(id) if SessionStore::is_valid_id(id) => id.to_string(),
@@ -282,22 +296,53 @@ impl AnswerPipeline {
         Ok(reply)
     }
 
-    async fn reply_to(&self, message: &str, session_id: &str, timings: &mut Timings) -> Result<Reply> {
+    async fn reply_to(
+        &self,
+        message: &str,
+        session_id: &str,
+        timings: &mut Timings,
+    ) -> Result<Reply> {
         if let Some(kind) = SmallTalk::detect(message) {
-            return Ok(self.reply(session_id, kind.reply().to_string(), AnswerKind::Smalltalk, vec![]));
+            return Ok(self.reply(
+                session_id,
+                kind.reply().to_string(),
+                AnswerKind::Smalltalk,
+                vec![],
+            ));
         }
         if guard::is_hostile(message) {
-            self.sessions.record(session_id, Turn { query: message.to_string(), answered: false });
+            self.sessions.record(
+                session_id,
+                Turn {
+                    query: message.to_string(),
+                    answered: false,
+                },
+            );
             return Ok(self.no_answer(session_id, message));
         }
         let query = self.resolve_follow_up(message, session_id);
         let found = self.read(message, &query, timings).await?;
-        self.sessions.record(session_id, Turn { query: query.clone(), answered: found.is_some() });
+        self.sessions.record(
+            session_id,
+            Turn {
+                query: query.clone(),
+                answered: found.is_some(),
+            },
+        );
         let Some(found) = found else {
             return Ok(self.no_answer(session_id, message));
         };
         if let Writing::Generative { chat_template } = &self.settings.writing {
-            if let Some(reply) = self.generate(session_id, &query, &found, chat_template.as_deref(), timings).await? {
+            if let Some(reply) = self
+                .generate(
+                    session_id,
+                    &query,
+                    &found,
+                    chat_template.as_deref(),
+                    timings,
+                )
+                .await?
+            {
                 return Ok(reply);
             }
         }
@@ -319,7 +364,12 @@ impl AnswerPipeline {
     /// Retrieval, re-ranking and abstention: the passage and sentences that
     /// answer `message` (searched as `query`, which carries the earlier
     /// topic of a follow-up), or `None` when the documents do not.
-    async fn read(&self, message: &str, query: &str, timings: &mut Timings) -> Result<Option<Found>> {
+    async fn read(
+        &self,
+        message: &str,
+        query: &str,
+        timings: &mut Timings,
+    ) -> Result<Option<Found>> {
         let terms = unique_terms(query);
         if terms.is_empty() {
             return Ok(None);
@@ -328,12 +378,14 @@ impl AnswerPipeline {
         let search = Arc::clone(&self.search);
         let owned_query = query.to_string();
         let limit = self.settings.passages;
-        let hits = tokio::task::spawn_blocking(move || search.search(&owned_query, limit)).await??;
+        let hits =
+            tokio::task::spawn_blocking(move || search.search(&owned_query, limit)).await??;
         timings.retrieval = elapsed_ms(started);
         if hits.is_empty() {
             return Ok(None);
         }
-        let candidates = reader::candidates(&hits, &terms, &self.knowledge.stats, self.settings.rerank);
+        let candidates =
+            reader::candidates(&hits, &terms, &self.knowledge.stats, self.settings.rerank);
         let started = Instant::now();
         let ranked = self.rerank(query, &hits, candidates).await?;
         timings.rerank = elapsed_ms(started);
@@ -348,7 +400,12 @@ impl AnswerPipeline {
             let evidence = reader::evidence(query, &terms, answer_type, &heading, &quote, pmi);
             tracing::debug!(?evidence, score, quote = %quote, "candidate");
             if evidence.answers() {
-                return Ok(Some(Found { hit: hit.clone(), quote, score, answer_type }));
+                return Ok(Some(Found {
+                    hit: hit.clone(),
+                    quote,
+                    score,
+                    answer_type,
+                }));
             }
         }
         Ok(None)
@@ -357,43 +414,85 @@ impl AnswerPipeline {
     /// Orders candidates by the model's query likelihood combined with the
     /// lexical score, and computes each one's PMI against the question
     /// read without any text.
-    async fn rerank(&self, query: &str, hits: &[Hit], candidates: Vec<Candidate>) -> Result<Vec<(Candidate, f32, f32)>> {
+    async fn rerank(
+        &self,
+        query: &str,
+        hits: &[Hit],
+        candidates: Vec<Candidate>,
+    ) -> Result<Vec<(Candidate, f32, f32)>> {
         let continuation = format!(" {query}");
         let mut pairs: Vec<(String, String)> = candidates
             .iter()
             .map(|c| {
                 let passage = &hits[c.hit].passage;
-                (format!("Texte : {}. {}\nQuestion :", passage.heading(), passage.sentences[c.sentence]), continuation.clone())
+                (
+                    format!(
+                        "Texte : {}. {}\nQuestion :",
+                        passage.heading(),
+                        passage.sentences[c.sentence]
+                    ),
+                    continuation.clone(),
+                )
             })
             .collect();
         pairs.push(("Question :".to_string(), continuation.clone()));
         let scores = self.engine.score(pairs).await?;
         let baseline = scores.last().map(|s| s.mean()).unwrap_or(0.0);
-        let likelihoods: Vec<f32> = scores.iter().take(candidates.len()).map(|s| s.mean()).collect();
+        let likelihoods: Vec<f32> = scores
+            .iter()
+            .take(candidates.len())
+            .map(|s| s.mean())
+            .collect();
         let lexical: Vec<f32> = candidates.iter().map(|c| c.lexical).collect();
-        let (z_model, z_lexical) = (reader::standardize(&likelihoods), reader::standardize(&lexical));
+        let (z_model, z_lexical) = (
+            reader::standardize(&likelihoods),
+            reader::standardize(&lexical),
+        );
         let mut ranked: Vec<(Candidate, f32, f32)> = candidates
             .into_iter()
             .enumerate()
-            .map(|(i, c)| (c, z_model[i] + 0.5 * z_lexical[i], likelihoods[i] - baseline))
+            .map(|(i, c)| {
+                (
+                    c,
+                    z_model[i] + 0.5 * z_lexical[i],
+                    likelihoods[i] - baseline,
+                )
+            })
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (candidate, score, pmi) in &ranked {
+            let passage = &hits[candidate.hit].passage;
+            tracing::debug!(score, pmi, lexical = candidate.lexical, sentence = %passage.sentences[candidate.sentence], "ranked");
+        }
         Ok(ranked)
     }
 
     /// The extractive answer: the quoted sentences, with the model's short
     /// span highlighted when it found one worth showing.
-    async fn extract(&self, session_id: &str, query: &str, found: Found, timings: &mut Timings) -> Result<Reply> {
+    async fn extract(
+        &self,
+        session_id: &str,
+        query: &str,
+        found: Found,
+        timings: &mut Timings,
+    ) -> Result<Reply> {
         let started = Instant::now();
         let highlight = if found.answer_type == AnswerType::Open {
             None
         } else {
-            let prompt = format!("Texte : {}\nQuestion : {}\nRéponse courte :", found.quote, query);
-            let span = self.engine.extract_span(prompt, found.quote.clone(), 12).await?;
+            let prompt = format!(
+                "Texte : {}\nQuestion : {}\nRéponse courte :",
+                found.quote, query
+            );
+            let span = self
+                .engine
+                .extract_span(prompt, found.quote.clone(), 12)
+                .await?;
             compose::worth_highlighting(&span, &found.quote, found.answer_type).then_some(span)
         };
         timings.span = elapsed_ms(started);
-        let answer = compose::extractive_answer(&found.hit.passage, &found.quote, highlight.as_deref());
+        let answer =
+            compose::extractive_answer(&found.hit.passage, &found.quote, highlight.as_deref());
         let source = source(&found, highlight);
         Ok(self.reply(session_id, answer, AnswerKind::Extractive, vec![source]))
     }
@@ -420,11 +519,19 @@ impl AnswerPipeline {
         let text = generation.text.trim().to_string();
         let unsupported = grounding::unsupported_claims(&text, &[&found.hit.passage.text]);
         if generative::declines(&text) || !unsupported.is_empty() {
-            tracing::info!(?unsupported, "generated answer rejected; quoting the sources instead");
+            tracing::info!(
+                ?unsupported,
+                "generated answer rejected; quoting the sources instead"
+            );
             return Ok(None);
         }
         let source = source(found, None);
-        Ok(Some(self.reply(session_id, text, AnswerKind::Grounded, vec![source])))
+        Ok(Some(self.reply(
+            session_id,
+            text,
+            AnswerKind::Grounded,
+            vec![source],
+        )))
     }
 
     fn no_answer(&self, session_id: &str, message: &str) -> Reply {
@@ -435,7 +542,13 @@ impl AnswerPipeline {
         reply
     }
 
-    fn reply(&self, session_id: &str, answer: String, kind: AnswerKind, sources: Vec<Source>) -> Reply {
+    fn reply(
+        &self,
+        session_id: &str,
+        answer: String,
+        kind: AnswerKind,
+        sources: Vec<Source>,
+    ) -> Reply {
         Reply {
             session_id: session_id.to_string(),
             answer_id: uuid::Uuid::new_v4().to_string(),
@@ -466,7 +579,10 @@ fn source(found: &Found, highlight: Option<String>) -> Source {
 /// The distinct analysed terms of a text, in order.
 fn unique_terms(text: &str) -> Vec<String> {
     let mut seen = HashSet::new();
-    search::analyze(text).into_iter().filter(|t| seen.insert(t.clone())).collect()
+    search::analyze(text)
+        .into_iter()
+        .filter(|t| seen.insert(t.clone()))
+        .collect()
 }
 
 fn elapsed_ms(since: Instant) -> f64 {

@@ -33,8 +33,17 @@ impl AnswerType {
         let tokens: Vec<&str> = words(&folded).collect();
         let has = |w: &str| tokens.contains(&w);
         let has_phrase = |phrase: &str| folded.contains(phrase);
-        const MONEY: [&str; 9] =
-            ["prix", "cout", "coute", "coutent", "tarif", "tarifs", "budget", "montant", "combien d'euros"];
+        const MONEY: [&str; 9] = [
+            "prix",
+            "cout",
+            "coute",
+            "coutent",
+            "tarif",
+            "tarifs",
+            "budget",
+            "montant",
+            "combien d'euros",
+        ];
         if MONEY.iter().any(|w| has(w) || has_phrase(w)) || has_phrase("combien d'argent") {
             return Self::Amount;
         }
@@ -44,7 +53,14 @@ impl AnswerType {
         if has("combien") || has_phrase("nombre de") || has_phrase("quel nombre") {
             return Self::Number;
         }
-        let date_phrases = ["quelle date", "quel jour", "quel mois", "quelle annee", "date limite", "a quelle periode"];
+        let date_phrases = [
+            "quelle date",
+            "quel jour",
+            "quel mois",
+            "quelle annee",
+            "date limite",
+            "a quelle periode",
+        ];
         if has("quand") || has("date") || date_phrases.iter().any(|p| has_phrase(p)) {
             return Self::Date;
         }
@@ -114,9 +130,13 @@ fn asks_who(tokens: &[&str]) -> bool {
 pub fn is_elliptic(question: &str, content_terms: usize) -> bool {
     let folded = fold(question);
     let tokens: Vec<&str> = words(&folded).collect();
-    const ANAPHORS: [&str; 14] =
-        ["il", "elle", "ils", "elles", "ce", "c", "ca", "cela", "celui", "celle", "lui", "leur", "y", "en"];
-    let starts_with_and = tokens.first().is_some_and(|w| matches!(*w, "et" | "mais" | "alors"));
+    const ANAPHORS: [&str; 14] = [
+        "il", "elle", "ils", "elles", "ce", "c", "ca", "cela", "celui", "celle", "lui", "leur",
+        "y", "en",
+    ];
+    let starts_with_and = tokens
+        .first()
+        .is_some_and(|w| matches!(*w, "et" | "mais" | "alors"));
     let has_anaphor = tokens.iter().any(|w| ANAPHORS.contains(w))
         || folded.contains("l'a ")
         || folded.contains("l'ont")
@@ -131,17 +151,38 @@ mod tests {
 
     #[test]
     fn interrogatives_map_to_answer_types() {
-        assert_eq!(AnswerType::of("Combien coûte l'entrée ?"), AnswerType::Amount);
-        assert_eq!(AnswerType::of("Quel est le budget du programme ?"), AnswerType::Amount);
-        assert_eq!(AnswerType::of("Combien de temps dure la formation ?"), AnswerType::Duration);
-        assert_eq!(AnswerType::of("Combien d'équipes ont participé ?"), AnswerType::Number);
+        assert_eq!(
+            AnswerType::of("Combien coûte l'entrée ?"),
+            AnswerType::Amount
+        );
+        assert_eq!(
+            AnswerType::of("Quel est le budget du programme ?"),
+            AnswerType::Amount
+        );
+        assert_eq!(
+            AnswerType::of("Combien de temps dure la formation ?"),
+            AnswerType::Duration
+        );
+        assert_eq!(
+            AnswerType::of("Combien d'équipes ont participé ?"),
+            AnswerType::Number
+        );
         assert_eq!(AnswerType::of("Quand a lieu le salon ?"), AnswerType::Date);
-        assert_eq!(AnswerType::of("En quelle année a-t-il été créé ?"), AnswerType::Date);
+        assert_eq!(
+            AnswerType::of("En quelle année a-t-il été créé ?"),
+            AnswerType::Date
+        );
         assert_eq!(AnswerType::of("Qui anime l'atelier ?"), AnswerType::Name);
         assert_eq!(AnswerType::of("Par qui est-il financé ?"), AnswerType::Name);
         assert_eq!(AnswerType::of("Où se trouve le siège ?"), AnswerType::Place);
-        assert_eq!(AnswerType::of("Quel est le projet qui a gagné ?"), AnswerType::Open);
-        assert_eq!(AnswerType::of("Qu'est-ce que le DataLab ?"), AnswerType::Open);
+        assert_eq!(
+            AnswerType::of("Quel est le projet qui a gagné ?"),
+            AnswerType::Open
+        );
+        assert_eq!(
+            AnswerType::of("Qu'est-ce que le DataLab ?"),
+            AnswerType::Open
+        );
     }
 
     #[test]
@@ -155,8 +196,12 @@ mod tests {
     #[test]
     fn the_fact_must_be_new_to_the_question() {
         let question = "Qui organise la Journée des IA Responsables ?";
-        assert!(!AnswerType::Name.is_answered_by("La Journée des IA Responsables a eu lieu.", question));
-        assert!(AnswerType::Name.is_answered_by("Une initiative portée par Normandie.ai.", question));
+        assert!(
+            !AnswerType::Name.is_answered_by("La Journée des IA Responsables a eu lieu.", question)
+        );
+        assert!(
+            AnswerType::Name.is_answered_by("Une initiative portée par Normandie.ai.", question)
+        );
         let question = "Combien de partenaires en 2025 ?";
         assert!(!AnswerType::Number.is_answered_by("En 2025, une nouvelle édition.", question));
         assert!(AnswerType::Number.is_answered_by("Il réunit douze partenaires.", question));
@@ -166,6 +211,9 @@ mod tests {
     fn follow_ups_are_recognised() {
         assert!(is_elliptic("Et qui l'a gagné ?", 1));
         assert!(is_elliptic("C'était quelle édition ?", 1));
-        assert!(!is_elliptic("Quand ouvre l'exposition sur l'IA à Rouen ?", 4));
+        assert!(!is_elliptic(
+            "Quand ouvre l'exposition sur l'IA à Rouen ?",
+            4
+        ));
     }
 }

@@ -20,8 +20,8 @@ use super::synonyms;
 
 /// Words that make a sentence lean on the one before it.
 const COREFERENCES: [&str; 16] = [
-    "ce", "cet", "cette", "ces", "il", "elle", "ils", "elles", "celui-ci", "celle-ci", "cela", "ceci",
-    "lui", "leur", "son", "sa",
+    "ce", "cet", "cette", "ces", "il", "elle", "ils", "elles", "celui-ci", "celle-ci", "cela",
+    "ceci", "lui", "leur", "son", "sa",
 ];
 
 /// Sentence-level document frequencies over the whole corpus, for weighting
@@ -69,11 +69,21 @@ pub struct Candidate {
 
 /// The sentences of the retrieved passages, best lexical matches first,
 /// `limit` at most.
-pub fn candidates(hits: &[Hit], question_terms: &[String], stats: &SentenceStats, limit: usize) -> Vec<Candidate> {
+pub fn candidates(
+    hits: &[Hit],
+    question_terms: &[String],
+    stats: &SentenceStats,
+    limit: usize,
+) -> Vec<Candidate> {
     let mut found = Vec::new();
     for (hit_rank, hit) in hits.iter().enumerate() {
-        let heading_terms: HashSet<String> =
-            search::analyze(&format!("{} {}", hit.passage.doc_title, hit.passage.heading())).into_iter().collect();
+        let heading_terms: HashSet<String> = search::analyze(&format!(
+            "{} {}",
+            hit.passage.doc_title,
+            hit.passage.heading()
+        ))
+        .into_iter()
+        .collect();
         for (index, sentence) in hit.passage.sentences.iter().enumerate() {
             let terms: HashSet<String> = search::analyze(sentence).into_iter().collect();
             let mut lexical = 0.0;
@@ -88,7 +98,11 @@ pub fn candidates(hits: &[Hit], question_terms: &[String], stats: &SentenceStats
             }
             // Earlier passages were ranked higher by the search engine.
             lexical += 0.01 * (hits.len() - hit_rank) as f32;
-            found.push(Candidate { hit: hit_rank, sentence: index, lexical });
+            found.push(Candidate {
+                hit: hit_rank,
+                sentence: index,
+                lexical,
+            });
         }
     }
     found.sort_by(|a, b| b.lexical.total_cmp(&a.lexical));
@@ -167,8 +181,17 @@ pub fn coverage(question_terms: &[String], text_terms: &HashSet<String>) -> f32 
 
 /// Evidence that `text`, found under `heading` (document title and
 /// section), answers `question`.
-pub fn evidence(question: &str, question_terms: &[String], answer_type: AnswerType, heading: &str, text: &str, pmi: f32) -> Evidence {
-    let terms: HashSet<String> = search::analyze(&format!("{heading} {text}")).into_iter().collect();
+pub fn evidence(
+    question: &str,
+    question_terms: &[String],
+    answer_type: AnswerType,
+    heading: &str,
+    text: &str,
+    pmi: f32,
+) -> Evidence {
+    let terms: HashSet<String> = search::analyze(&format!("{heading} {text}"))
+        .into_iter()
+        .collect();
     Evidence {
         coverage: coverage(question_terms, &terms),
         type_ok: answer_type.is_answered_by(text, question),
@@ -212,27 +235,63 @@ mod tests {
 
     #[test]
     fn a_sentence_that_refers_back_brings_its_antecedent() {
-        let p = passage(&["La Région soutient le projet X.", "Ce projet réunit 12 partenaires.", "Fin."]);
+        let p = passage(&[
+            "La Région soutient le projet X.",
+            "Ce projet réunit 12 partenaires.",
+            "Fin.",
+        ]);
         assert_eq!(window(&p, 1), (0, 2));
-        assert_eq!(window(&p, 0), (0, 2), "the next sentence continues the first");
+        assert_eq!(
+            window(&p, 0),
+            (0, 2),
+            "the next sentence continues the first"
+        );
         assert_eq!(window(&p, 2), (2, 3));
     }
 
     #[test]
     fn coverage_tolerates_one_typo() {
         let text: HashSet<String> = ["exposit", "rouen"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(coverage(&["exposis".to_string(), "rouen".to_string()], &text), 1.0);
-        assert_eq!(coverage(&["train".to_string(), "rouen".to_string()], &text), 0.5);
+        assert_eq!(
+            coverage(&["exposis".to_string(), "rouen".to_string()], &text),
+            1.0
+        );
+        assert_eq!(
+            coverage(&["train".to_string(), "rouen".to_string()], &text),
+            0.5
+        );
     }
 
     #[test]
     fn abstention_needs_coverage_and_type() {
-        let good = Evidence { coverage: 0.75, type_ok: true, pmi: 0.2 };
+        let good = Evidence {
+            coverage: 0.75,
+            type_ok: true,
+            pmi: 0.2,
+        };
         assert!(good.answers());
-        assert!(!Evidence { type_ok: false, ..good }.answers());
-        assert!(!Evidence { coverage: 0.4, ..good }.answers());
-        assert!(!Evidence { coverage: 0.5, pmi: 0.3, ..good }.answers());
-        assert!(Evidence { coverage: 0.5, pmi: 2.0, ..good }.answers());
+        assert!(!Evidence {
+            type_ok: false,
+            ..good
+        }
+        .answers());
+        assert!(!Evidence {
+            coverage: 0.4,
+            ..good
+        }
+        .answers());
+        assert!(!Evidence {
+            coverage: 0.5,
+            pmi: 0.3,
+            ..good
+        }
+        .answers());
+        assert!(Evidence {
+            coverage: 0.5,
+            pmi: 2.0,
+            ..good
+        }
+        .answers());
     }
 
     #[test]

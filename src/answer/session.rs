@@ -39,13 +39,20 @@ impl SessionStore {
     /// An empty store whose sessions expire after `idle_timeout`, holding
     /// `capacity` sessions at most (the least recently seen go first).
     pub fn new(idle_timeout: Duration, capacity: usize) -> Self {
-        Self { sessions: Mutex::new(HashMap::new()), idle_timeout, capacity: capacity.max(1) }
+        Self {
+            sessions: Mutex::new(HashMap::new()),
+            idle_timeout,
+            capacity: capacity.max(1),
+        }
     }
 
     /// Whether `id` is a well-formed session id: 1 to 64 letters, digits,
     /// `-` or `_`.
     pub fn is_valid_id(id: &str) -> bool {
-        (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        (1..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     }
 
     /// The last turn of session `id`, if it is known and still alive.
@@ -65,11 +72,18 @@ impl SessionStore {
         let timeout = self.idle_timeout;
         sessions.retain(|_, s| now.duration_since(s.last_seen) <= timeout);
         if sessions.len() >= self.capacity && !sessions.contains_key(id) {
-            if let Some(oldest) = sessions.iter().min_by_key(|(_, s)| s.last_seen).map(|(k, _)| k.clone()) {
+            if let Some(oldest) = sessions
+                .iter()
+                .min_by_key(|(_, s)| s.last_seen)
+                .map(|(k, _)| k.clone())
+            {
                 sessions.remove(&oldest);
             }
         }
-        let session = sessions.entry(id.to_string()).or_insert_with(|| Session { turns: Vec::new(), last_seen: now });
+        let session = sessions.entry(id.to_string()).or_insert_with(|| Session {
+            turns: Vec::new(),
+            last_seen: now,
+        });
         session.last_seen = now;
         session.turns.push(turn);
         if session.turns.len() > TURNS_KEPT {
@@ -80,7 +94,9 @@ impl SessionStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
         // A panic while holding the lock leaves plain data behind, still
         // consistent enough to serve: recover it rather than fail forever.
-        self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -89,7 +105,10 @@ mod tests {
     use super::*;
 
     fn turn(q: &str) -> Turn {
-        Turn { query: q.into(), answered: true }
+        Turn {
+            query: q.into(),
+            answered: true,
+        }
     }
 
     #[test]

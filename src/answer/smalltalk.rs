@@ -119,8 +119,14 @@ mod tests {
     #[test]
     fn greetings_thanks_and_identity_are_small_talk() {
         assert_eq!(SmallTalk::detect("Salut !"), Some(SmallTalk::Greeting));
-        assert_eq!(SmallTalk::detect("Bonsoir EulCat"), Some(SmallTalk::Greeting));
-        assert_eq!(SmallTalk::detect("merci beaucoup :)"), Some(SmallTalk::Thanks));
+        assert_eq!(
+            SmallTalk::detect("Bonsoir EulCat"),
+            Some(SmallTalk::Greeting)
+        );
+        assert_eq!(
+            SmallTalk::detect("merci beaucoup :)"),
+            Some(SmallTalk::Thanks)
+        );
         assert_eq!(SmallTalk::detect("Qui es-tu ?"), Some(SmallTalk::Identity));
         assert_eq!(SmallTalk::detect("aide"), Some(SmallTalk::Help));
         assert_eq!(SmallTalk::detect("Au revoir"), Some(SmallTalk::Farewell));
@@ -128,7 +134,10 @@ mod tests {
 
     #[test]
     fn a_question_with_a_greeting_is_not_small_talk() {
-        assert_eq!(SmallTalk::detect("Bonjour, quand ouvre l'exposition ?"), None);
+        assert_eq!(
+            SmallTalk::detect("Bonjour, quand ouvre l'exposition ?"),
+            None
+        );
         assert_eq!(SmallTalk::detect("Merci, et qui organise le forum ?"), None);
         assert_eq!(SmallTalk::detect("Quel est le thème du datathon ?"), None);
     }

@@ -11,21 +11,120 @@ use crate::search;
 
 /// Groups of words that a question and a document use for the same idea.
 const GROUPS: &[&[&str]] = &[
-    &["gagner", "gagné", "gagnant", "remporter", "remporté", "lauréat", "lauréate", "vainqueur", "primé", "récompensé"],
-    &["organiser", "organisé", "organisateur", "porter", "portée", "piloter", "piloté", "initiative"],
-    &["soutenir", "soutient", "soutenu", "soutenue", "soutien", "financer", "financé", "financement", "appuyer"],
-    &["participer", "participé", "participants", "réunir", "réuni", "rassembler", "rassemblé"],
-    &["commencer", "commencent", "démarrer", "démarreront", "débuter", "début", "lancer", "lancement", "ouvrir", "ouvre", "ouverture", "inaugurer", "inauguration"],
-    &["créer", "créé", "création", "fonder", "fondé", "fondation", "naissance"],
-    &["dérouler", "déroulé", "tenir", "tenue", "tenues", "avoir lieu", "lieu", "accueillir", "accueilli"],
+    &[
+        "gagner",
+        "gagné",
+        "gagnant",
+        "remporter",
+        "remporté",
+        "lauréat",
+        "lauréate",
+        "vainqueur",
+        "primé",
+        "récompensé",
+    ],
+    &[
+        "organiser",
+        "organisé",
+        "organisateur",
+        "porter",
+        "portée",
+        "piloter",
+        "piloté",
+        "initiative",
+    ],
+    &[
+        "soutenir",
+        "soutient",
+        "soutenu",
+        "soutenue",
+        "soutien",
+        "financer",
+        "financé",
+        "financement",
+        "appuyer",
+    ],
+    &[
+        "participer",
+        "participé",
+        "participants",
+        "réunir",
+        "réuni",
+        "rassembler",
+        "rassemblé",
+    ],
+    &[
+        "commencer",
+        "commencent",
+        "démarrer",
+        "démarreront",
+        "débuter",
+        "début",
+        "lancer",
+        "lancement",
+        "ouvrir",
+        "ouvre",
+        "ouverture",
+        "inaugurer",
+        "inauguration",
+    ],
+    &[
+        "créer",
+        "créé",
+        "création",
+        "fonder",
+        "fondé",
+        "fondation",
+        "naissance",
+    ],
+    &[
+        "dérouler",
+        "déroulé",
+        "tenir",
+        "tenue",
+        "tenues",
+        "avoir lieu",
+        "lieu",
+        "accueillir",
+        "accueilli",
+    ],
     &["exposition", "expo", "exposé"],
-    &["thème", "sujet", "consacré", "consacrée", "dédié", "dédiée", "porte sur"],
+    &[
+        "thème",
+        "sujet",
+        "consacré",
+        "consacrée",
+        "dédié",
+        "dédiée",
+        "porte sur",
+    ],
     &["objectif", "but", "viser", "vise", "ambition", "promouvoir"],
     &["durer", "dure", "durée", "pendant"],
-    &["présenter", "présenté", "présentée", "animer", "animé", "intervenant"],
-    &["partenaire", "partenaires", "partenariat", "membre", "membres"],
+    &[
+        "présenter",
+        "présenté",
+        "présentée",
+        "animer",
+        "animé",
+        "intervenant",
+    ],
+    &[
+        "partenaire",
+        "partenaires",
+        "partenariat",
+        "membre",
+        "membres",
+    ],
     &["entreprise", "entreprises", "société", "sociétés", "PME"],
-    &["personne", "personnes", "participant", "participants", "visiteur", "visiteurs", "public"],
+    &[
+        "personne",
+        "personnes",
+        "participant",
+        "participants",
+        "visiteur",
+        "visiteurs",
+        "public",
+    ],
     &["équipe", "équipes", "groupe", "groupes"],
     &["ville", "lieu", "endroit", "où"],
 ];
@@ -34,9 +133,15 @@ const GROUPS: &[&[&str]] = &[
 static MEANINGS: LazyLock<HashMap<String, HashSet<String>>> = LazyLock::new(|| {
     let mut meanings: HashMap<String, HashSet<String>> = HashMap::new();
     for group in GROUPS {
-        let stems: HashSet<String> = group.iter().flat_map(|word| search::analyze(word)).collect();
+        let stems: HashSet<String> = group
+            .iter()
+            .flat_map(|word| search::analyze(word))
+            .collect();
         for stem in &stems {
-            meanings.entry(stem.clone()).or_default().extend(stems.iter().cloned());
+            meanings
+                .entry(stem.clone())
+                .or_default()
+                .extend(stems.iter().cloned());
         }
     }
     meanings
@@ -52,7 +157,10 @@ pub fn alternatives(term: &str) -> Vec<String> {
 
 /// Whether `term`, or a word of the same meaning, is among `terms`.
 pub fn contains(terms: &HashSet<String>, term: &str) -> bool {
-    terms.contains(term) || MEANINGS.get(term).is_some_and(|same| same.iter().any(|s| terms.contains(s)))
+    terms.contains(term)
+        || MEANINGS
+            .get(term)
+            .is_some_and(|same| same.iter().any(|s| terms.contains(s)))
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@ use unicode_normalization::UnicodeNormalization;
 /// « Février » and "fevrier" compare equal after this.
 pub fn fold(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
-    for c in text.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)) {
+    for c in text
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+    {
         match c {
             '\u{2019}' | '\u{2018}' | '\u{02bc}' => folded.push('\''),
             '\u{00a0}' | '\u{202f}' | '\u{2009}' => folded.push(' '),
@@ -24,31 +27,67 @@ pub fn fold(text: &str) -> String {
 
 /// French month names, folded.
 pub const MONTHS: [&str; 12] = [
-    "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
-    "novembre", "decembre",
+    "janvier",
+    "fevrier",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "aout",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
 ];
 
 /// Number words a French answer may spell out, folded.
 /// « un » and « une » are left out: as articles they are in nearly every
 /// sentence, and would make any sentence look like it holds a count.
 const NUMBER_WORDS: [&str; 22] = [
-    "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
-    "douze", "treize", "quinze", "vingt", "trente", "cinquante", "cent", "cents", "mille", "dizaine",
-    "centaine", "millier",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quinze",
+    "vingt",
+    "trente",
+    "cinquante",
+    "cent",
+    "cents",
+    "mille",
+    "dizaine",
+    "centaine",
+    "millier",
 ];
 
-static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+(?:[.,]\d+)?").expect("valid regex"));
-static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(?:19|20)\d\d\b").expect("valid regex"));
+static DIGITS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d+(?:[.,]\d+)?").expect("valid regex"));
+static YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:19|20)\d\d\b").expect("valid regex"));
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d")
-        .expect("valid regex")
+    Regex::new(
+        r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d",
+    )
+    .expect("valid regex")
 });
 
 /// The numbers written with digits in `text` (« 12,50 » and « 2026 »), with
 /// thousands separators removed so « 100 000 » and « 100000 » agree.
 pub fn numbers(text: &str) -> Vec<String> {
     let squeezed = squeeze_thousands(text);
-    DIGITS.find_iter(&squeezed).map(|m| m.as_str().replace(',', ".")).collect()
+    DIGITS
+        .find_iter(&squeezed)
+        .map(|m| m.as_str().replace(',', "."))
+        .collect()
 }
 
 /// Joins digit groups separated by a (narrow) space: « 100 000 » → « 100000 ».
@@ -74,14 +113,21 @@ pub fn has_number(text: &str) -> bool {
 pub fn number_mentions(text: &str) -> Vec<String> {
     let mut found = numbers(text);
     let folded = fold(text);
-    found.extend(words(&folded).filter(|w| NUMBER_WORDS.contains(w)).map(str::to_string));
+    found.extend(
+        words(&folded)
+            .filter(|w| NUMBER_WORDS.contains(w))
+            .map(str::to_string),
+    );
     found
 }
 
 /// The months and years `text` names, folded.
 pub fn date_mentions(text: &str) -> Vec<String> {
     let folded = fold(text);
-    let mut found: Vec<String> = words(&folded).filter(|w| MONTHS.contains(w)).map(str::to_string).collect();
+    let mut found: Vec<String> = words(&folded)
+        .filter(|w| MONTHS.contains(w))
+        .map(str::to_string)
+        .collect();
     found.extend(YEAR.find_iter(text).map(|m| m.as_str().to_string()));
     found
 }
@@ -105,8 +151,9 @@ pub fn has_month(text: &str) -> bool {
 
 /// Whether `text` holds a duration (« 3 ans », « trois mois »).
 pub fn has_duration(text: &str) -> bool {
-    const UNITS: [&str; 10] =
-        ["an", "ans", "annee", "annees", "mois", "semaine", "semaines", "jour", "jours", "heures"];
+    const UNITS: [&str; 10] = [
+        "an", "ans", "annee", "annees", "mois", "semaine", "semaines", "jour", "jours", "heures",
+    ];
     let folded = fold(text);
     let tokens: Vec<&str> = words(&folded).collect();
     tokens.windows(2).any(|pair| {
@@ -147,7 +194,9 @@ pub fn proper_names(text: &str) -> Vec<String> {
 
 /// The words of a folded text.
 pub fn words(folded: &str) -> impl Iterator<Item = &str> {
-    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
 }
 
 #[cfg(test)]
@@ -162,7 +211,10 @@ mod tests {
 
     #[test]
     fn numbers_ignore_thousands_separators() {
-        assert_eq!(numbers("100 000 habitants et 12,50 €"), vec!["100000", "12.50"]);
+        assert_eq!(
+            numbers("100 000 habitants et 12,50 €"),
+            vec!["100000", "12.50"]
+        );
     }
 
     #[test]
@@ -180,8 +232,14 @@ mod tests {
 
     #[test]
     fn names_skip_sentence_starts_and_elisions() {
-        assert_eq!(proper_names("Le forum a lieu à Caen. Puis Rouen."), vec!["Caen"]);
-        assert_eq!(proper_names("accueilli à l'Université de Caen"), vec!["Université", "Caen"]);
+        assert_eq!(
+            proper_names("Le forum a lieu à Caen. Puis Rouen."),
+            vec!["Caen"]
+        );
+        assert_eq!(
+            proper_names("accueilli à l'Université de Caen"),
+            vec!["Université", "Caen"]
+        );
         assert_eq!(proper_names("le projet BOOST AI"), vec!["BOOST", "AI"]);
         assert!(proper_names("Bonjour tout le monde").is_empty());
     }

@@ -58,7 +58,12 @@ pub trait Backend: Send + Sync + 'static {
     /// `prompt` (constrained decoding: every token continues a contiguous
     /// run of `source`'s tokens). Returns an empty string when the model
     /// would rather stop at once.
-    fn extract_span(&self, prompt: &str, source: &str, max_tokens: usize) -> Result<String, llm::Error>;
+    fn extract_span(
+        &self,
+        prompt: &str,
+        source: &str,
+        max_tokens: usize,
+    ) -> Result<String, llm::Error>;
 
     /// Writes a continuation of `prompt` (a trusted template: control tokens
     /// written by our own code are honoured), calling `on_text` with each new
@@ -77,19 +82,35 @@ impl Backend for LanguageModel {
         let prompt_ids = tokenizer.encode_with_bos(prompt)?;
         let continuation_ids = tokenizer.encode_text(continuation)?;
         let logprobs = self.score_continuation(&prompt_ids, &continuation_ids)?;
-        Ok(Score { logprob_sum: logprobs.iter().sum(), tokens: logprobs.len() })
+        Ok(Score {
+            logprob_sum: logprobs.iter().sum(),
+            tokens: logprobs.len(),
+        })
     }
 
-    fn extract_span(&self, prompt: &str, source: &str, max_tokens: usize) -> Result<String, llm::Error> {
+    fn extract_span(
+        &self,
+        prompt: &str,
+        source: &str,
+        max_tokens: usize,
+    ) -> Result<String, llm::Error> {
         let tokenizer = self.tokenizer();
         let prompt_ids = tokenizer.encode_with_bos(prompt)?;
         let source_ids = tokenizer.encode_text(source)?;
         let mut stop_ids = tokenizer.stop_ids();
-        stop_ids.extend(["\n", "."].iter().filter_map(|piece| tokenizer.piece_to_id(piece)));
+        stop_ids.extend(
+            ["\n", "."]
+                .iter()
+                .filter_map(|piece| tokenizer.piece_to_id(piece)),
+        );
         let mut constraint = SpanConstraint::new(source_ids, stop_ids.clone());
         let generation = self.generate_constrained(&prompt_ids, &mut constraint, max_tokens)?;
-        let span_ids: Vec<u32> =
-            generation.tokens.iter().copied().filter(|id| !stop_ids.contains(id)).collect();
+        let span_ids: Vec<u32> = generation
+            .tokens
+            .iter()
+            .copied()
+            .filter(|id| !stop_ids.contains(id))
+            .collect();
         Ok(tokenizer.decode(&span_ids)?.trim().to_string())
     }
 
@@ -104,16 +125,19 @@ impl Backend for LanguageModel {
         prompt_ids.extend(tokenizer.encode_template(prompt)?);
         let mut decoder = llm::detokenizer::StreamDecoder::new(tokenizer);
         let mut stream_error = None;
-        let generation = LanguageModel::generate(self, &prompt_ids, params, &mut |id| {
-            match decoder.push(id) {
+        let generation = LanguageModel::generate(
+            self,
+            &prompt_ids,
+            params,
+            &mut |id| match decoder.push(id) {
                 Ok(Some(text)) => on_text(&text),
                 Ok(None) => ControlFlow::Continue(()),
                 Err(error) => {
                     stream_error = Some(error);
                     ControlFlow::Break(())
                 }
-            }
-        })?;
+            },
+        )?;
         if let Some(error) = stream_error {
             return Err(error.into());
         }

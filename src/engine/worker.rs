@@ -12,8 +12,16 @@ use crate::llm::GenerationParams;
 /// One unit of work for the model. Each carries its own reply channel, so a
 /// caller that gave up (dropped the receiver) is noticed and skipped.
 enum Job {
-    Score { pairs: Vec<(String, String)>, reply: oneshot::Sender<Result<Vec<Score>>> },
-    Span { prompt: String, source: String, max_tokens: usize, reply: oneshot::Sender<Result<String>> },
+    Score {
+        pairs: Vec<(String, String)>,
+        reply: oneshot::Sender<Result<Vec<Score>>>,
+    },
+    Span {
+        prompt: String,
+        source: String,
+        max_tokens: usize,
+        reply: oneshot::Sender<Result<String>>,
+    },
     Generate {
         prompt: String,
         params: GenerationParams,
@@ -64,9 +72,19 @@ impl Engine {
     }
 
     /// The span of `source` the model copies after `prompt`.
-    pub async fn extract_span(&self, prompt: String, source: String, max_tokens: usize) -> Result<String> {
+    pub async fn extract_span(
+        &self,
+        prompt: String,
+        source: String,
+        max_tokens: usize,
+    ) -> Result<String> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Span { prompt, source, max_tokens, reply })?;
+        self.submit(Job::Span {
+            prompt,
+            source,
+            max_tokens,
+            reply,
+        })?;
         answer.await.map_err(|_| Error::Stopped)?
     }
 
@@ -80,7 +98,12 @@ impl Engine {
         tokens: Option<mpsc::UnboundedSender<String>>,
     ) -> Result<GenerationSummary> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Generate { prompt, params, tokens, reply })?;
+        self.submit(Job::Generate {
+            prompt,
+            params,
+            tokens,
+            reply,
+        })?;
         answer.await.map_err(|_| Error::Stopped)?
     }
 
@@ -126,10 +149,24 @@ fn execute(backend: &dyn Backend, job: Job) {
             }
             let _ = reply.send(Ok(scores));
         }
-        Job::Span { prompt, source, max_tokens, reply } => {
-            let _ = reply.send(backend.extract_span(&prompt, &source, max_tokens).map_err(Error::from));
+        Job::Span {
+            prompt,
+            source,
+            max_tokens,
+            reply,
+        } => {
+            let _ = reply.send(
+                backend
+                    .extract_span(&prompt, &source, max_tokens)
+                    .map_err(Error::from),
+            );
         }
-        Job::Generate { prompt, params, tokens, reply } => {
+        Job::Generate {
+            prompt,
+            params,
+            tokens,
+            reply,
+        } => {
             let result = backend.generate(&prompt, &params, &mut |text| {
                 if reply.is_closed() {
                     return ControlFlow::Break(());

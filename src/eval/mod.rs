@@ -178,13 +178,20 @@ impl std::fmt::Display for Summary {
 /// Reads a question set (one JSON object a line; blank lines skipped).
 pub fn load(path: &Path) -> Result<Vec<Case>> {
     let name = path.display().to_string();
-    let content = std::fs::read_to_string(path).map_err(|source| Error::Read { path: name.clone(), source })?;
+    let content = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: name.clone(),
+        source,
+    })?;
     let mut cases = Vec::new();
     for (index, line) in content.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let parse_error = |message: String| Error::Parse { path: name.clone(), line: index + 1, message };
+        let parse_error = |message: String| Error::Parse {
+            path: name.clone(),
+            line: index + 1,
+            message,
+        };
         let case: Case = serde_json::from_str(line).map_err(|e| parse_error(e.to_string()))?;
         if case.messages().is_empty() {
             return Err(parse_error("neither `question` nor `turns`".into()));
@@ -205,7 +212,10 @@ pub async fn run(pipeline: &AnswerPipeline, cases: &[Case]) -> Result<(Vec<Outco
             let reply = pipeline
                 .answer(message, session.as_deref())
                 .await
-                .map_err(|source| Error::Answer { id: case.id.clone(), source })?;
+                .map_err(|source| Error::Answer {
+                    id: case.id.clone(),
+                    source,
+                })?;
             session = Some(reply.session_id.clone());
             last = Some((reply, started.elapsed().as_secs_f64() * 1000.0));
         }
@@ -220,12 +230,21 @@ pub async fn run(pipeline: &AnswerPipeline, cases: &[Case]) -> Result<(Vec<Outco
 /// Scores one reply against its case.
 pub fn score(case: &Case, reply: &Reply, latency_ms: f64) -> Outcome {
     let cited = matches!(reply.kind, AnswerKind::Grounded | AnswerKind::Extractive);
-    let unsupported_numbers = if cited { unsupported_numbers(reply) } else { Vec::new() };
+    let unsupported_numbers = if cited {
+        unsupported_numbers(reply)
+    } else {
+        Vec::new()
+    };
     let why = match case.kind {
         Expected::Fact => {
             let answer = fold(&reply.answer);
-            let missing_all: Vec<&String> = case.expect_all.iter().filter(|e| !answer.contains(&fold(e))).collect();
-            let any_ok = case.expect_any.is_empty() || case.expect_any.iter().any(|e| answer.contains(&fold(e)));
+            let missing_all: Vec<&String> = case
+                .expect_all
+                .iter()
+                .filter(|e| !answer.contains(&fold(e)))
+                .collect();
+            let any_ok = case.expect_any.is_empty()
+                || case.expect_any.iter().any(|e| answer.contains(&fold(e)));
             if !cited {
                 format!("kind is {:?}, expected grounded or extractive", reply.kind)
             } else if reply.sources.is_empty() {
@@ -264,7 +283,15 @@ fn unsupported_numbers(reply: &Reply) -> Vec<String> {
     let haystacks: Vec<String> = reply
         .sources
         .iter()
-        .map(|s| format!("{}\n{}\n{}\n{}", s.text, s.title, s.section, s.date.as_deref().unwrap_or("")))
+        .map(|s| {
+            format!(
+                "{}\n{}\n{}\n{}",
+                s.text,
+                s.title,
+                s.section,
+                s.date.as_deref().unwrap_or("")
+            )
+        })
         .collect();
     let refs: Vec<&str> = haystacks.iter().map(String::as_str).collect();
     grounding::unsupported_numbers(&reply.answer, &refs)
@@ -339,7 +366,11 @@ mod tests {
 
     #[test]
     fn facts_compare_without_accents_and_need_a_source() {
-        let r = reply(AnswerKind::Extractive, "Le 12 Février 2026", "Le 12 février 2026");
+        let r = reply(
+            AnswerKind::Extractive,
+            "Le 12 Février 2026",
+            "Le 12 février 2026",
+        );
         assert!(score(&case(Expected::Fact, &["12 fevrier"]), &r, 1.0).passed);
         let mut bare = r.clone();
         bare.sources.clear();
@@ -351,8 +382,15 @@ mod tests {
 
     #[test]
     fn invented_numbers_are_counted() {
-        let r = reply(AnswerKind::Grounded, "Il réunit 14 partenaires (2025-12-31).", "Il réunit 12 partenaires.");
-        assert_eq!(score(&case(Expected::Fact, &[]), &r, 1.0).unsupported_numbers, vec!["14"]);
+        let r = reply(
+            AnswerKind::Grounded,
+            "Il réunit 14 partenaires (2025-12-31).",
+            "Il réunit 12 partenaires.",
+        );
+        assert_eq!(
+            score(&case(Expected::Fact, &[]), &r, 1.0).unsupported_numbers,
+            vec!["14"]
+        );
     }
 
     #[test]

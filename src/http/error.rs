@@ -89,7 +89,9 @@ impl IntoResponse for ApiError {
         }
         let mut response = (self.status(), Json(self.body())).into_response();
         if matches!(self, Self::Overloaded | Self::Starting) {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }
         response
     }
@@ -98,9 +100,9 @@ impl IntoResponse for ApiError {
 impl From<answer::Error> for ApiError {
     fn from(error: answer::Error) -> Self {
         match error {
-            answer::Error::EmptyMessage | answer::Error::MessageTooLong { .. } | answer::Error::InvalidSession => {
-                Self::BadRequest(error.to_string())
-            }
+            answer::Error::EmptyMessage
+            | answer::Error::MessageTooLong { .. }
+            | answer::Error::InvalidSession => Self::BadRequest(error.to_string()),
             answer::Error::Engine(engine::Error::Overloaded) => Self::Overloaded,
             answer::Error::Engine(engine::Error::Stopped | engine::Error::Model(_))
             | answer::Error::Search(_)

@@ -26,7 +26,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024 }
+        Self {
+            max_body_bytes: 64 * 1024,
+        }
     }
 }
 
@@ -50,14 +52,18 @@ fn panic_response() -> Response {
     tracing::error!("a request handler panicked");
     let mut response = ApiError::Internal("handler panicked".into()).into_response();
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response.headers_mut().insert("x-eulcat-panic", HeaderValue::from_static("1"));
+    response
+        .headers_mut()
+        .insert("x-eulcat-panic", HeaderValue::from_static("1"));
     response
 }
 
 /// Serves `router` on `listener` until Ctrl-C or SIGTERM, then lets the
 /// requests in flight finish.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

@@ -60,19 +60,29 @@ async fn chat(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/event-stream"));
     if !wants_stream {
-        let reply = pipeline.answer(&request.message, request.session_id.as_deref()).await?;
+        let reply = pipeline
+            .answer(&request.message, request.session_id.as_deref())
+            .await?;
         return Ok(Json(reply).into_response());
     }
     // The answer is computed inside the stream, so keep-alive comments flow
     // while the model reads, and a client that hangs up drops the future:
     // the engine then skips its pending work.
-    let events = stream::once(async move { pipeline.answer(&request.message, request.session_id.as_deref()).await })
-        .flat_map(|result| stream::iter(reply_events(result.map_err(ApiError::from))));
+    let events = stream::once(async move {
+        pipeline
+            .answer(&request.message, request.session_id.as_deref())
+            .await
+    })
+    .flat_map(|result| stream::iter(reply_events(result.map_err(ApiError::from))));
     Ok(sse_response(events))
 }
 
-fn sse_response(events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {
-    let mut response = Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(10))).into_response();
+fn sse_response(
+    events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static,
+) -> Response {
+    let mut response = Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
+        .into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     // Reverse proxies (nginx) buffer responses unless told not to.
@@ -93,7 +103,9 @@ fn reply_events(result: Result<Reply, ApiError>) -> Vec<Result<Event, Infallible
         }
     };
     let mut events = vec![Ok(json_event("sources", &json!(reply.sources)))];
-    events.extend(text_pieces(&reply.answer).map(|piece| Ok(json_event("token", &json!({ "text": piece })))));
+    events.extend(
+        text_pieces(&reply.answer).map(|piece| Ok(json_event("token", &json!({ "text": piece })))),
+    );
     events.push(Ok(json_event("done", &json!(reply))));
     events
 }
@@ -111,7 +123,9 @@ fn text_pieces(text: &str) -> impl Iterator<Item = &str> {
             return None;
         }
         let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let space_end = rest[word_end..].find(|c: char| !c.is_whitespace()).map_or(rest.len(), |i| word_end + i);
+        let space_end = rest[word_end..]
+            .find(|c: char| !c.is_whitespace())
+            .map_or(rest.len(), |i| word_end + i);
         let (piece, tail) = rest.split_at(space_end);
         rest = tail;
         Some(piece)
