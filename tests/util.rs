@@ -12,19 +12,19 @@ use eulcat::llm::{self, FinishReason, GenerationParams};
 use eulcat::search::SearchIndex;
 
 /// The repository root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A stand-in for the model: the likelihood of a continuation is the share
 /// of its words found in the prompt (what query likelihood approximates),
 /// spans are never found, and generation replays a scripted text.
-pub struct FakeBackend {
-    pub script: Mutex<String>,
+pub(crate) struct FakeBackend {
+    pub(crate) script: Mutex<String>,
 }
 
 impl FakeBackend {
-    pub fn new(script: &str) -> Self {
+    pub(crate) fn new(script: &str) -> Self {
         Self {
             script: Mutex::new(script.to_string()),
         }
@@ -75,7 +75,7 @@ impl Backend for FakeBackend {
 }
 
 /// An in-memory index of `corpus_dir`.
-pub fn index_of(corpus_dir: &Path) -> SearchIndex {
+pub(crate) fn index_of(corpus_dir: &Path) -> SearchIndex {
     let (documents, _skipped) = corpus::load_dir(corpus_dir).expect("corpus loads");
     let index = SearchIndex::in_ram().expect("index opens");
     index
@@ -85,20 +85,20 @@ pub fn index_of(corpus_dir: &Path) -> SearchIndex {
 }
 
 /// A pipeline over the real corpus with any backend.
-pub fn pipeline_with(backend: Arc<dyn Backend>, settings: Settings) -> AnswerPipeline {
+pub(crate) fn pipeline_with(backend: Arc<dyn Backend>, settings: Settings) -> AnswerPipeline {
     let index = index_of(&root().join("corpus"));
     AnswerPipeline::new(Arc::new(index), Engine::start(backend, 8), settings)
         .expect("pipeline builds")
 }
 
 /// A reader-mode pipeline over the real corpus with the scripted model.
-pub fn fake_pipeline() -> AnswerPipeline {
+pub(crate) fn fake_pipeline() -> AnswerPipeline {
     pipeline_with(Arc::new(FakeBackend::new("")), Settings::default())
 }
 
 /// The real model file, fetched with the product's own `pull` the first
 /// time (CI pulls it before the tests; a developer's first run does too).
-pub fn model_path() -> PathBuf {
+pub(crate) fn model_path() -> PathBuf {
     static PULLED: Mutex<()> = Mutex::new(());
     let _guard = PULLED.lock().unwrap_or_else(|p| p.into_inner());
     let models = root().join("models");
@@ -118,7 +118,7 @@ pub fn model_path() -> PathBuf {
 }
 
 /// The real model, loaded once for the whole test binary.
-pub fn real_model() -> Arc<llm::LanguageModel> {
+pub(crate) fn real_model() -> Arc<llm::LanguageModel> {
     static MODEL: std::sync::OnceLock<Arc<llm::LanguageModel>> = std::sync::OnceLock::new();
     MODEL
         .get_or_init(|| {

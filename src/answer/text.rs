@@ -69,16 +69,20 @@ const NUMBER_WORDS: [&str; 22] = [
     "millier",
 ];
 
-static DIGITS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\d+(?:[.,]\d+)?").expect("valid regex"));
-static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(?:19|20)\d\d\b").expect("valid regex"));
+static DIGITS: LazyLock<Regex> = LazyLock::new(|| literal_regex(r"\d+(?:[.,]\d+)?"));
+static YEAR: LazyLock<Regex> = LazyLock::new(|| literal_regex(r"\b(?:19|20)\d\d\b"));
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    literal_regex(
         r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d",
     )
-    .expect("valid regex")
 });
+
+/// Compiles a pattern written in this file. A typo in one is a bug caught by
+/// the unit tests at the bottom, never a runtime condition.
+#[allow(clippy::expect_used)]
+fn literal_regex(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("the patterns of this file are valid")
+}
 
 /// The numbers written with digits in `text` (« 12,50 » and « 2026 »), with
 /// thousands separators removed so « 100 000 » and « 100000 » agree.
@@ -93,7 +97,7 @@ pub fn numbers(text: &str) -> Vec<String> {
 /// Joins digit groups separated by a (narrow) space: « 100 000 » → « 100000 ».
 fn squeeze_thousands(text: &str) -> String {
     static GROUPS: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(\d)[ \u{00a0}\u{202f}](\d{3})\b").expect("valid regex"));
+        LazyLock::new(|| literal_regex(r"(\d)[ \u{00a0}\u{202f}](\d{3})\b"));
     let mut current = text.to_string();
     loop {
         let next = GROUPS.replace_all(&current, "$1$2").into_owned();

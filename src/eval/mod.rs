@@ -372,7 +372,7 @@ mod tests {
             "Le 12 février 2026",
         );
         assert!(score(&case(Expected::Fact, &["12 fevrier"]), &r, 1.0).passed);
-        let mut bare = r.clone();
+        let mut bare = r;
         bare.sources.clear();
         assert!(!score(&case(Expected::Fact, &["12 fevrier"]), &bare, 1.0).passed);
         let refused = reply(AnswerKind::NoAnswer, "Je ne sais pas", "");
