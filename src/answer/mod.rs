@@ -352,7 +352,7 @@ impl AnswerPipeline {
     /// Folds the previous question's topic into an elliptic follow-up
     /// (« Et qui l'a gagné ? »), so retrieval knows what « l' » is.
     fn resolve_follow_up(&self, message: &str, session_id: &str) -> String {
-        let own_terms = unique_terms(message).len();
+        let own_terms = question::content_terms(message).len();
         match self.sessions.last_turn(session_id) {
             Some(previous) if previous.answered && question::is_elliptic(message, own_terms) => {
                 format!("{} {}", previous.query, message)
@@ -370,7 +370,7 @@ impl AnswerPipeline {
         query: &str,
         timings: &mut Timings,
     ) -> Result<Option<Found>> {
-        let terms = unique_terms(query);
+        let terms = question::content_terms(query);
         if terms.is_empty() {
             return Ok(None);
         }
@@ -574,15 +574,6 @@ fn source(found: &Found, highlight: Option<String>) -> Source {
         highlight,
         score: found.score,
     }
-}
-
-/// The distinct analysed terms of a text, in order.
-fn unique_terms(text: &str) -> Vec<String> {
-    let mut seen = HashSet::new();
-    search::analyze(text)
-        .into_iter()
-        .filter(|t| seen.insert(t.clone()))
-        .collect()
 }
 
 fn elapsed_ms(since: Instant) -> f64 {

@@ -5,7 +5,56 @@
 //! not answer it: measured on this corpus, that check is what separates the
 //! near-miss unanswerable questions from the answerable ones.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use crate::search;
+
 use super::text::{self, fold, words};
+
+/// Words that frame a request rather than say what it is about (« parle-moi
+/// de », « je voudrais savoir »): they count neither for retrieval coverage
+/// nor against it.
+const SCAFFOLDING: &[&str] = &[
+    "parle",
+    "parler",
+    "dis",
+    "dire",
+    "explique",
+    "expliquer",
+    "raconte",
+    "présente",
+    "voudrais",
+    "aimerais",
+    "savoir",
+    "connaître",
+    "information",
+    "informations",
+    "infos",
+    "renseignement",
+    "renseignements",
+    "moi",
+    "peux",
+    "pouvez",
+    "quoi",
+];
+
+static SCAFFOLDING_STEMS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    SCAFFOLDING
+        .iter()
+        .flat_map(|w| search::analyze(w))
+        .collect()
+});
+
+/// The distinct content terms of a question, as the index analyses them,
+/// in order, without the words that only frame the request.
+pub fn content_terms(question: &str) -> Vec<String> {
+    let mut seen = HashSet::new();
+    search::analyze(question)
+        .into_iter()
+        .filter(|t| !SCAFFOLDING_STEMS.contains(t) && seen.insert(t.clone()))
+        .collect()
+}
 
 /// The kind of fact a question asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +254,18 @@ mod tests {
         let question = "Combien de partenaires en 2025 ?";
         assert!(!AnswerType::Number.is_answered_by("En 2025, une nouvelle édition.", question));
         assert!(AnswerType::Number.is_answered_by("Il réunit douze partenaires.", question));
+    }
+
+    #[test]
+    fn request_framing_is_not_content() {
+        assert_eq!(
+            content_terms("Parle-moi du Datathon"),
+            search::analyze("Datathon")
+        );
+        assert_eq!(
+            content_terms("Je voudrais savoir où est le forum"),
+            search::analyze("forum")
+        );
     }
 
     #[test]

@@ -238,7 +238,8 @@ mod tests {
     fn names_skip_sentence_starts_and_elisions() {
         assert_eq!(
             proper_names("Le forum a lieu à Caen. Puis Rouen."),
-            vec!["Caen"]
+            vec!["Caen", "Rouen"],
+            "« Puis » starts a sentence, « Rouen » does not"
         );
         assert_eq!(
             proper_names("accueilli à l'Université de Caen"),
