@@ -63,7 +63,20 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     tracing::info!(address = %args.bind, "listening");
-    let state = http::AppState::default();
+    let store = eulcat::store::Store::open(&args.store)
+        .with_context(|| format!("cannot open the store {}", args.store.display()))?;
+    let front_ends = http::FrontEnds {
+        staff_token: args.staff_token.clone().filter(|t| !t.trim().is_empty()),
+        widget_origins: args.widget_origins.clone(),
+        kiosk_idle_seconds: args.kiosk_idle_seconds,
+        public_url: args
+            .public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_string()),
+    };
+    let state = http::AppState::default()
+        .with_store(Arc::new(store))
+        .with_front_ends(front_ends);
     let limits = http::Limits {
         max_body_bytes: args.max_body_bytes,
     };

@@ -156,6 +156,26 @@ pub struct ServeArgs {
     /// Do not download the model when it is missing; fail instead.
     #[arg(long, env = "EULCAT_OFFLINE")]
     pub offline: bool,
+    /// Database of answers, feedback and unanswered questions (SQLite).
+    #[arg(long, env = "EULCAT_STORE", default_value = "data/eulcat.sqlite3")]
+    pub store: PathBuf,
+    /// Secret that opens the staff console (`/staff`); without one the
+    /// console and its API are off.
+    #[arg(long, env = "EULCAT_STAFF_TOKEN", hide_env_values = true)]
+    pub staff_token: Option<String>,
+    /// Web sites allowed to embed the chat widget, as origins
+    /// (`https://www.example.fr`), comma-separated.
+    #[arg(long, env = "EULCAT_WIDGET_ORIGINS", value_delimiter = ',')]
+    pub widget_origins: Vec<String>,
+    /// Seconds without a touch after which the kiosk forgets the
+    /// conversation and shows its welcome screen again.
+    #[arg(long, env = "EULCAT_KIOSK_IDLE_SECONDS", default_value_t = 90)]
+    pub kiosk_idle_seconds: u64,
+    /// The address visitors reach this server at (`https://eulcat.example.fr`),
+    /// used in share links (QR codes) and by the widget demo page; defaults
+    /// to the address each request was sent to.
+    #[arg(long, env = "EULCAT_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// Options of `eulcat eval`.

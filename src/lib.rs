@@ -21,6 +21,8 @@
 //!   retrieval, re-ranking, abstention, extractive or checked generative
 //!   answers.
 //! - [`http`] is the axum surface; it only translates.
+//! - [`store`] keeps answers, feedback and unanswered questions (SQLite)
+//!   for share links and the staff console.
 //! - [`eval`] scores the pipeline on a question set.
 
 pub mod answer;
@@ -33,4 +35,5 @@ pub mod http;
 pub mod llm;
 pub mod model_store;
 pub mod search;
+pub mod store;
 pub mod telemetry;

@@ -1,8 +1,10 @@
 //! The single integration-test binary; one module per topic.
 
 mod api;
+mod browser;
 mod corpus;
 mod e2e;
+mod frontends;
 mod llm;
 mod pipeline;
 mod pull;

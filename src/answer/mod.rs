@@ -142,6 +142,18 @@ pub struct Reply {
     pub timings_ms: Timings,
 }
 
+/// How much a reply says, chosen by the front end for its audience.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Style {
+    /// The quotation with its origin (staff, the website).
+    #[default]
+    Detailed,
+    /// Only the short answer, or the quoted sentences, in plain words; the
+    /// sources still come with the reply (the kiosk shows them as cards).
+    Short,
+}
+
 /// How answers are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Writing {
@@ -263,9 +275,31 @@ impl AnswerPipeline {
         &self.engine
     }
 
+    /// The search index the pipeline reads.
+    pub fn search_index(&self) -> &Arc<SearchIndex> {
+        &self.search
+    }
+
+    /// Up to `count` section headings spread over the corpus: topics a
+    /// front end can offer as suggested questions.
+    pub fn topics(&self, count: usize) -> Vec<String> {
+        self.knowledge.suggestions(count)
+    }
+
     /// Answers `message` within session `session_id` (a new session when
     /// `None`).
     pub async fn answer(&self, message: &str, session_id: Option<&str>) -> Result<Reply> {
+        self.answer_styled(message, session_id, Style::Detailed)
+            .await
+    }
+
+    /// Answers like [`AnswerPipeline::answer`], worded in `style`.
+    pub async fn answer_styled(
+        &self,
+        message: &str,
+        session_id: Option<&str>,
+        style: Style,
+    ) -> Result<Reply> {
         let started = Instant::now();
         let message = message.trim();
         if message.is_empty() {
@@ -287,6 +321,9 @@ impl AnswerPipeline {
         let mut reply = self.reply_to(message, &session_id, &mut timings).await?;
         timings.total = elapsed_ms(started);
         reply.timings_ms = timings;
+        if style == Style::Short {
+            shorten(&mut reply);
+        }
         tracing::info!(
             kind = ?reply.kind,
             sources = reply.sources.len(),
@@ -573,6 +610,27 @@ fn source(found: &Found, highlight: Option<String>) -> Source {
         quote: found.quote.clone(),
         highlight,
         score: found.score,
+    }
+}
+
+/// The short wording of a quoted answer: the highlighted span as a
+/// sentence, else the quoted sentences without quotation marks or origin.
+fn shorten(reply: &mut Reply) {
+    if reply.kind != AnswerKind::Extractive {
+        return;
+    }
+    if let Some(source) = reply.sources.first() {
+        reply.answer = match &source.highlight {
+            Some(span) => {
+                let span = span.trim().trim_end_matches(['.', ',', ';', ':']);
+                let mut chars = span.chars();
+                match chars.next() {
+                    Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+                    None => source.quote.clone(),
+                }
+            }
+            None => source.quote.clone(),
+        };
     }
 }
 

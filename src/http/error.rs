@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::answer;
 use crate::engine;
+use crate::store;
 
 /// Seconds a client should wait before retrying an overloaded or starting
 /// service.
@@ -29,6 +30,18 @@ pub enum ApiError {
     /// No such route.
     #[error("no such endpoint")]
     NotFound,
+    /// The staff token is missing or wrong.
+    #[error("a valid staff token is required")]
+    Unauthorized,
+    /// The request comes from a web site that may not use this server.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Feedback names an answer this server does not know.
+    #[error("unknown answer")]
+    UnknownAnswer,
+    /// A feature this server runs without.
+    #[error("{0}")]
+    Unavailable(String),
     /// The route exists but not with this method.
     #[error("method not allowed on this endpoint")]
     MethodNotAllowed,
@@ -48,7 +61,10 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::UnknownAnswer => StatusCode::NOT_FOUND,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Overloaded | Self::Starting => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,6 +77,10 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
             Self::NotFound => "not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::UnknownAnswer => "unknown_answer",
+            Self::Unavailable(_) => "unavailable",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Overloaded => "overloaded",
             Self::Starting => "starting",
@@ -108,6 +128,23 @@ impl From<answer::Error> for ApiError {
             | answer::Error::Search(_)
             | answer::Error::Task(_) => Self::Internal(error.to_string()),
         }
+    }
+}
+
+impl From<store::Error> for ApiError {
+    fn from(error: store::Error) -> Self {
+        match error {
+            store::Error::UnknownAnswer(_) => Self::UnknownAnswer,
+            store::Error::Sqlite(_) | store::Error::Json(_) | store::Error::Io(_) => {
+                Self::Internal(error.to_string())
+            }
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(error: tokio::task::JoinError) -> Self {
+        Self::Internal(format!("blocking task failed: {error}"))
     }
 }
 

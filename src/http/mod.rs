@@ -6,12 +6,14 @@
 
 mod error;
 mod routes;
+mod security;
 mod state;
 
-use axum::http::{HeaderValue, Request, StatusCode};
+use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -32,14 +34,65 @@ impl Default for Limits {
     }
 }
 
+/// Options of the three front ends (kiosk, website widget, staff console).
+#[derive(Debug, Clone)]
+pub struct FrontEnds {
+    /// The secret that opens the staff console; `None` turns it off.
+    pub staff_token: Option<String>,
+    /// Origins (`https://www.example.fr`) whose pages may embed the widget.
+    pub widget_origins: Vec<String>,
+    /// Seconds of inactivity after which the kiosk starts over.
+    pub kiosk_idle_seconds: u64,
+    /// The address visitors reach this server at, without a trailing
+    /// slash; `None` uses the address of each request.
+    pub public_url: Option<String>,
+}
+
+impl Default for FrontEnds {
+    fn default() -> Self {
+        Self {
+            staff_token: None,
+            widget_origins: Vec::new(),
+            kiosk_idle_seconds: 90,
+            public_url: None,
+        }
+    }
+}
+
 /// Builds the whole application; tests call it without a socket.
 pub fn router(state: AppState, limits: &Limits) -> Router {
+    let cors = security::cors(state.front_ends());
     Router::new()
         .merge(routes::chat::router())
         .merge(routes::health::router())
+        .merge(routes::feedback::router())
+        .merge(routes::staff::router())
+        .merge(routes::share::router())
+        .merge(routes::web::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::check_origin,
+        ))
+        // Pages set their own policy; everything else gets the strict one.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(security::PAGE_CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Share links carry their token in the path: never send it to
+        // another site. (`no-referrer` would also turn the `Origin` of the
+        // kiosk's own POSTs into `null`.)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             tracing::info_span!("request", method = %request.method(), uri = %request.uri())
         }))

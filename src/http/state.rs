@@ -3,8 +3,10 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::answer::AnswerPipeline;
+use crate::store::Store;
 
 use super::error::ApiError;
+use super::FrontEnds;
 
 /// Shared handles; cheap to clone. The pipeline is set once the model and
 /// index are loaded: the server listens before that, so a kiosk browser
@@ -12,6 +14,8 @@ use super::error::ApiError;
 #[derive(Clone, Default)]
 pub struct AppState {
     pipeline: Arc<OnceLock<AnswerPipeline>>,
+    store: Option<Arc<Store>>,
+    front_ends: Arc<FrontEnds>,
 }
 
 impl AppState {
@@ -22,6 +26,19 @@ impl AppState {
         state
     }
 
+    /// Keeps answers, feedback and unanswered questions in `store`; without
+    /// one, nothing is kept and feedback answers 503.
+    pub fn with_store(mut self, store: Arc<Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Sets the front ends' options (staff token, widget origins, kiosk).
+    pub fn with_front_ends(mut self, front_ends: FrontEnds) -> Self {
+        self.front_ends = Arc::new(front_ends);
+        self
+    }
+
     /// Makes the loaded pipeline available to handlers (first call wins).
     pub fn set_ready(&self, pipeline: AnswerPipeline) {
         let _ = self.pipeline.set(pipeline);
@@ -30,5 +47,22 @@ impl AppState {
     /// The pipeline, or `Starting` while it loads.
     pub fn pipeline(&self) -> Result<&AnswerPipeline, ApiError> {
         self.pipeline.get().ok_or(ApiError::Starting)
+    }
+
+    /// The store, when answers are kept.
+    pub(crate) fn store(&self) -> Option<&Arc<Store>> {
+        self.store.as_ref()
+    }
+
+    /// The store, or `Unavailable` for the features that need it.
+    pub(crate) fn required_store(&self) -> Result<Arc<Store>, ApiError> {
+        self.store
+            .clone()
+            .ok_or_else(|| ApiError::Unavailable("answers are not kept on this server".into()))
+    }
+
+    /// The front ends' options.
+    pub(crate) fn front_ends(&self) -> &FrontEnds {
+        &self.front_ends
     }
 }

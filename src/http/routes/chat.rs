@@ -1,25 +1,51 @@
 //! `POST /api/chat`: one message in, one grounded reply out, as JSON or as
-//! Server-Sent Events (`sources`, `token`…, `done`).
+//! Server-Sent Events (`sources`, `token`…, `done`); and
+//! `GET /api/suggestions`, the corpus topics the front ends offer as
+//! questions.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::{stream, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::answer::Reply;
+use crate::answer::{Reply, Style};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/chat", post(chat))
+    Router::new()
+        .route("/api/chat", post(chat))
+        .route("/api/suggestions", get(suggestions))
+}
+
+/// Who the reply is for; each front end says so, and gets its style.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Audience {
+    /// The exhibition's touch screen: short, plain answers.
+    Kiosk,
+    /// Agency staff: the full quotation with its origin.
+    Staff,
+    /// The website widget and API clients.
+    #[default]
+    Web,
+}
+
+impl Audience {
+    fn style(self) -> Style {
+        match self {
+            Self::Kiosk => Style::Short,
+            Self::Staff | Self::Web => Style::Detailed,
+        }
+    }
 }
 
 /// The request body.
@@ -30,6 +56,8 @@ struct ChatRequest {
     session_id: Option<String>,
     #[serde(default)]
     stream: Option<bool>,
+    #[serde(default)]
+    audience: Audience,
 }
 
 /// JSON body whose rejections use the API's error shape.
@@ -59,22 +87,57 @@ async fn chat(
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/event-stream"));
+    let style = request.audience.style();
     if !wants_stream {
         let reply = pipeline
-            .answer(&request.message, request.session_id.as_deref())
+            .answer_styled(&request.message, request.session_id.as_deref(), style)
             .await?;
+        remember(&state, &reply, &request.message).await;
         return Ok(Json(reply).into_response());
     }
     // The answer is computed inside the stream, so keep-alive comments flow
     // while the model reads, and a client that hangs up drops the future:
     // the engine then skips its pending work.
     let events = stream::once(async move {
-        pipeline
-            .answer(&request.message, request.session_id.as_deref())
-            .await
+        let reply = pipeline
+            .answer_styled(&request.message, request.session_id.as_deref(), style)
+            .await?;
+        // Kept before `done` is sent, so feedback and the QR code that
+        // follow it find the answer.
+        remember(&state, &reply, &request.message).await;
+        Ok::<_, crate::answer::Error>(reply)
     })
     .flat_map(|result| stream::iter(reply_events(result.map_err(ApiError::from))));
     Ok(sse_response(events))
+}
+
+/// Keeps the reply for feedback, share links and the staff console. A
+/// failure is logged, not shown: the visitor still gets the answer.
+async fn remember(state: &AppState, reply: &Reply, question: &str) {
+    let Some(store) = state.store().cloned() else {
+        return;
+    };
+    let (reply, question) = (reply.clone(), question.trim().to_string());
+    match tokio::task::spawn_blocking(move || store.record_answer(&reply, &question)).await {
+        Ok(Ok(_token)) => {}
+        Ok(Err(error)) => tracing::error!(%error, "cannot keep the answer"),
+        Err(error) => tracing::error!(%error, "cannot keep the answer"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SuggestionsQuery {
+    count: Option<usize>,
+}
+
+/// Suggested topics, from the corpus's section headings.
+async fn suggestions(
+    State(state): State<AppState>,
+    Query(query): Query<SuggestionsQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let count = query.count.unwrap_or(6).clamp(1, 20);
+    let topics = state.pipeline()?.topics(count);
+    Ok(Json(json!({ "suggestions": topics })))
 }
 
 fn sse_response(
