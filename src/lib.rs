@@ -22,9 +22,11 @@
 //!   answers.
 //! - [`http`] is the axum surface; it only translates.
 //! - [`eval`] scores the pipeline on a question set.
+//! - [`bench`] measures the model's speed and memory (`eulcat bench`).
 
 pub mod answer;
 pub mod app;
+pub mod bench;
 pub mod config;
 pub mod corpus;
 pub mod engine;
