@@ -54,6 +54,12 @@ pub fn configure_threads(threads: Option<usize>) -> Result<()> {
     if threads == 0 {
         return Err(Error::Config("--threads must be at least 1".into()));
     }
+    // candle's quantized matrix products run on a pool of its own, sized
+    // from CANDLE_NUM_THREADS when it is first used, not on rayon's global
+    // pool: without this, --threads would only size the attention.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", threads.to_string());
+    }
     // Fails only when the pool was already built (a second call in tests).
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

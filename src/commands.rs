@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use eulcat::app::{self, ServiceOptions};
-use eulcat::config::{Cli, Command, Common, EvalArgs, ServeArgs};
+use eulcat::config::{BenchArgs, Cli, Command, Common, EvalArgs, Mode, ServeArgs};
 use eulcat::engine::Backend;
 use eulcat::llm::GenerationParams;
 use eulcat::model_store::{self, PullOptions};
-use eulcat::{eval, http};
+use eulcat::{bench, eval, http};
 
 /// Runs one command.
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
@@ -23,6 +23,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Index { force } => index(&common, force).await,
         Command::Pull { from, index_url } => pull(&common, from, index_url).await,
         Command::Eval(args) => evaluate(&common, &args).await,
+        Command::Bench(args) => benchmark(&common, &args).await,
         Command::Generate {
             prompt,
             max_tokens,
@@ -181,6 +182,40 @@ async fn evaluate(common: &Common, args: &EvalArgs) -> Result<ExitCode> {
     if failed {
         eprintln!("eval: below the bar");
         return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn benchmark(common: &Common, args: &BenchArgs) -> Result<ExitCode> {
+    app::configure_threads(common.threads)?;
+    let threads = rayon::current_num_threads();
+    let cases = eval::load(&args.questions)
+        .with_context(|| format!("cannot read {}", args.questions.display()))?;
+    // The raw model first, then the whole pipeline, one after the other, so
+    // the peak memory is that of one loaded model, as when serving.
+    let path = app::model_file(common, true).await?;
+    let model = app::load_model(path).await?;
+    let settings = bench::Settings {
+        runs: args.runs,
+        ..bench::Settings::default()
+    };
+    eprintln!("bench: prompt processing, generation, concurrent conversations…");
+    let figures =
+        tokio::task::spawn_blocking(move || bench::measure_model(&model, &settings)).await??;
+    eprintln!("bench: answer latency over {} questions…", cases.len());
+    let common = Common {
+        mode: Mode::Reader,
+        ..common.clone()
+    };
+    let pipeline = app::build_pipeline(&common, &service_options(4, 2000, true)).await?;
+    let (outcomes, summary) = eval::run(&pipeline, &cases).await?;
+    eprintln!("bench: {summary}");
+    let latencies: Vec<f64> = outcomes.iter().map(|o| o.latency_ms).collect();
+    let report = bench::Report::new(threads, figures, &latencies);
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.table());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -116,6 +116,9 @@ pub enum Command {
     },
     /// Score the assistant on a question set (JSON lines).
     Eval(EvalArgs),
+    /// Measure speed and memory: prompt processing, generation, answer
+    /// latency, concurrent conversations.
+    Bench(BenchArgs),
     /// Continue a prompt with the raw model, streaming the text with timings.
     Generate {
         /// The prompt.
@@ -198,4 +201,18 @@ pub struct EvalArgs {
     /// Fail when more answers than this hold a number absent from their sources.
     #[arg(long)]
     pub max_unsupported: Option<usize>,
+}
+
+/// Options of `eulcat bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Question set whose answer latency is measured (reader mode).
+    #[arg(long, default_value = "../shared/eval/dev.jsonl")]
+    pub questions: PathBuf,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Repetitions of the prompt-processing and generation runs.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
 }

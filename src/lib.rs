@@ -24,9 +24,11 @@
 //! - [`store`] keeps answers, feedback and unanswered questions (SQLite)
 //!   for share links and the staff console.
 //! - [`eval`] scores the pipeline on a question set.
+//! - [`bench`] measures the model's speed and memory (`eulcat bench`).
 
 pub mod answer;
 pub mod app;
+pub mod bench;
 pub mod config;
 pub mod corpus;
 pub mod engine;

@@ -268,6 +268,63 @@ fn scores_match_step_by_step_log_softmax() {
 }
 
 #[test]
+fn batched_scores_equal_one_by_one_scores_bit_for_bit() {
+    let _guard = exclusive();
+    let model = model();
+    let cases = greedy_cases();
+    let tokenizer = model.tokenizer();
+    let question = tokenizer
+        .encode_text(" Quand ouvre la médiathèque ?")
+        .unwrap();
+    let short = tokenizer.encode_with_bos("Question :").unwrap();
+    let first = ids(&cases[0]["token_ids"]);
+    let second = ids(&cases[1]["token_ids"]);
+    // Longer than one prefill chunk (512), so the batch takes two rounds.
+    let long = long_prompt(700);
+    let pairs: Vec<(&[u32], &[u32])> = vec![
+        (&first, &question),
+        (&short, &question),
+        (&second, &[]),
+        (&long, &question[..3]),
+        (&second, &question[..1]),
+    ];
+    let batched = model.score_batch(&pairs).unwrap();
+    assert_eq!(batched.len(), pairs.len());
+    for (i, ((prompt, continuation), got)) in pairs.iter().zip(&batched).enumerate() {
+        let alone = model.score_continuation(prompt, continuation).unwrap();
+        assert_eq!(got, &alone, "pair {i}");
+    }
+    assert!(batched[2].is_empty());
+    assert!(model.score_batch(&[(&[], &question)]).is_err());
+
+    // Batched decoding: one step for three sequences (one of them still
+    // reading its prompt) gives each the logits it gets alone.
+    let mut caches: Vec<KvCache> = [&first, &second]
+        .iter()
+        .map(|prompt| {
+            let mut cache = model.new_cache();
+            model.forward_last(&mut cache, prompt).unwrap();
+            cache
+        })
+        .collect();
+    caches.push(model.new_cache());
+    let alone: Vec<Vec<f32>> = caches
+        .iter()
+        .zip([&question[..1], &question[1..2], &short[..]])
+        .map(|(cache, tokens)| model.forward_last(&mut cache.clone(), tokens).unwrap())
+        .collect();
+    let lengths: Vec<usize> = caches.iter().map(KvCache::len).collect();
+    let mut steps: Vec<(&mut KvCache, &[u32])> = caches
+        .iter_mut()
+        .zip([&question[..1], &question[1..2], &short[..]])
+        .collect();
+    let together = model.forward_last_batch(&mut steps).unwrap();
+    assert_eq!(together, alone);
+    assert_eq!(caches[0].len(), lengths[0] + 1);
+    assert_eq!(caches[2].len(), short.len());
+}
+
+#[test]
 fn span_constraint_copies_a_contiguous_piece_of_the_source() {
     let _guard = exclusive();
     let model = model();

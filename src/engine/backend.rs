@@ -54,6 +54,15 @@ pub trait Backend: Send + Sync + 'static {
     /// the beginning-of-text token; neither side may inject control tokens).
     fn score(&self, prompt: &str, continuation: &str) -> Result<Score, llm::Error>;
 
+    /// [`score`](Self::score) for each `(prompt, continuation)` pair, with
+    /// the same results; a backend that can batch them overrides this.
+    fn score_batch(&self, pairs: &[(String, String)]) -> Result<Vec<Score>, llm::Error> {
+        pairs
+            .iter()
+            .map(|(prompt, continuation)| self.score(prompt, continuation))
+            .collect()
+    }
+
     /// Copies the span of `source` the model finds most likely after
     /// `prompt` (constrained decoding: every token continues a contiguous
     /// run of `source`'s tokens). Returns an empty string when the model
@@ -86,6 +95,31 @@ impl Backend for LanguageModel {
             logprob_sum: logprobs.iter().sum(),
             tokens: logprobs.len(),
         })
+    }
+
+    /// One batched forward pass for all pairs: a question's candidate
+    /// sentences share every weight read.
+    fn score_batch(&self, pairs: &[(String, String)]) -> Result<Vec<Score>, llm::Error> {
+        let tokenizer = self.tokenizer();
+        let mut encoded = Vec::with_capacity(pairs.len());
+        for (prompt, continuation) in pairs {
+            encoded.push((
+                tokenizer.encode_with_bos(prompt)?,
+                tokenizer.encode_text(continuation)?,
+            ));
+        }
+        let refs: Vec<(&[u32], &[u32])> = encoded
+            .iter()
+            .map(|(p, c)| (p.as_slice(), c.as_slice()))
+            .collect();
+        Ok(self
+            .score_batch(&refs)?
+            .iter()
+            .map(|logprobs| Score {
+                logprob_sum: logprobs.iter().sum(),
+                tokens: logprobs.len(),
+            })
+            .collect())
     }
 
     fn extract_span(

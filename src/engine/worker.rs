@@ -134,20 +134,7 @@ fn run(backend: Arc<dyn Backend>, mut jobs: mpsc::Receiver<Job>) {
 fn execute(backend: &dyn Backend, job: Job) {
     match job {
         Job::Score { pairs, reply } => {
-            let mut scores = Vec::with_capacity(pairs.len());
-            for (prompt, continuation) in &pairs {
-                if reply.is_closed() {
-                    return;
-                }
-                match backend.score(prompt, continuation) {
-                    Ok(score) => scores.push(score),
-                    Err(error) => {
-                        let _ = reply.send(Err(error.into()));
-                        return;
-                    }
-                }
-            }
-            let _ = reply.send(Ok(scores));
+            let _ = reply.send(backend.score_batch(&pairs).map_err(Error::from));
         }
         Job::Span {
             prompt,

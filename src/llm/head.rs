@@ -11,9 +11,10 @@ use std::borrow::Cow;
 
 use candle_core::quantized::{QMatMul, QStorage, QTensor};
 use candle_core::{Device, Module, Tensor};
+use rayon::prelude::*;
 
 use super::cache::KvCache;
-use super::model::LanguageModel;
+use super::model::{LanguageModel, Pass};
 use super::{Error, Result};
 
 /// Rows of logits computed per head matmul when scoring, to bound memory
@@ -69,16 +70,74 @@ impl LanguageModel {
         } else {
             self.forward_hidden(&mut cache, &fed, continuation.len())?
         };
-        let mut scores = Vec::with_capacity(continuation.len());
+        self.log_probs(&hidden, continuation)
+    }
+
+    /// [`score_continuation`](Self::score_continuation) for several
+    /// `(prompt, continuation)` pairs in one batched forward pass (the
+    /// weights are read once for all of them). Each result is exactly what
+    /// `score_continuation` returns for its pair.
+    pub fn score_batch(&self, pairs: &[(&[u32], &[u32])]) -> Result<Vec<Vec<f32>>> {
+        if pairs.iter().any(|(prompt, _)| prompt.is_empty()) {
+            return Err(Error::InvalidRequest(
+                "scoring needs a non-empty prompt".into(),
+            ));
+        }
+        let scored: Vec<usize> = (0..pairs.len())
+            .filter(|&i| !pairs[i].1.is_empty())
+            .collect();
+        // The last continuation token is predicted, never fed.
+        let fed: Vec<Vec<u32>> = scored
+            .iter()
+            .map(|&i| {
+                let (prompt, continuation) = pairs[i];
+                let fed = &continuation[..continuation.len() - 1];
+                [prompt, fed].concat()
+            })
+            .collect();
+        let mut caches: Vec<KvCache> = scored.iter().map(|_| self.new_cache()).collect();
+        let mut passes: Vec<Pass<'_>> = caches
+            .iter_mut()
+            .zip(&fed)
+            .zip(&scored)
+            .map(|((cache, tokens), &i)| Pass {
+                cache,
+                tokens,
+                keep_last: pairs[i].1.len(),
+            })
+            .collect();
+        let hidden: Vec<f32> = self.forward_hidden_batch(&mut passes)?.concat();
+        let targets: Vec<u32> = scored.iter().flat_map(|&i| pairs[i].1).copied().collect();
+        let hidden = Tensor::from_vec(hidden, (targets.len(), self.config.hidden), &Device::Cpu)?;
+        let flat = self.log_probs(&hidden, &targets)?;
+        let mut results = vec![Vec::new(); pairs.len()];
+        let mut at = 0;
+        for &i in &scored {
+            let n = pairs[i].1.len();
+            results[i] = flat[at..at + n].to_vec();
+            at += n;
+        }
+        Ok(results)
+    }
+
+    /// log P(targets[r]) under the head's distribution at each row `r` of
+    /// the normalized hidden states.
+    fn log_probs(&self, hidden: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
+        let mut scores = Vec::with_capacity(targets.len());
         for (start, targets) in (0..)
             .step_by(SCORE_ROWS_PER_PASS)
-            .zip(continuation.chunks(SCORE_ROWS_PER_PASS))
+            .zip(targets.chunks(SCORE_ROWS_PER_PASS))
         {
             let rows = hidden.narrow(0, start, targets.len())?;
             let logits: Vec<Vec<f32>> = self.weights.head.forward(&rows)?.to_vec2()?;
-            for (row, &target) in logits.iter().zip(targets) {
-                scores.push(log_softmax_at(row, target as usize));
-            }
+            // Rows are independent: normalizing them in parallel changes
+            // nothing in the result.
+            let row_scores: Vec<f32> = logits
+                .par_iter()
+                .zip(targets.par_iter())
+                .map(|(row, &target)| log_softmax_at(row, target as usize))
+                .collect();
+            scores.extend(row_scores);
         }
         Ok(scores)
     }

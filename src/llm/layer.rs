@@ -12,6 +12,15 @@ use super::ops::{add_assign, gelu_mul, rms_norm, Rope};
 use super::weights::LayerWeights;
 use super::Result;
 
+/// One sequence's rows within a batched pass: `rows` consecutive rows of
+/// the hidden states, at positions `pos..pos + rows` of that sequence,
+/// whose keys and values go to `cache`.
+pub(crate) struct Segment<'c> {
+    pub(crate) rows: usize,
+    pub(crate) pos: usize,
+    pub(crate) cache: &'c mut LayerCache,
+}
+
 /// What a block needs besides its weights.
 #[derive(Clone, Copy)]
 pub(crate) struct BlockContext<'a> {
@@ -22,21 +31,25 @@ pub(crate) struct BlockContext<'a> {
 }
 
 impl LayerWeights {
-    /// Runs the block on `x`, the hidden states (row-major, `seq` rows) of
-    /// positions `pos..pos + seq`, in place, appending their keys and values
-    /// to `cache`.
+    /// Runs the block on `x`, the hidden states (row-major) of one or more
+    /// sequences laid end to end as `segments` says, in place, appending
+    /// each sequence's keys and values to its cache.
+    ///
+    /// The matrix products take all rows at once (each weight block is read
+    /// once for the whole batch); attention runs per sequence. Every row's
+    /// result is the same as if its sequence had run alone: the quantized
+    /// products and the attention are computed row by row.
     pub(crate) fn forward(
         &self,
         x: &mut [f32],
-        seq: usize,
-        pos: usize,
+        segments: &mut [Segment<'_>],
         context: BlockContext<'_>,
-        cache: &mut LayerCache,
     ) -> Result<()> {
         let eps = context.eps;
+        let seq: usize = segments.iter().map(|s| s.rows).sum();
         let mut h = x.to_vec();
         rms_norm(&mut h, &self.attn_norm, eps);
-        let mut h = self.attention(&h, seq, pos, context, cache)?;
+        let mut h = self.attention(&h, seq, segments, context)?;
         rms_norm(&mut h, &self.post_attn_norm, eps);
         add_assign(x, &h);
 
@@ -54,9 +67,8 @@ impl LayerWeights {
         &self,
         x: &[f32],
         seq: usize,
-        pos: usize,
+        segments: &mut [Segment<'_>],
         context: BlockContext<'_>,
-        cache: &mut LayerCache,
     ) -> Result<Vec<f32>> {
         let BlockContext { shape, eps, rope } = context;
         let mut queries = self.q.apply(x, seq)?;
@@ -65,13 +77,23 @@ impl LayerWeights {
         // Per-head norms: each head is a row of `head_dim` values.
         rms_norm(&mut queries, &self.q_norm, eps);
         rms_norm(&mut keys, &self.k_norm, eps);
-        rope.apply(&mut queries, pos, shape.heads);
-        rope.apply(&mut keys, pos, shape.kv_heads);
-
-        let kv = cache.extend(&keys, &values, pos);
+        let q_width = shape.heads * shape.head_dim;
+        let kv_width = shape.kv_heads * shape.head_dim;
         // Gemma 3 270M: query_pre_attn_scalar = head_dim = 256.
         let scale = 1.0 / (shape.head_dim as f32).sqrt();
-        let out = attend(&queries, pos, kv, shape, scale);
+        let mut out = Vec::with_capacity(queries.len());
+        let mut row = 0;
+        for segment in segments.iter_mut() {
+            let (rows, pos) = (segment.rows, segment.pos);
+            let q = &mut queries[row * q_width..(row + rows) * q_width];
+            let k = &mut keys[row * kv_width..(row + rows) * kv_width];
+            let v = &values[row * kv_width..(row + rows) * kv_width];
+            rope.apply(q, pos, shape.heads);
+            rope.apply(k, pos, shape.kv_heads);
+            let kv = segment.cache.extend(k, v, pos);
+            out.extend(attend(q, pos, kv, shape, scale));
+            row += rows;
+        }
         self.o.apply(&out, seq)
     }
 }

@@ -10,7 +10,7 @@ use candle_core::{Device, Module, Tensor};
 use super::attention::Heads;
 use super::cache::KvCache;
 use super::config::Config;
-use super::layer::BlockContext;
+use super::layer::{BlockContext, Segment};
 use super::ops::{rms_norm, Rope};
 use super::tokenizer::TextTokenizer;
 use super::weights::Weights;
@@ -20,6 +20,14 @@ use super::{Error, Result};
 /// attention score matrices (heads × chunk × keys floats) and lets the
 /// sliding-window layers attend to at most `window + chunk` keys.
 const PREFILL_CHUNK: usize = 512;
+
+/// One sequence of a batched forward pass: `tokens` fed after what `cache`
+/// holds, of which the last `keep_last` positions' hidden states are kept.
+pub(crate) struct Pass<'a> {
+    pub(crate) cache: &'a mut KvCache,
+    pub(crate) tokens: &'a [u32],
+    pub(crate) keep_last: usize,
+}
 
 /// How to load the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +132,33 @@ impl LanguageModel {
         Ok(logits.squeeze(0)?.to_vec1()?)
     }
 
+    /// [`forward_last`](Self::forward_last) for several sequences in one
+    /// pass: feeds `steps[i].1` after what `steps[i].0` holds and returns
+    /// each sequence's full-vocabulary logits. This is the step of batched
+    /// decoding (one token per sequence): the weights, the output head
+    /// included, are read once for all sequences, and each gets exactly the
+    /// logits it would get alone.
+    pub fn forward_last_batch(
+        &self,
+        steps: &mut [(&mut KvCache, &[u32])],
+    ) -> Result<Vec<Vec<f32>>> {
+        let mut passes: Vec<Pass<'_>> = steps
+            .iter_mut()
+            .map(|(cache, tokens)| Pass {
+                cache,
+                tokens,
+                keep_last: 1,
+            })
+            .collect();
+        let hidden = self.forward_hidden_batch(&mut passes)?.concat();
+        let rows = passes.len();
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        let hidden = Tensor::from_vec(hidden, (rows, self.config.hidden), &Device::Cpu)?;
+        Ok(self.weights.head.forward(&hidden)?.to_vec2()?)
+    }
+
     /// Feeds `tokens` after what `cache` holds and returns the normalized
     /// final hidden states `(keep_last, hidden)` of the last `keep_last`
     /// positions, ready for the output head. On error the cache is left as
@@ -134,16 +169,94 @@ impl LanguageModel {
         tokens: &[u32],
         keep_last: usize,
     ) -> Result<Tensor> {
+        let mut kept = self.forward_hidden_batch(&mut [Pass {
+            cache,
+            tokens,
+            keep_last,
+        }])?;
+        let kept = kept.pop().unwrap_or_default();
+        Ok(Tensor::from_vec(
+            kept,
+            (keep_last, self.config.hidden),
+            &Device::Cpu,
+        )?)
+    }
+
+    /// [`forward_hidden`](Self::forward_hidden) for several sequences in
+    /// one pass: their rows share every matrix product (each weight block
+    /// is read once for all of them), attention stays per sequence, and
+    /// each sequence gets exactly the values it would get alone. Returns
+    /// each pass's kept rows (row-major). On error no cache is changed.
+    pub(crate) fn forward_hidden_batch(&self, passes: &mut [Pass<'_>]) -> Result<Vec<Vec<f32>>> {
+        for pass in passes.iter() {
+            self.check(pass)?;
+        }
+        // Work on clones so a failure leaves the callers' caches intact.
+        let mut work: Vec<KvCache> = passes.iter().map(|p| p.cache.clone()).collect();
+        let hidden_size = self.config.hidden;
+        let mut kept: Vec<Vec<f32>> = passes
+            .iter()
+            .map(|p| Vec::with_capacity(p.keep_last * hidden_size))
+            .collect();
+        let rounds = passes
+            .iter()
+            .map(|p| p.tokens.len().div_ceil(PREFILL_CHUNK))
+            .max()
+            .unwrap_or(0);
+        for round in 0..rounds {
+            let offset = round * PREFILL_CHUNK;
+            let members: Vec<usize> = (0..passes.len())
+                .filter(|&i| passes[i].tokens.len() > offset)
+                .collect();
+            let chunks: Vec<&[u32]> = members
+                .iter()
+                .map(|&i| {
+                    let tokens = passes[i].tokens;
+                    &tokens[offset..tokens.len().min(offset + PREFILL_CHUNK)]
+                })
+                .collect();
+            let mut caches: Vec<&mut KvCache> = work
+                .iter_mut()
+                .enumerate()
+                .filter(|(i, _)| members.contains(i))
+                .map(|(_, cache)| cache)
+                .collect();
+            let hidden = self.forward_chunks(&mut caches, &chunks)?;
+            let mut row = 0;
+            for (&i, chunk) in members.iter().zip(&chunks) {
+                let first_kept = passes[i].tokens.len() - passes[i].keep_last;
+                let end = offset + chunk.len();
+                if end > first_kept {
+                    let from = row + first_kept.saturating_sub(offset);
+                    kept[i].extend_from_slice(
+                        &hidden[from * hidden_size..(row + chunk.len()) * hidden_size],
+                    );
+                }
+                row += chunk.len();
+            }
+        }
+        for ((pass, rows), cache) in passes.iter_mut().zip(&mut kept).zip(work) {
+            rms_norm(rows, &self.weights.output_norm, self.config.rms_eps);
+            *pass.cache = cache;
+            pass.cache
+                .set_last_hidden(rows[(pass.keep_last - 1) * hidden_size..].to_vec());
+        }
+        Ok(kept)
+    }
+
+    /// Refuses a pass the model cannot run.
+    fn check(&self, pass: &Pass<'_>) -> Result<()> {
+        let (tokens, keep_last) = (pass.tokens, pass.keep_last);
         if tokens.is_empty() || keep_last == 0 || keep_last > tokens.len() {
             return Err(Error::InvalidRequest(format!(
                 "cannot keep {keep_last} positions of {} new tokens",
                 tokens.len()
             )));
         }
-        if cache.layer_count() != self.config.layers {
+        if pass.cache.layer_count() != self.config.layers {
             return Err(Error::InvalidRequest("cache made by another model".into()));
         }
-        let needed = cache.len() + tokens.len();
+        let needed = pass.cache.len() + tokens.len();
         if needed > self.max_context {
             return Err(Error::ContextOverflow {
                 needed,
@@ -156,37 +269,16 @@ impl LanguageModel {
                 "token id {bad} out of vocabulary"
             )));
         }
-        // Work on a clone so a failure leaves the caller's cache intact.
-        let mut work = cache.clone();
-        let hidden_size = self.config.hidden;
-        let mut kept = Vec::with_capacity(keep_last * hidden_size);
-        let first_kept = tokens.len() - keep_last;
-        let mut offset = 0;
-        for chunk in tokens.chunks(PREFILL_CHUNK) {
-            let hidden = self.forward_chunk(&mut work, chunk)?;
-            let end = offset + chunk.len();
-            if end > first_kept {
-                let from = first_kept.saturating_sub(offset);
-                kept.extend_from_slice(&hidden[from * hidden_size..]);
-            }
-            offset = end;
-        }
-        rms_norm(&mut kept, &self.weights.output_norm, self.config.rms_eps);
-        work.set_last_hidden(kept[(keep_last - 1) * hidden_size..].to_vec());
-        *cache = work;
-        Ok(Tensor::from_vec(
-            kept,
-            (keep_last, hidden_size),
-            &Device::Cpu,
-        )?)
+        Ok(())
     }
 
-    /// One chunk through every layer; returns its hidden states (row-major)
-    /// before the final norm.
-    fn forward_chunk(&self, cache: &mut KvCache, tokens: &[u32]) -> Result<Vec<f32>> {
+    /// One chunk of each sequence through every layer, the chunks laid end
+    /// to end; returns their hidden states (row-major) before the final
+    /// norm.
+    fn forward_chunks(&self, caches: &mut [&mut KvCache], chunks: &[&[u32]]) -> Result<Vec<f32>> {
         let config = &self.config;
-        let pos = cache.len();
-        let ids = Tensor::new(tokens, &Device::Cpu)?;
+        let all: Vec<u32> = chunks.concat();
+        let ids = Tensor::new(all.as_slice(), &Device::Cpu)?;
         let mut x: Vec<f32> = self
             .weights
             .embed
@@ -212,9 +304,23 @@ impl LanguageModel {
                     &self.rope_local
                 },
             };
-            layer.forward(&mut x, tokens.len(), pos, context, cache.layer_mut(i))?;
+            let mut segments: Vec<Segment<'_>> = caches
+                .iter_mut()
+                .zip(chunks)
+                .map(|(cache, chunk)| {
+                    let pos = cache.len();
+                    Segment {
+                        rows: chunk.len(),
+                        pos,
+                        cache: cache.layer_mut(i),
+                    }
+                })
+                .collect();
+            layer.forward(&mut x, &mut segments, context)?;
         }
-        cache.advance(tokens.len());
+        for (cache, chunk) in caches.iter_mut().zip(chunks) {
+            cache.advance(chunk.len());
+        }
         Ok(x)
     }
 }

@@ -1,0 +1,163 @@
+//! The model measurements: prompt processing and greedy generation on the
+//! fixed prompt (as llama.cpp is measured: one pass over the prompt, then
+//! one token at a time with the full logits), and N conversations
+//! generating at once on N threads.
+
+use std::sync::Barrier;
+use std::time::Instant;
+
+use super::{Error, Result, Settings, PROMPT_TEXT};
+use crate::llm::LanguageModel;
+
+/// Raw figures of [`measure_model`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFigures {
+    /// Prompt length, in tokens.
+    pub prompt_tokens: usize,
+    /// Generated tokens per run.
+    pub decode_tokens: usize,
+    /// Prompt processing rate of each run, tokens per second.
+    pub prefill_runs: Vec<f64>,
+    /// Generation rate of each run, tokens per second.
+    pub decode_runs: Vec<f64>,
+    /// Time to the first token of each run, in milliseconds.
+    pub ttft_ms_runs: Vec<f64>,
+    /// `(conversations, aggregate tokens per second)`, each conversation on
+    /// its own thread, as the service runs them today.
+    pub concurrent: Vec<(usize, f64)>,
+    /// `(sequences, aggregate tokens per second)` when the sequences are
+    /// decoded together, one batched forward pass per step: what
+    /// continuous batching in the engine would reach.
+    pub batched: Vec<(usize, f64)>,
+}
+
+/// Measures `model` as `settings` says.
+pub fn measure_model(model: &LanguageModel, settings: &Settings) -> Result<ModelFigures> {
+    let longest = settings
+        .prompt_tokens
+        .max(settings.concurrent_prompt_tokens);
+    let ids = model
+        .tokenizer()
+        .encode_with_bos(PROMPT_TEXT)
+        .map_err(crate::llm::Error::from)?;
+    if ids.len() < longest || longest == 0 {
+        return Err(Error::Settings(format!(
+            "prompts of {longest} tokens asked, the text has {}",
+            ids.len()
+        )));
+    }
+    let prompt = &ids[..settings.prompt_tokens];
+    let mut figures = ModelFigures {
+        prompt_tokens: prompt.len(),
+        decode_tokens: settings.decode_tokens,
+        prefill_runs: Vec::new(),
+        decode_runs: Vec::new(),
+        ttft_ms_runs: Vec::new(),
+        concurrent: Vec::new(),
+        batched: Vec::new(),
+    };
+    // One untimed pass warms the caches and the thread pool.
+    let _ = model.forward_last(&mut model.new_cache(), &prompt[..16.min(prompt.len())])?;
+    for _ in 0..settings.runs.max(1) {
+        let started = Instant::now();
+        let mut cache = model.new_cache();
+        let logits = model.forward_last(&mut cache, prompt)?;
+        let prefill = started.elapsed().as_secs_f64();
+        let mut next = argmax(&logits);
+        figures
+            .ttft_ms_runs
+            .push(started.elapsed().as_secs_f64() * 1e3);
+        figures.prefill_runs.push(prompt.len() as f64 / prefill);
+        let started = Instant::now();
+        for _ in 0..settings.decode_tokens {
+            next = argmax(&model.forward_last(&mut cache, &[next])?);
+        }
+        let decode = started.elapsed().as_secs_f64();
+        figures
+            .decode_runs
+            .push(settings.decode_tokens as f64 / decode);
+    }
+    let short = &ids[..settings.concurrent_prompt_tokens];
+    for &n in &settings.concurrency {
+        let rate = concurrent_rate(model, short, n, settings.concurrent_decode_tokens)?;
+        figures.concurrent.push((n, rate));
+        let rate = batched_rate(model, short, n, settings.concurrent_decode_tokens)?;
+        figures.batched.push((n, rate));
+    }
+    Ok(figures)
+}
+
+/// Aggregate generation rate of `n` conversations on `n` threads: each
+/// reads `prompt`, all wait for each other, then each generates `tokens`
+/// tokens; the clock runs from the common start to the last finish.
+fn concurrent_rate(model: &LanguageModel, prompt: &[u32], n: usize, tokens: usize) -> Result<f64> {
+    if n == 0 {
+        return Err(Error::Settings("zero conversations".into()));
+    }
+    let ready = Barrier::new(n + 1);
+    let done = std::thread::scope(|scope| -> Result<f64> {
+        let workers: Vec<_> = (0..n)
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    let mut cache = model.new_cache();
+                    let prefill = model.forward_last(&mut cache, prompt);
+                    ready.wait();
+                    let mut next = argmax(&prefill?);
+                    for _ in 0..tokens {
+                        next = argmax(&model.forward_last(&mut cache, &[next])?);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        ready.wait();
+        let started = Instant::now();
+        for worker in workers {
+            worker.join().map_err(|_| Error::Thread)??;
+        }
+        Ok(started.elapsed().as_secs_f64())
+    })?;
+    Ok((n * tokens) as f64 / done)
+}
+
+/// Aggregate generation rate of `n` sequences decoded in lockstep, one
+/// batched forward pass per step, after the same prompt.
+fn batched_rate(model: &LanguageModel, prompt: &[u32], n: usize, tokens: usize) -> Result<f64> {
+    let mut first = model.new_cache();
+    let start = argmax(&model.forward_last(&mut first, prompt)?);
+    let mut caches: Vec<_> = (0..n).map(|_| first.clone()).collect();
+    let mut next: Vec<[u32; 1]> = vec![[start]; n];
+    let started = Instant::now();
+    for _ in 0..tokens {
+        let mut steps: Vec<_> = caches
+            .iter_mut()
+            .zip(&next)
+            .map(|(cache, token)| (cache, token.as_slice()))
+            .collect();
+        let logits = model.forward_last_batch(&mut steps)?;
+        next = logits.iter().map(|l| [argmax(l)]).collect();
+    }
+    Ok((n * tokens) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Index of the largest logit (the first one on ties).
+fn argmax(logits: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &value) in logits.iter().enumerate() {
+        if value > logits[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argmax_takes_the_first_of_equal_maxima() {
+        assert_eq!(argmax(&[0.0, 3.0, 1.0, 3.0]), 1);
+        assert_eq!(argmax(&[-1.0]), 0);
+    }
+}

@@ -1,0 +1,282 @@
+//! Speed measurements on the real model (`eulcat bench`): prompt
+//! processing, generation, time to first token, aggregate generation with
+//! several conversations at once, and peak resident memory. The answer
+//! latency over a question set is measured by the caller (it needs the whole
+//! pipeline) and handed in as a list of latencies.
+//!
+//! Benchmarks, not tests: nothing here asserts a speed, and CI does not run
+//! them. The prompt is fixed French prose (`prompt.txt`) so that
+//! `bench/compare.py` can feed llama.cpp the same tokens.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod measure;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+pub use measure::{measure_model, ModelFigures};
+
+/// The fixed text the prompt-processing and generation figures are measured
+/// on (cut to `Settings::prompt_tokens`).
+pub const PROMPT_TEXT: &str = include_str!("prompt.txt");
+
+/// Errors of the benchmark.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The model failed.
+    #[error("language model: {0}")]
+    Model(#[from] crate::llm::Error),
+    /// The settings cannot be measured (e.g. a prompt longer than the text).
+    #[error("invalid benchmark settings: {0}")]
+    Settings(String),
+    /// A measuring thread panicked.
+    #[error("a benchmark thread panicked")]
+    Thread,
+}
+
+/// Result of the benchmark.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What to measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Prompt length for prompt processing, in tokens (BOS included).
+    pub prompt_tokens: usize,
+    /// Tokens generated (greedy, EOS ignored) after that prompt.
+    pub decode_tokens: usize,
+    /// Repetitions; medians are reported.
+    pub runs: usize,
+    /// Numbers of simultaneous conversations to measure.
+    pub concurrency: Vec<usize>,
+    /// Prompt of each concurrent conversation, in tokens.
+    pub concurrent_prompt_tokens: usize,
+    /// Tokens each concurrent conversation generates.
+    pub concurrent_decode_tokens: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            prompt_tokens: 512,
+            decode_tokens: 128,
+            runs: 3,
+            concurrency: vec![1, 2, 4, 8],
+            concurrent_prompt_tokens: 64,
+            concurrent_decode_tokens: 64,
+        }
+    }
+}
+
+/// The whole benchmark, as `eulcat bench --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Threads the matrix products ran on.
+    pub threads: usize,
+    /// Prompt length, in tokens.
+    pub prompt_tokens: usize,
+    /// Generated tokens per run.
+    pub decode_tokens: usize,
+    /// Prompt processing, tokens per second (median of runs).
+    pub prefill_tokens_per_s: f64,
+    /// Every run's prompt processing rate.
+    pub prefill_runs: Vec<f64>,
+    /// Generation, tokens per second (median of runs).
+    pub decode_tokens_per_s: f64,
+    /// Every run's generation rate.
+    pub decode_runs: Vec<f64>,
+    /// Time from the prompt to the first generated token, in milliseconds
+    /// (median of runs).
+    pub ttft_ms_p50: f64,
+    /// Questions answered for the latency figures.
+    pub answers: usize,
+    /// End-to-end answer latency, median, in milliseconds.
+    pub answer_ms_p50: f64,
+    /// End-to-end answer latency, 95th percentile, in milliseconds.
+    pub answer_ms_p95: f64,
+    /// Peak resident memory of the process, in megabytes.
+    pub peak_rss_mb: f64,
+    /// Aggregate generation rate with N simultaneous conversations, keyed
+    /// by N.
+    pub concurrent_decode_tokens_per_s: BTreeMap<String, f64>,
+    /// Aggregate generation rate of N sequences decoded together in one
+    /// batched pass per step (what continuous batching would give), keyed
+    /// by N.
+    pub batched_decode_tokens_per_s: BTreeMap<String, f64>,
+}
+
+impl Report {
+    /// Puts the model figures and the answer latencies together; reads the
+    /// peak memory now, so call it last.
+    pub fn new(threads: usize, model: ModelFigures, answer_latencies_ms: &[f64]) -> Self {
+        Self {
+            threads,
+            prompt_tokens: model.prompt_tokens,
+            decode_tokens: model.decode_tokens,
+            prefill_tokens_per_s: median(&model.prefill_runs),
+            decode_tokens_per_s: median(&model.decode_runs),
+            prefill_runs: model.prefill_runs,
+            decode_runs: model.decode_runs,
+            ttft_ms_p50: median(&model.ttft_ms_runs),
+            answers: answer_latencies_ms.len(),
+            answer_ms_p50: percentile(answer_latencies_ms, 0.50),
+            answer_ms_p95: percentile(answer_latencies_ms, 0.95),
+            peak_rss_mb: peak_rss_mb().unwrap_or(f64::NAN),
+            concurrent_decode_tokens_per_s: keyed(&model.concurrent),
+            batched_decode_tokens_per_s: keyed(&model.batched),
+        }
+    }
+
+    /// A human-readable table.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let mut row = |name: &str, value: String| {
+            let _ = writeln!(out, "| {name:<44} | {value:>12} |");
+        };
+        row("threads", self.threads.to_string());
+        row(
+            &format!(
+                "prompt processing ({} tokens), tokens/s",
+                self.prompt_tokens
+            ),
+            format!("{:.1}", self.prefill_tokens_per_s),
+        );
+        row(
+            &format!("generation ({} tokens), tokens/s", self.decode_tokens),
+            format!("{:.1}", self.decode_tokens_per_s),
+        );
+        row(
+            "time to first token, ms (p50)",
+            format!("{:.0}", self.ttft_ms_p50),
+        );
+        row(
+            &format!("answer latency, ms (p50 of {})", self.answers),
+            format!("{:.0}", self.answer_ms_p50),
+        );
+        row(
+            "answer latency, ms (p95)",
+            format!("{:.0}", self.answer_ms_p95),
+        );
+        row(
+            "peak resident memory, MB",
+            format!("{:.0}", self.peak_rss_mb),
+        );
+        for (n, rate) in sorted(&self.concurrent_decode_tokens_per_s) {
+            row(
+                &format!("{n} concurrent conversations, tokens/s"),
+                format!("{rate:.1}"),
+            );
+        }
+        for (n, rate) in sorted(&self.batched_decode_tokens_per_s) {
+            row(
+                &format!("{n} sequences batched, tokens/s"),
+                format!("{rate:.1}"),
+            );
+        }
+        out
+    }
+}
+
+/// `(n, rate)` pairs keyed by `n` as text (JSON object keys).
+fn keyed(rates: &[(usize, f64)]) -> BTreeMap<String, f64> {
+    rates
+        .iter()
+        .map(|(n, rate)| (n.to_string(), *rate))
+        .collect()
+}
+
+/// The entries of a [`keyed`] map in numeric order of their keys.
+fn sorted(rates: &BTreeMap<String, f64>) -> Vec<(usize, f64)> {
+    let mut out: Vec<(usize, f64)> = rates
+        .iter()
+        .filter_map(|(n, rate)| n.parse().ok().map(|n| (n, *rate)))
+        .collect();
+    out.sort_by_key(|&(n, _)| n);
+    out
+}
+
+/// The median; NaN for an empty list.
+pub fn median(values: &[f64]) -> f64 {
+    percentile(values, 0.5)
+}
+
+/// The `q` quantile by nearest rank (`q` in 0..=1); NaN for an empty list.
+pub fn percentile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Peak resident memory of this process (`VmHWM`), in megabytes; `None`
+/// where `/proc` is unavailable.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kilobytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let values = [5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(median(&values), 3.0);
+        assert_eq!(percentile(&values, 0.95), 5.0);
+        assert_eq!(percentile(&values, 0.0), 1.0);
+        assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn report_has_the_promised_keys() {
+        let figures = ModelFigures {
+            prompt_tokens: 512,
+            decode_tokens: 128,
+            prefill_runs: vec![100.0, 300.0, 200.0],
+            decode_runs: vec![50.0],
+            ttft_ms_runs: vec![10.0, 30.0, 20.0],
+            concurrent: vec![(1, 50.0), (2, 90.0)],
+            batched: vec![(10, 300.0), (2, 95.0)],
+        };
+        let report = Report::new(2, figures, &[100.0, 200.0]);
+        assert_eq!(report.prefill_tokens_per_s, 200.0);
+        assert_eq!(report.ttft_ms_p50, 20.0);
+        let json = serde_json::to_value(&report).unwrap();
+        for key in [
+            "prefill_tokens_per_s",
+            "decode_tokens_per_s",
+            "ttft_ms_p50",
+            "answer_ms_p50",
+            "answer_ms_p95",
+            "peak_rss_mb",
+        ] {
+            assert!(json[key].is_number(), "{key}");
+        }
+        assert_eq!(json["concurrent_decode_tokens_per_s"]["2"], 90.0);
+        assert_eq!(json["batched_decode_tokens_per_s"]["10"], 300.0);
+        let table = report.table();
+        assert!(table.contains("| 2 concurrent conversations"));
+        // Numeric order: 2 before 10.
+        assert!(table.find("2 sequences batched") < table.find("10 sequences batched"));
+    }
+
+    #[test]
+    fn peak_memory_is_read_on_linux() {
+        let mb = peak_rss_mb().unwrap();
+        assert!(mb > 0.0);
+    }
+
+    #[test]
+    fn the_prompt_text_is_long_enough_for_512_tokens() {
+        // About 1.4 tokens per French word: 500 words give well over 512.
+        assert!(PROMPT_TEXT.split_whitespace().count() > 500);
+    }
+}
