@@ -21,6 +21,7 @@ use crate::corpus::Passage;
 pub use analyzer::{analyze, french_analyzer, ANALYZER_NAME};
 pub use fingerprint::corpus_fingerprint;
 pub use index::SearchIndex;
+pub use query::escape_html;
 
 /// Errors raised by the index.
 #[derive(Debug, thiserror::Error)]

@@ -152,7 +152,9 @@ fn leading_text(text: &str, max_chars: usize) -> String {
     format!("{cut}…")
 }
 
-fn escape_html(text: &str) -> String {
+/// Text made safe inside HTML elements and quoted attributes (snippets here,
+/// and the server-rendered pages of the HTTP layer).
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
