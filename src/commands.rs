@@ -114,12 +114,16 @@ async fn ask(common: &Common, question: &str, json: bool) -> Result<ExitCode> {
 
 async fn index(common: &Common, force: bool) -> Result<ExitCode> {
     let (corpus_dir, index_dir) = (common.corpus_dir.clone(), common.index_dir.clone());
-    let index =
+    let opened =
         tokio::task::spawn_blocking(move || app::open_index(&corpus_dir, &index_dir, force))
             .await??;
+    for skipped in &opened.skipped {
+        println!("skipped {}: {}", skipped.path.display(), skipped.reason);
+    }
+    println!("{}", opened.changes);
     println!(
         "index ready: {} passages in {}",
-        index.all_passages()?.len(),
+        opened.passages,
         common.index_dir.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -93,6 +93,9 @@ pub struct Source {
     pub section: String,
     /// Date of the document (ISO), when known.
     pub date: Option<String>,
+    /// The page of the original the passage is printed on (PDF), from 1.
+    #[serde(default)]
+    pub page: Option<u32>,
     /// Where the document can be read, when known.
     pub url: Option<String>,
     /// Path of the document in the corpus.
@@ -604,6 +607,7 @@ fn source(found: &Found, highlight: Option<String>) -> Source {
         title: passage.doc_title.clone(),
         section: passage.heading().to_string(),
         date: passage.date.clone(),
+        page: passage.page,
         url: passage.url.clone(),
         document: passage.doc_id.clone(),
         text: passage.text.clone(),

@@ -229,6 +229,8 @@ mod tests {
             url: None,
             text: sentences.join(" "),
             sentences: sentences.iter().map(|s| s.to_string()).collect(),
+            page: None,
+            deadline: None,
             order: 0,
         }
     }

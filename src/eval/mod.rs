@@ -341,6 +341,7 @@ mod tests {
                 title: "Lettre".into(),
                 section: "Forum".into(),
                 date: Some("2025-12-31".into()),
+                page: None,
                 url: None,
                 document: "d.md".into(),
                 text: source_text.into(),
