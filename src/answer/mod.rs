@@ -424,22 +424,35 @@ impl AnswerPipeline {
         if hits.is_empty() {
             return Ok(None);
         }
-        let candidates =
-            reader::candidates(&hits, &terms, &self.knowledge.stats, self.settings.rerank);
-        let started = Instant::now();
-        let ranked = self.rerank(query, &hits, candidates).await?;
-        timings.rerank = elapsed_ms(started);
         // The kind of fact asked for is the current turn's: in « Parle-moi
         // du forum. Et qui l'a organisé ? » it is a name.
         let answer_type = AnswerType::of(message);
+        let candidates = reader::candidates(
+            &hits,
+            message,
+            &terms,
+            answer_type,
+            &self.knowledge.stats,
+            self.settings.rerank,
+        );
+        let started = Instant::now();
+        let ranked = self.rerank(query, &hits, candidates).await?;
+        timings.rerank = elapsed_ms(started);
+        let years = question::years_named(message);
         for (candidate, score, pmi) in ranked {
             let hit = &hits[candidate.hit];
             let (start, end) = reader::window(&hit.passage, candidate.sentence);
             let quote = hit.passage.sentences[start..end].join(" ");
             let heading = format!("{} {}", hit.passage.doc_title, hit.passage.heading());
             let evidence = reader::evidence(query, &terms, answer_type, &heading, &quote, pmi);
-            tracing::debug!(?evidence, score, quote = %quote, "candidate");
-            if evidence.answers() {
+            let context = format!(
+                "{heading} {} {}",
+                hit.passage.text,
+                hit.passage.date.as_deref().unwrap_or_default()
+            );
+            let same_period = question::names_every_year(&years, &context);
+            tracing::debug!(?evidence, same_period, score, quote = %quote, "candidate");
+            if evidence.answers() && same_period {
                 return Ok(Some(Found {
                     hit: hit.clone(),
                     quote,
