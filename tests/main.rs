@@ -6,6 +6,7 @@ mod corpus;
 mod e2e;
 mod formats;
 mod frontends;
+mod live_corpus;
 mod llm;
 mod pipeline;
 mod pull;

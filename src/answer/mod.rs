@@ -24,7 +24,7 @@ pub mod synonyms;
 pub mod text;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -239,7 +239,9 @@ impl Knowledge {
 pub struct AnswerPipeline {
     search: Arc<SearchIndex>,
     engine: Engine,
-    knowledge: Arc<Knowledge>,
+    /// Replaced whole when the corpus is re-indexed; readers keep the
+    /// snapshot they started with.
+    knowledge: Arc<RwLock<Arc<Knowledge>>>,
     sessions: Arc<SessionStore>,
     settings: Arc<Settings>,
 }
@@ -257,7 +259,7 @@ impl AnswerPipeline {
     pub fn new(search: Arc<SearchIndex>, engine: Engine, settings: Settings) -> Result<Self> {
         let passages = search.all_passages()?;
         Ok(Self {
-            knowledge: Arc::new(Knowledge::new(&passages)),
+            knowledge: Arc::new(RwLock::new(Arc::new(Knowledge::new(&passages)))),
             sessions: Arc::new(SessionStore::new(
                 settings.session_idle,
                 settings.session_capacity,
@@ -283,10 +285,33 @@ impl AnswerPipeline {
         &self.search
     }
 
+    /// Re-reads what the pipeline knows of the corpus (sentence statistics,
+    /// topics) from the index; call after the index changed.
+    pub fn refresh_knowledge(&self) -> Result<()> {
+        let passages = self.search.all_passages()?;
+        let fresh = Arc::new(Knowledge::new(&passages));
+        *self
+            .knowledge
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        Ok(())
+    }
+
+    fn knowledge(&self) -> Arc<Knowledge> {
+        // A poisoned lock only means a refresh panicked before storing:
+        // the previous snapshot is still whole.
+        Arc::clone(
+            &self
+                .knowledge
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
     /// Up to `count` section headings spread over the corpus: topics a
     /// front end can offer as suggested questions.
     pub fn topics(&self, count: usize) -> Vec<String> {
-        self.knowledge.suggestions(count)
+        self.knowledge().suggestions(count)
     }
 
     /// Answers `message` within session `session_id` (a new session when
@@ -432,13 +457,14 @@ impl AnswerPipeline {
             message,
             &terms,
             answer_type,
-            &self.knowledge.stats,
+            &self.knowledge().stats,
             self.settings.rerank,
         );
         let started = Instant::now();
         let ranked = self.rerank(query, &hits, candidates).await?;
         timings.rerank = elapsed_ms(started);
         let years = question::years_named(message);
+        let mut answering = Vec::new();
         for (candidate, score, pmi) in ranked {
             let hit = &hits[candidate.hit];
             let (start, end) = reader::window(&hit.passage, candidate.sentence);
@@ -453,15 +479,15 @@ impl AnswerPipeline {
             let same_period = question::names_every_year(&years, &context);
             tracing::debug!(?evidence, same_period, score, quote = %quote, "candidate");
             if evidence.answers() && same_period {
-                return Ok(Some(Found {
+                answering.push(Found {
                     hit: hit.clone(),
                     quote,
                     score,
                     answer_type,
-                }));
+                });
             }
         }
-        Ok(None)
+        Ok(most_recent_of_the_best(answering))
     }
 
     /// Orders candidates by the model's query likelihood combined with the
@@ -588,7 +614,7 @@ impl AnswerPipeline {
     }
 
     fn no_answer(&self, session_id: &str, message: &str) -> Reply {
-        let suggestions = self.knowledge.suggestions(3);
+        let suggestions = self.knowledge().suggestions(3);
         let answer = compose::no_answer_message(message, &suggestions);
         let mut reply = self.reply(session_id, answer, AnswerKind::NoAnswer, vec![]);
         reply.suggestions = suggestions;
@@ -612,6 +638,40 @@ impl AnswerPipeline {
             timings_ms: Timings::default(),
         }
     }
+}
+
+/// How far below the best re-ranking score (in standard deviations) an
+/// answer from a more recent document may rank and still be preferred.
+const RECENCY_MARGIN: f32 = 1.0;
+
+/// The best-ranked answer, unless another document dated later answers
+/// nearly as well: when a program changed (a new ceiling, a new date), the
+/// newer document is the one to quote. `answering` is in ranking order.
+fn most_recent_of_the_best(answering: Vec<Found>) -> Option<Found> {
+    let best_score = answering.first()?.score;
+    let best_document = answering.first()?.hit.passage.doc_id.clone();
+    let mut chosen: Option<Found> = None;
+    for found in answering {
+        let close = found.score >= best_score - RECENCY_MARGIN;
+        let newer = match &chosen {
+            None => true,
+            Some(current) => {
+                found.hit.passage.doc_id != current.hit.passage.doc_id
+                    && found.hit.passage.date > current.hit.passage.date
+            }
+        };
+        if close && newer {
+            if chosen.is_some() {
+                tracing::debug!(
+                    preferred = %found.hit.passage.doc_id,
+                    over = %best_document,
+                    "a more recent document answers as well"
+                );
+            }
+            chosen = Some(found);
+        }
+    }
+    chosen
 }
 
 fn source(found: &Found, highlight: Option<String>) -> Source {

@@ -95,10 +95,7 @@ impl AnswerType {
             "joindre",
             "appeler",
         ];
-        if CONTACT.iter().any(|w| has(w))
-            || has_phrase("site web")
-            || has_phrase("site internet")
-        {
+        if CONTACT.iter().any(|w| has(w)) || has_phrase("site web") || has_phrase("site internet") {
             return Self::Contact;
         }
         const MONEY: [&str; 11] = [
@@ -164,8 +161,9 @@ impl AnswerType {
             // not tell where that seat is.
             Self::Place => text::locative_phrases(text).iter().any(|phrase| {
                 let folded = fold(phrase);
-                const DETERMINERS: [&str; 9] =
-                    ["les", "des", "une", "aux", "son", "ses", "leur", "cette", "ces"];
+                const DETERMINERS: [&str; 9] = [
+                    "les", "des", "une", "aux", "son", "ses", "leur", "cette", "ces",
+                ];
                 let new_word = words(&folded).any(|w| {
                     w.chars().count() >= 3
                         && !asked.contains(&w)
@@ -196,7 +194,6 @@ impl AnswerType {
             Self::Open => true,
         }
     }
-
 }
 
 /// The years a question names (« en 2024 »): a passage that mentions none
@@ -300,7 +297,9 @@ mod tests {
             AnswerType::Amount
         );
         assert_eq!(
-            AnswerType::of("Quel jour les Assises de l'Intelligence Artificielle ont-elles eu lieu ?"),
+            AnswerType::of(
+                "Quel jour les Assises de l'Intelligence Artificielle ont-elles eu lieu ?"
+            ),
             AnswerType::Date
         );
         assert!(!AnswerType::Contact.is_answered_by("Elle compte 56 agents.", "téléphone ?"));
@@ -310,8 +309,10 @@ mod tests {
     #[test]
     fn a_place_must_say_more_than_the_question() {
         let question = "Où se trouve le siège de l'AD Normandie ?";
-        assert!(!AnswerType::Place
-            .is_answered_by("Le réseau a été lancé au siège de l'AD Normandie.", question));
+        assert!(!AnswerType::Place.is_answered_by(
+            "Le réseau a été lancé au siège de l'AD Normandie.",
+            question
+        ));
         assert!(!AnswerType::Place.is_answered_by("Elle compte 56 agents.", question));
         assert!(AnswerType::Place
             .is_answered_by("Elle a son siège à Colombelles, près de Caen.", question));
@@ -324,7 +325,10 @@ mod tests {
     fn years_in_the_question_must_be_in_the_passage() {
         let years = years_named("Combien d'entreprises aidées en 2024 ?");
         assert_eq!(years, vec!["2024"]);
-        assert!(!names_every_year(&years, "Le dispositif existe depuis 2016."));
+        assert!(!names_every_year(
+            &years,
+            "Le dispositif existe depuis 2016."
+        ));
         assert!(names_every_year(&years, "En 2024, 120 entreprises."));
         assert!(names_every_year(&[], "Sans année."));
     }

@@ -108,8 +108,8 @@ pub fn candidates(
             }
             // Earlier passages were ranked higher by the search engine.
             lexical += 0.01 * (hits.len() - hit_rank) as f32;
-            let typed = answer_type != AnswerType::Open
-                && answer_type.is_answered_by(sentence, question);
+            let typed =
+                answer_type != AnswerType::Open && answer_type.is_answered_by(sentence, question);
             selection_score.push(lexical + if typed { ANSWER_TYPE_BONUS } else { 0.0 });
             found.push(Candidate {
                 hit: hit_rank,

@@ -169,7 +169,9 @@ pub fn has_duration(text: &str) -> bool {
 
 /// The four-digit years (1900–2099) a text mentions.
 pub fn years(text: &str) -> Vec<String> {
-    YEAR.find_iter(text).map(|m| m.as_str().to_string()).collect()
+    YEAR.find_iter(text)
+        .map(|m| m.as_str().to_string())
+        .collect()
 }
 
 /// Whether a text gives a way to get in touch: a French telephone number,
@@ -285,7 +287,10 @@ mod tests {
             "Au service de l'économie, à partir de mars, à faire appel, en janvier."
         )
         .is_empty());
-        assert_eq!(locative_phrases("Il travaille en Normandie."), vec!["Normandie"]);
+        assert_eq!(
+            locative_phrases("Il travaille en Normandie."),
+            vec!["Normandie"]
+        );
     }
 
     #[test]
