@@ -12,7 +12,7 @@ use crate::corpus;
 use crate::engine::Engine;
 use crate::llm::{self, LanguageModel, LoadOptions};
 use crate::model_store::{self, Manifest, PullOptions};
-use crate::search::{self, SearchIndex};
+use crate::search::{self, SearchIndex, SyncReport};
 
 /// What can fail while assembling the application.
 #[derive(Debug, thiserror::Error)]
@@ -106,13 +106,23 @@ pub async fn load_model(path: PathBuf) -> Result<LanguageModel> {
     Ok(model)
 }
 
-/// Reads the corpus and opens the index, rebuilding it when the corpus
-/// changed (or always, with `force`).
-pub fn open_index(corpus_dir: &Path, index_dir: &Path, force: bool) -> Result<SearchIndex> {
+/// What [`open_index`] did, for the operator.
+#[derive(Debug)]
+pub struct IndexOpened {
+    /// The index, up to date with the corpus.
+    pub index: SearchIndex,
+    /// Documents added, updated, removed and left alone.
+    pub changes: SyncReport,
+    /// Files that could not be read, and why.
+    pub skipped: Vec<corpus::Skipped>,
+    /// Passages indexed.
+    pub passages: usize,
+}
+
+/// Reads the corpus and opens the index, re-indexing the documents that
+/// changed since the last run (or everything, with `force`).
+pub fn open_index(corpus_dir: &Path, index_dir: &Path, force: bool) -> Result<IndexOpened> {
     let (documents, skipped) = corpus::load_dir(corpus_dir)?;
-    for skip in &skipped {
-        tracing::warn!(path = %skip.path.display(), reason = %skip.reason, "document skipped");
-    }
     let passages = corpus::chunk_documents(&documents);
     tracing::info!(
         documents = documents.len(),
@@ -120,12 +130,22 @@ pub fn open_index(corpus_dir: &Path, index_dir: &Path, force: bool) -> Result<Se
         "corpus read"
     );
     let index = SearchIndex::open_or_create(index_dir)?;
-    if force {
+    let changes = if force {
         index.rebuild(&passages)?;
+        SyncReport {
+            added: documents.len(),
+            ..SyncReport::default()
+        }
     } else {
-        index.ensure_current(&passages)?;
-    }
-    Ok(index)
+        index.sync(&passages)?
+    };
+    tracing::info!(%changes, "index ready");
+    Ok(IndexOpened {
+        index,
+        changes,
+        skipped,
+        passages: passages.len(),
+    })
 }
 
 /// Options of the running service that are not in [`Common`].
@@ -146,8 +166,9 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
     let path = model_file(common, options.download).await?;
     let model = load_model(path).await?;
     let (corpus_dir, index_dir) = (common.corpus_dir.clone(), common.index_dir.clone());
-    let index =
-        tokio::task::spawn_blocking(move || open_index(&corpus_dir, &index_dir, false)).await??;
+    let index = tokio::task::spawn_blocking(move || open_index(&corpus_dir, &index_dir, false))
+        .await??
+        .index;
     let engine = Engine::start(Arc::new(model), options.queue_capacity);
     let writing = match (common.mode, manifest.instruction_tuned) {
         (Mode::Reader, _) | (Mode::Auto, false) => Writing::Reader,

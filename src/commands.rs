@@ -12,7 +12,13 @@ use eulcat::config::{BenchArgs, Cli, Command, Common, EvalArgs, Mode, ServeArgs}
 use eulcat::engine::Backend;
 use eulcat::llm::GenerationParams;
 use eulcat::model_store::{self, PullOptions};
+use eulcat::reindex::Reindexer;
 use eulcat::{bench, eval, http};
+
+/// How long the corpus folder must stay quiet after a change before it is
+/// re-indexed: long enough to coalesce a folder being copied in, short
+/// enough that staff see their edit within seconds.
+const CORPUS_QUIET: std::time::Duration = std::time::Duration::from_millis(750);
 
 /// Runs one command.
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
@@ -68,6 +74,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot open the store {}", args.store.display()))?;
     let front_ends = http::FrontEnds {
         staff_token: args.staff_token.clone().filter(|t| !t.trim().is_empty()),
+        admin_token: args.admin_token.clone().filter(|t| !t.trim().is_empty()),
         widget_origins: args.widget_origins.clone(),
         kiosk_idle_seconds: args.kiosk_idle_seconds,
         public_url: args
@@ -92,7 +99,21 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         .await
         .context("startup task failed")?
         .context("cannot start the assistant")?;
+    let reindexer = Reindexer::new(&common.corpus_dir, pipeline.clone());
     state.set_ready(pipeline);
+    state.set_reindexer(Arc::clone(&reindexer));
+    // Kept alive for as long as the server runs.
+    let _watcher = if args.no_watch {
+        None
+    } else {
+        match reindexer.watch(CORPUS_QUIET) {
+            Ok(watcher) => Some(watcher),
+            Err(err) => {
+                tracing::warn!(%err, "corpus changes will not be picked up until a re-index");
+                None
+            }
+        }
+    };
     tracing::info!("ready");
     server
         .await
@@ -114,12 +135,16 @@ async fn ask(common: &Common, question: &str, json: bool) -> Result<ExitCode> {
 
 async fn index(common: &Common, force: bool) -> Result<ExitCode> {
     let (corpus_dir, index_dir) = (common.corpus_dir.clone(), common.index_dir.clone());
-    let index =
+    let opened =
         tokio::task::spawn_blocking(move || app::open_index(&corpus_dir, &index_dir, force))
             .await??;
+    for skipped in &opened.skipped {
+        println!("skipped {}: {}", skipped.path.display(), skipped.reason);
+    }
+    println!("{}", opened.changes);
     println!(
         "index ready: {} passages in {}",
-        index.all_passages()?.len(),
+        opened.passages,
         common.index_dir.display()
     );
     Ok(ExitCode::SUCCESS)

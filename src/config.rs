@@ -166,6 +166,14 @@ pub struct ServeArgs {
     /// console and its API are off.
     #[arg(long, env = "EULCAT_STAFF_TOKEN", hide_env_values = true)]
     pub staff_token: Option<String>,
+    /// Secret of the operator endpoints (`POST /api/admin/reindex`);
+    /// without one they are off.
+    #[arg(long, env = "EULCAT_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Do not watch the corpus folder for changes (re-index with `eulcat
+    /// index` and a restart, or the admin endpoint).
+    #[arg(long, env = "EULCAT_NO_WATCH")]
+    pub no_watch: bool,
     /// Web sites allowed to embed the chat widget, as origins
     /// (`https://www.example.fr`), comma-separated.
     #[arg(long, env = "EULCAT_WIDGET_ORIGINS", value_delimiter = ',')]

@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! main ─► app ─► http ─► answer ─► engine ─► llm ─► model_store
-//!                  │        └────► search ─► corpus
+//!                  │  │     └────► search ─► corpus
+//!                  │  └─► reindex ─► answer, search, corpus
 //!                  └─► eval (drives answer in-process)
 //! ```
 //!
@@ -21,6 +22,8 @@
 //!   retrieval, re-ranking, abstention, extractive or checked generative
 //!   answers.
 //! - [`http`] is the axum surface; it only translates.
+//! - [`reindex`] keeps the index in step with `corpus/` while serving (file
+//!   watcher, admin endpoint).
 //! - [`store`] keeps answers, feedback and unanswered questions (SQLite)
 //!   for share links and the staff console.
 //! - [`eval`] scores the pipeline on a question set.
@@ -36,6 +39,7 @@ pub mod eval;
 pub mod http;
 pub mod llm;
 pub mod model_store;
+pub mod reindex;
 pub mod search;
 pub mod store;
 pub mod telemetry;

@@ -13,11 +13,14 @@ const SHORT_SPAN_WORDS: usize = 6;
 /// The extractive answer: the short answer first when there is one, then
 /// the quoted sentences and where they come from.
 pub(crate) fn extractive_answer(passage: &Passage, quote: &str, highlight: Option<&str>) -> String {
-    let origin = match &passage.date {
-        Some(date) => format!("{} — {} ({})", passage.doc_title, passage.heading(), date),
-        None => format!("{} — {}", passage.doc_title, passage.heading()),
-    };
-    match highlight {
+    let mut origin = format!("{} — {}", passage.doc_title, passage.heading());
+    if let Some(page) = passage.page {
+        origin.push_str(&format!(", p. {page}"));
+    }
+    if let Some(date) = &passage.date {
+        origin.push_str(&format!(" ({date})"));
+    }
+    let mut answer = match highlight {
         Some(span) => format!(
             "{} : « {} »\n\nSource : {}",
             capitalize(span),
@@ -25,7 +28,83 @@ pub(crate) fn extractive_answer(passage: &Passage, quote: &str, highlight: Optio
             origin
         ),
         None => format!("« {} »\n\nSource : {}", quote, origin),
+    };
+    if let Some(note) = passage
+        .deadline
+        .as_deref()
+        .and_then(|deadline| closed_note(deadline, &today_iso()))
+    {
+        answer.push_str("\n\n");
+        answer.push_str(&note);
     }
+    answer
+}
+
+/// « Closed » when the document's deadline is before `today` (both ISO
+/// dates, which compare as strings).
+fn closed_note(deadline: &str, today: &str) -> Option<String> {
+    (deadline < today).then(|| {
+        format!(
+            "Attention : cet appel est clos ; sa date limite était le {}.",
+            french_date(deadline)
+        )
+    })
+}
+
+/// `2021-03-29` → `29 mars 2021`; other text is returned as is.
+fn french_date(iso: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let mut parts = iso.splitn(3, '-');
+    let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next()) else {
+        return iso.to_string();
+    };
+    match (month.parse::<usize>(), day.parse::<u32>()) {
+        (Ok(m @ 1..=12), Ok(d)) => {
+            let day = if d == 1 {
+                "1er".to_string()
+            } else {
+                d.to_string()
+            };
+            format!("{day} {} {year}", MONTHS[m - 1])
+        }
+        _ => iso.to_string(),
+    }
+}
+
+/// Today's date (UTC), ISO `YYYY-MM-DD`, from the system clock.
+fn today_iso() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    civil_date(i64::try_from(days).unwrap_or(0))
+}
+
+/// Days since 1970-01-01 → proleptic Gregorian `YYYY-MM-DD` (Howard
+/// Hinnant's civil-from-days algorithm).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Whether the model's span is a genuine short answer: short, not merely the
@@ -102,6 +181,29 @@ fn capitalize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calendar_dates_from_day_counts() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(19_782), "2024-02-29");
+        assert_eq!(civil_date(20_785), "2026-11-28");
+        assert_eq!(today_iso().len(), 10);
+    }
+
+    #[test]
+    fn a_passed_deadline_says_the_call_is_closed_and_since_when() {
+        assert_eq!(
+            closed_note("2021-03-29", "2026-11-28").as_deref(),
+            Some("Attention : cet appel est clos ; sa date limite était le 29 mars 2021.")
+        );
+        assert_eq!(closed_note("2027-01-01", "2026-11-28"), None);
+        assert_eq!(
+            closed_note("2026-11-28", "2026-11-28"),
+            None,
+            "open on its last day"
+        );
+        assert_eq!(french_date("2026-05-01"), "1er mai 2026");
+    }
 
     #[test]
     fn spans_copied_from_the_start_or_too_long_are_not_highlighted() {

@@ -67,6 +67,8 @@ mod tests {
             url: None,
             text: "Texte <end_of_turn> piégé.".into(),
             sentences: vec![],
+            page: None,
+            deadline: None,
             order: 0,
         }
     }

@@ -24,7 +24,7 @@ pub mod synonyms;
 pub mod text;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -93,6 +93,9 @@ pub struct Source {
     pub section: String,
     /// Date of the document (ISO), when known.
     pub date: Option<String>,
+    /// The page of the original the passage is printed on (PDF), from 1.
+    #[serde(default)]
+    pub page: Option<u32>,
     /// Where the document can be read, when known.
     pub url: Option<String>,
     /// Path of the document in the corpus.
@@ -236,7 +239,9 @@ impl Knowledge {
 pub struct AnswerPipeline {
     search: Arc<SearchIndex>,
     engine: Engine,
-    knowledge: Arc<Knowledge>,
+    /// Replaced whole when the corpus is re-indexed; readers keep the
+    /// snapshot they started with.
+    knowledge: Arc<RwLock<Arc<Knowledge>>>,
     sessions: Arc<SessionStore>,
     settings: Arc<Settings>,
 }
@@ -254,7 +259,7 @@ impl AnswerPipeline {
     pub fn new(search: Arc<SearchIndex>, engine: Engine, settings: Settings) -> Result<Self> {
         let passages = search.all_passages()?;
         Ok(Self {
-            knowledge: Arc::new(Knowledge::new(&passages)),
+            knowledge: Arc::new(RwLock::new(Arc::new(Knowledge::new(&passages)))),
             sessions: Arc::new(SessionStore::new(
                 settings.session_idle,
                 settings.session_capacity,
@@ -280,10 +285,33 @@ impl AnswerPipeline {
         &self.search
     }
 
+    /// Re-reads what the pipeline knows of the corpus (sentence statistics,
+    /// topics) from the index; call after the index changed.
+    pub fn refresh_knowledge(&self) -> Result<()> {
+        let passages = self.search.all_passages()?;
+        let fresh = Arc::new(Knowledge::new(&passages));
+        *self
+            .knowledge
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        Ok(())
+    }
+
+    fn knowledge(&self) -> Arc<Knowledge> {
+        // A poisoned lock only means a refresh panicked before storing:
+        // the previous snapshot is still whole.
+        Arc::clone(
+            &self
+                .knowledge
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
     /// Up to `count` section headings spread over the corpus: topics a
     /// front end can offer as suggested questions.
     pub fn topics(&self, count: usize) -> Vec<String> {
-        self.knowledge.suggestions(count)
+        self.knowledge().suggestions(count)
     }
 
     /// Answers `message` within session `session_id` (a new session when
@@ -421,31 +449,45 @@ impl AnswerPipeline {
         if hits.is_empty() {
             return Ok(None);
         }
-        let candidates =
-            reader::candidates(&hits, &terms, &self.knowledge.stats, self.settings.rerank);
-        let started = Instant::now();
-        let ranked = self.rerank(query, &hits, candidates).await?;
-        timings.rerank = elapsed_ms(started);
         // The kind of fact asked for is the current turn's: in « Parle-moi
         // du forum. Et qui l'a organisé ? » it is a name.
         let answer_type = AnswerType::of(message);
+        let candidates = reader::candidates(
+            &hits,
+            message,
+            &terms,
+            answer_type,
+            &self.knowledge().stats,
+            self.settings.rerank,
+        );
+        let started = Instant::now();
+        let ranked = self.rerank(query, &hits, candidates).await?;
+        timings.rerank = elapsed_ms(started);
+        let years = question::years_named(message);
+        let mut answering = Vec::new();
         for (candidate, score, pmi) in ranked {
             let hit = &hits[candidate.hit];
             let (start, end) = reader::window(&hit.passage, candidate.sentence);
             let quote = hit.passage.sentences[start..end].join(" ");
             let heading = format!("{} {}", hit.passage.doc_title, hit.passage.heading());
             let evidence = reader::evidence(query, &terms, answer_type, &heading, &quote, pmi);
-            tracing::debug!(?evidence, score, quote = %quote, "candidate");
-            if evidence.answers() {
-                return Ok(Some(Found {
+            let context = format!(
+                "{heading} {} {}",
+                hit.passage.text,
+                hit.passage.date.as_deref().unwrap_or_default()
+            );
+            let same_period = question::names_every_year(&years, &context);
+            tracing::debug!(?evidence, same_period, score, quote = %quote, "candidate");
+            if evidence.answers() && same_period {
+                answering.push(Found {
                     hit: hit.clone(),
                     quote,
                     score,
                     answer_type,
-                }));
+                });
             }
         }
-        Ok(None)
+        Ok(most_recent_of_the_best(answering))
     }
 
     /// Orders candidates by the model's query likelihood combined with the
@@ -572,7 +614,7 @@ impl AnswerPipeline {
     }
 
     fn no_answer(&self, session_id: &str, message: &str) -> Reply {
-        let suggestions = self.knowledge.suggestions(3);
+        let suggestions = self.knowledge().suggestions(3);
         let answer = compose::no_answer_message(message, &suggestions);
         let mut reply = self.reply(session_id, answer, AnswerKind::NoAnswer, vec![]);
         reply.suggestions = suggestions;
@@ -598,12 +640,47 @@ impl AnswerPipeline {
     }
 }
 
+/// How far below the best re-ranking score (in standard deviations) an
+/// answer from a more recent document may rank and still be preferred.
+const RECENCY_MARGIN: f32 = 1.0;
+
+/// The best-ranked answer, unless another document dated later answers
+/// nearly as well: when a program changed (a new ceiling, a new date), the
+/// newer document is the one to quote. `answering` is in ranking order.
+fn most_recent_of_the_best(answering: Vec<Found>) -> Option<Found> {
+    let best_score = answering.first()?.score;
+    let best_document = answering.first()?.hit.passage.doc_id.clone();
+    let mut chosen: Option<Found> = None;
+    for found in answering {
+        let close = found.score >= best_score - RECENCY_MARGIN;
+        let newer = match &chosen {
+            None => true,
+            Some(current) => {
+                found.hit.passage.doc_id != current.hit.passage.doc_id
+                    && found.hit.passage.date > current.hit.passage.date
+            }
+        };
+        if close && newer {
+            if chosen.is_some() {
+                tracing::debug!(
+                    preferred = %found.hit.passage.doc_id,
+                    over = %best_document,
+                    "a more recent document answers as well"
+                );
+            }
+            chosen = Some(found);
+        }
+    }
+    chosen
+}
+
 fn source(found: &Found, highlight: Option<String>) -> Source {
     let passage = &found.hit.passage;
     Source {
         title: passage.doc_title.clone(),
         section: passage.heading().to_string(),
         date: passage.date.clone(),
+        page: passage.page,
         url: passage.url.clone(),
         document: passage.doc_id.clone(),
         text: passage.text.clone(),

@@ -71,6 +71,9 @@ pub enum AnswerType {
     Name,
     /// A place (« où »).
     Place,
+    /// A way to get in touch: a telephone number, an e-mail or web address
+    /// (« quel est le numéro de téléphone », « comment les contacter »).
+    Contact,
     /// Anything else: a definition, a list, a description.
     Open,
 }
@@ -82,7 +85,20 @@ impl AnswerType {
         let tokens: Vec<&str> = words(&folded).collect();
         let has = |w: &str| tokens.contains(&w);
         let has_phrase = |phrase: &str| folded.contains(phrase);
-        const MONEY: [&str; 9] = [
+        const CONTACT: [&str; 8] = [
+            "telephone",
+            "tel",
+            "mail",
+            "email",
+            "courriel",
+            "contacter",
+            "joindre",
+            "appeler",
+        ];
+        if CONTACT.iter().any(|w| has(w)) || has_phrase("site web") || has_phrase("site internet") {
+            return Self::Contact;
+        }
+        const MONEY: [&str; 11] = [
             "prix",
             "cout",
             "coute",
@@ -91,6 +107,8 @@ impl AnswerType {
             "tarifs",
             "budget",
             "montant",
+            "plafond",
+            "plafonnee",
             "combien d'euros",
         ];
         if MONEY.iter().any(|w| has(w) || has_phrase(w)) || has_phrase("combien d'argent") {
@@ -138,8 +156,24 @@ impl AnswerType {
             Self::Number => text::number_mentions(text).iter().any(is_new),
             Self::Date => text::date_mentions(text).iter().any(is_new),
             // « Où ? » is often answered by a common noun (« sur le stand
-            // régional »): no name is required.
-            Self::Place => true,
+            // régional »), so no name is required; but the place must say
+            // more than the question: « au siège de l'AD Normandie » does
+            // not tell where that seat is.
+            Self::Place => text::locative_phrases(text).iter().any(|phrase| {
+                let folded = fold(phrase);
+                const DETERMINERS: [&str; 9] = [
+                    "les", "des", "une", "aux", "son", "ses", "leur", "cette", "ces",
+                ];
+                let new_word = words(&folded).any(|w| {
+                    w.chars().count() >= 3
+                        && !asked.contains(&w)
+                        && !DETERMINERS.contains(&w)
+                        && !text::MONTHS.contains(&w)
+                        && !w.chars().all(|c| c.is_ascii_digit())
+                });
+                new_word
+            }),
+            Self::Contact => text::has_contact(text),
             Self::Name => text::proper_names(text).iter().any(|name| {
                 let folded = fold(name);
                 let is_new = words(&folded).any(|w| !asked.contains(&w));
@@ -156,9 +190,23 @@ impl AnswerType {
             Self::Number => text::has_number(text),
             Self::Date => text::has_date(text),
             Self::Name | Self::Place => text::has_name(text),
+            Self::Contact => text::has_contact(text),
             Self::Open => true,
         }
     }
+}
+
+/// The years a question names (« en 2024 »): a passage that mentions none
+/// of them speaks of another period, and does not answer.
+pub fn years_named(question: &str) -> Vec<String> {
+    text::years(question)
+}
+
+/// Whether `context` (a passage with its headings and date) names every
+/// year in `years`.
+pub fn names_every_year(years: &[String], context: &str) -> bool {
+    let found = text::years(context);
+    years.iter().all(|year| found.contains(year))
 }
 
 /// « qui » as an interrogative: at the start, after a preposition, or in
@@ -232,6 +280,57 @@ mod tests {
             AnswerType::of("Qu'est-ce que le DataLab ?"),
             AnswerType::Open
         );
+    }
+
+    #[test]
+    fn contact_and_ceiling_questions_have_their_types() {
+        assert_eq!(
+            AnswerType::of("Quel est le numéro de téléphone de l'agence ?"),
+            AnswerType::Contact
+        );
+        assert_eq!(
+            AnswerType::of("Comment contacter l'incubateur ?"),
+            AnswerType::Contact
+        );
+        assert_eq!(
+            AnswerType::of("Quel est le plafond de l'aide ?"),
+            AnswerType::Amount
+        );
+        assert_eq!(
+            AnswerType::of(
+                "Quel jour les Assises de l'Intelligence Artificielle ont-elles eu lieu ?"
+            ),
+            AnswerType::Date
+        );
+        assert!(!AnswerType::Contact.is_answered_by("Elle compte 56 agents.", "téléphone ?"));
+        assert!(AnswerType::Contact.is_answered_by("Appelez le 02 31 00 00 00.", "téléphone ?"));
+    }
+
+    #[test]
+    fn a_place_must_say_more_than_the_question() {
+        let question = "Où se trouve le siège de l'AD Normandie ?";
+        assert!(!AnswerType::Place.is_answered_by(
+            "Le réseau a été lancé au siège de l'AD Normandie.",
+            question
+        ));
+        assert!(!AnswerType::Place.is_answered_by("Elle compte 56 agents.", question));
+        assert!(AnswerType::Place
+            .is_answered_by("Elle a son siège à Colombelles, près de Caen.", question));
+        let question = "Où le DataLab a-t-il tenu un stand ?";
+        assert!(AnswerType::Place.is_answered_by("Il était sur le stand régional.", question));
+        assert!(!AnswerType::Place.is_answered_by("Il a eu lieu en janvier 2013.", question));
+    }
+
+    #[test]
+    fn years_in_the_question_must_be_in_the_passage() {
+        let years = years_named("Combien d'entreprises aidées en 2024 ?");
+        assert_eq!(years, vec!["2024"]);
+        assert!(!names_every_year(
+            &years,
+            "Le dispositif existe depuis 2016."
+        ));
+        assert!(names_every_year(&years, "En 2024, 120 entreprises."));
+        assert!(names_every_year(&[], "Sans année."));
     }
 
     #[test]

@@ -67,15 +67,25 @@ pub struct Candidate {
     pub lexical: f32,
 }
 
-/// The sentences of the retrieved passages, best lexical matches first,
-/// `limit` at most.
+/// How much holding the kind of fact asked for weighs when choosing the
+/// sentences the model re-ranks: about one moderately rare question word.
+const ANSWER_TYPE_BONUS: f32 = 2.0;
+
+/// The sentences of the retrieved passages worth re-ranking, `limit` at
+/// most: best lexical matches first, where a sentence that holds the kind
+/// of fact asked for (an amount for « quel plafond ? ») ranks as if it held
+/// one more question word, so that the answer is not crowded out by
+/// sentences that only repeat the question's words.
 pub fn candidates(
     hits: &[Hit],
+    question: &str,
     question_terms: &[String],
+    answer_type: AnswerType,
     stats: &SentenceStats,
     limit: usize,
 ) -> Vec<Candidate> {
     let mut found = Vec::new();
+    let mut selection_score = Vec::new();
     for (hit_rank, hit) in hits.iter().enumerate() {
         let heading_terms: HashSet<String> = search::analyze(&format!(
             "{} {}",
@@ -98,6 +108,9 @@ pub fn candidates(
             }
             // Earlier passages were ranked higher by the search engine.
             lexical += 0.01 * (hits.len() - hit_rank) as f32;
+            let typed =
+                answer_type != AnswerType::Open && answer_type.is_answered_by(sentence, question);
+            selection_score.push(lexical + if typed { ANSWER_TYPE_BONUS } else { 0.0 });
             found.push(Candidate {
                 hit: hit_rank,
                 sentence: index,
@@ -105,9 +118,10 @@ pub fn candidates(
             });
         }
     }
-    found.sort_by(|a, b| b.lexical.total_cmp(&a.lexical));
-    found.truncate(limit);
-    found
+    let mut order: Vec<usize> = (0..found.len()).collect();
+    order.sort_by(|&a, &b| selection_score[b].total_cmp(&selection_score[a]));
+    order.truncate(limit);
+    order.into_iter().map(|i| found[i].clone()).collect()
 }
 
 /// The sentences to quote for `candidate`: the sentence itself, the one
@@ -229,6 +243,8 @@ mod tests {
             url: None,
             text: sentences.join(" "),
             sentences: sentences.iter().map(|s| s.to_string()).collect(),
+            page: None,
+            deadline: None,
             order: 0,
         }
     }

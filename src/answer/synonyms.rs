@@ -127,6 +127,14 @@ const GROUPS: &[&[&str]] = &[
     ],
     &["équipe", "équipes", "groupe", "groupes"],
     &["ville", "lieu", "endroit", "où"],
+    &[
+        "plafond",
+        "plafonné",
+        "plafonnée",
+        "maximum",
+        "maximal",
+        "au plus",
+    ],
 ];
 
 /// For each stem, the stems of its meaning (itself included).

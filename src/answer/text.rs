@@ -155,8 +155,9 @@ pub fn has_month(text: &str) -> bool {
 
 /// Whether `text` holds a duration (« 3 ans », « trois mois »).
 pub fn has_duration(text: &str) -> bool {
-    const UNITS: [&str; 10] = [
-        "an", "ans", "annee", "annees", "mois", "semaine", "semaines", "jour", "jours", "heures",
+    const UNITS: [&str; 13] = [
+        "an", "ans", "annee", "annees", "mois", "semaine", "semaines", "jour", "jours", "heure",
+        "heures", "minute", "minutes",
     ];
     let folded = fold(text);
     let tokens: Vec<&str> = words(&folded).collect();
@@ -164,6 +165,57 @@ pub fn has_duration(text: &str) -> bool {
         (pair[0].chars().all(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&pair[0]))
             && UNITS.contains(&pair[1])
     })
+}
+
+/// The four-digit years (1900–2099) a text mentions.
+pub fn years(text: &str) -> Vec<String> {
+    YEAR.find_iter(text)
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
+/// Whether a text gives a way to get in touch: a French telephone number,
+/// an e-mail address or a web address.
+pub fn has_contact(text: &str) -> bool {
+    static CONTACT: LazyLock<Regex> = LazyLock::new(|| {
+        literal_regex(
+            r"(?i)(?:\+33\s?|\b0)[1-9](?:[\s.\-]?\d{2}){4}\b|[\w.+\-]+@[\w\-]+\.[\w.\-]+|\bhttps?://\S+|\bwww\.\S+",
+        )
+    });
+    CONTACT.is_match(text)
+}
+
+/// What the locative phrases of a text name (« Colombelles » in « à
+/// Colombelles », « le stand régional » in « sur le stand régional »): the
+/// words after a locative preposition, up to punctuation or four words.
+/// « en » counts only before a name (« en Normandie », not « en janvier »
+/// or « en lien avec »).
+pub fn locative_phrases(text: &str) -> Vec<String> {
+    static LOCATIVE: LazyLock<Regex> = LazyLock::new(|| {
+        literal_regex(
+            r"(?i:\b(?:à|au|aux|dans|sur|chez|près de|pres de)\s+)([^\s,.;:!?()]+(?:\s+[^\s,.;:!?()]+){0,3})|\ben\s+(\p{Lu}[^\s,.;:!?()]*(?:\s+[^\s,.;:!?()]+){0,3})",
+        )
+    });
+    // Prepositional idioms that situate nothing (« au service de », « à
+    // partir de », « au moins »), and « à » before an infinitive (« à
+    // faire appel »).
+    const NOT_PLACES: [&str; 9] = [
+        "service", "cours", "moins", "plus", "partir", "travers", "titre", "hauteur", "total",
+    ];
+    let situates = |object: &str| {
+        let head = object.split_whitespace().next().unwrap_or_default();
+        let folded = fold(head);
+        let infinitive = head.chars().next().is_some_and(char::is_lowercase)
+            && (folded.ends_with("er") || folded.ends_with("ir") || folded.ends_with("re"));
+        !infinitive && !NOT_PLACES.contains(&folded.as_str())
+    };
+    LOCATIVE
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+        .map(|m| m.as_str())
+        .filter(|object| situates(object))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whether `text` names someone or something: a capitalised word that does
@@ -219,6 +271,34 @@ mod tests {
             numbers("100 000 habitants et 12,50 €"),
             vec!["100000", "12.50"]
         );
+    }
+
+    #[test]
+    fn locative_phrases_situate_something() {
+        assert_eq!(
+            locative_phrases("Un siège à Colombelles, près de Caen."),
+            vec!["Colombelles", "Caen"]
+        );
+        assert_eq!(
+            locative_phrases("Il était sur le stand régional."),
+            vec!["le stand régional"]
+        );
+        assert!(locative_phrases(
+            "Au service de l'économie, à partir de mars, à faire appel, en janvier."
+        )
+        .is_empty());
+        assert_eq!(
+            locative_phrases("Il travaille en Normandie."),
+            vec!["Normandie"]
+        );
+    }
+
+    #[test]
+    fn contacts_are_recognised() {
+        assert!(has_contact("Appelez le 02 31 53 34 40."));
+        assert!(has_contact("Écrivez à contact@adnormandie.fr"));
+        assert!(has_contact("Voir www.adnormandie.fr"));
+        assert!(!has_contact("Elle comptait 56 agents en 2019."));
     }
 
     #[test]

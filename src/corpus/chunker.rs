@@ -43,6 +43,8 @@ pub fn chunk_document(document: &Document) -> Vec<Passage> {
                     source: document.source.clone(),
                     text: sentences.join(" "),
                     sentences,
+                    page: section.page,
+                    deadline: document.deadline.clone(),
                     order: passages.len(),
                 });
             }
@@ -117,11 +119,14 @@ mod tests {
             source: Some("Newsletter".into()),
             tags: vec![],
             language: "fr".into(),
+            valid_from: None,
+            deadline: None,
             sections: sections
                 .into_iter()
                 .map(|(heading, paragraphs)| Section {
                     heading: heading.map(str::to_string),
                     paragraphs,
+                    page: None,
                 })
                 .collect(),
         }

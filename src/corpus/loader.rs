@@ -12,9 +12,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::markdown::{self, FrontMatterError};
+use super::markdown::{self, FrontMatter, FrontMatterError};
 use super::typography::normalize;
-use super::{plain, Document, Error, Result, Section};
+use super::{docx, html, pdf, plain, Document, Error, Result, Section};
 
 /// Folders deeper than this are not walked; guards against symlink loops.
 const MAX_DEPTH: usize = 16;
@@ -23,6 +23,17 @@ static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
     // A literal pattern; failing to compile it is a programming error.
     Regex::new(r"(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])").expect("valid date regex")
 });
+
+/// What a format parser hands back: metadata, a title found in the body,
+/// and the sections.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Parsed {
+    pub(crate) front: FrontMatter,
+    /// A title read from the text itself (first `#` heading, first line,
+    /// `<title>`, a DOCX `Title` paragraph), used when the metadata has none.
+    pub(crate) body_title: Option<String>,
+    pub(crate) sections: Vec<Section>,
+}
 
 /// A file that was left out of the corpus, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +44,8 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Loads every `.md`, `.markdown` and `.txt` file under `root`, sub-folders
-/// included, in path order. Hidden files and folders (`.name`) and other
+/// Loads every `.md`, `.markdown`, `.txt`, `.html`, `.htm`, `.pdf` and
+/// `.docx` file under `root`, sub-folders included, in path order. Hidden files and folders (`.name`) and other
 /// extensions are ignored.
 ///
 /// Fails only when `root` itself cannot be read; any document or sub-folder
@@ -121,30 +132,35 @@ fn extension(path: &Path) -> Option<String> {
 }
 
 fn is_supported(path: &Path) -> bool {
-    matches!(extension(path).as_deref(), Some("md" | "markdown" | "txt"))
+    matches!(
+        extension(path).as_deref(),
+        Some("md" | "markdown" | "txt" | "html" | "htm" | "pdf" | "docx")
+    )
 }
 
-/// Loads one document; `root` is the corpus root its id is relative to.
-pub fn load_file(root: &Path, path: &Path) -> Result<Document> {
-    let bytes = fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     let text = String::from_utf8(bytes).map_err(|err| Error::InvalidUtf8 {
         path: path.to_path_buf(),
         valid_up_to: err.utf8_error().valid_up_to(),
     })?;
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
-    let id = document_id(root, path);
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(&id)
-        .to_string();
+    Ok(match text.strip_prefix('\u{FEFF}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
 
-    let (front, body_title, sections) = match extension(path).as_deref() {
+/// Reads the file with the parser its extension names.
+fn parse(path: &Path, bytes: Vec<u8>) -> Result<Parsed> {
+    let unreadable = |format: &'static str| {
+        move |reason: String| Error::Unreadable {
+            path: path.to_path_buf(),
+            format,
+            reason,
+        }
+    };
+    match extension(path).as_deref() {
         Some("md" | "markdown") => {
-            let parsed = markdown::parse(text).map_err(|err| match err {
+            let parsed = markdown::parse(&utf8(path, bytes)?).map_err(|err| match err {
                 FrontMatterError::Unclosed => Error::UnclosedFrontMatter {
                     path: path.to_path_buf(),
                 },
@@ -153,22 +169,56 @@ pub fn load_file(root: &Path, path: &Path) -> Result<Document> {
                     source,
                 },
             })?;
-            (parsed.front, parsed.h1_title, parsed.sections)
-        }
-        Some("txt") => {
-            let parsed = plain::parse(text);
-            (
-                markdown::FrontMatter::default(),
-                parsed.title,
-                parsed.sections,
-            )
-        }
-        _ => {
-            return Err(Error::Unsupported {
-                path: path.to_path_buf(),
+            Ok(Parsed {
+                front: parsed.front,
+                body_title: parsed.h1_title,
+                sections: parsed.sections,
             })
         }
-    };
+        Some("txt") => {
+            let parsed = plain::parse(&utf8(path, bytes)?);
+            Ok(Parsed {
+                front: FrontMatter::default(),
+                body_title: parsed.title,
+                sections: parsed.sections,
+            })
+        }
+        Some("html" | "htm") => Ok(html::parse(&utf8(path, bytes)?)),
+        Some("pdf") => pdf::parse(&bytes).map_err(unreadable("PDF")),
+        Some("docx") => docx::parse(&bytes).map_err(unreadable("DOCX")),
+        _ => Err(Error::Unsupported {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// Loads one document; `root` is the corpus root its id is relative to.
+pub fn load_file(root: &Path, path: &Path) -> Result<Document> {
+    let bytes = fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let id = document_id(root, path);
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(&id)
+        .to_string();
+    let Parsed {
+        front,
+        body_title,
+        sections,
+    } = parse(path, bytes)?;
+    let sections: Vec<Section> = sections.into_iter().map(normalize_section).collect();
+    if sections.iter().all(|s| s.paragraphs.is_empty()) && !is_text_format(path) {
+        // A PDF of scanned images has no text layer: indexing it would
+        // only add an empty document to the list.
+        return Err(Error::Unreadable {
+            path: path.to_path_buf(),
+            format: format_name(path),
+            reason: "no text found (a scan without a text layer?)".to_string(),
+        });
+    }
 
     let title = front
         .title
@@ -176,14 +226,19 @@ pub fn load_file(root: &Path, path: &Path) -> Result<Document> {
         .filter(|t| !t.is_empty())
         .or(body_title)
         .unwrap_or_else(|| title_from_stem(&stem));
-    let date = match front.date {
+    let checked_date = |field: &str, value: Option<String>| {
+        match value {
         Some(raw) => iso_date(&raw).or_else(|| {
-            tracing::warn!(path = %path.display(), date = %raw, "front matter date is not YYYY-MM-DD, ignored");
+            tracing::warn!(path = %path.display(), field, value = %raw, "date is not YYYY-MM-DD, ignored");
             None
         }),
         None => None,
     }
-    .or_else(|| ISO_DATE.find(&stem).map(|m| m.as_str().to_string()));
+    };
+    let valid_from = checked_date("valid_from", front.valid_from);
+    let deadline = checked_date("deadline", front.deadline);
+    let date = checked_date("date", front.date)
+        .or_else(|| ISO_DATE.find(&stem).map(|m| m.as_str().to_string()));
     let clean = |value: Option<String>| value.map(|v| normalize(&v)).filter(|v| !v.is_empty());
 
     Ok(Document {
@@ -199,7 +254,9 @@ pub fn load_file(root: &Path, path: &Path) -> Result<Document> {
             .filter(|t| !t.is_empty())
             .collect(),
         language: clean(front.language).unwrap_or_else(|| "fr".to_string()),
-        sections: sections.into_iter().map(normalize_section).collect(),
+        valid_from,
+        deadline,
+        sections,
     })
 }
 
@@ -217,6 +274,19 @@ fn normalize_section(section: Section) -> Section {
             .map(|p| normalize(p))
             .filter(|p| !p.is_empty())
             .collect(),
+        page: section.page,
+    }
+}
+
+fn is_text_format(path: &Path) -> bool {
+    matches!(extension(path).as_deref(), Some("md" | "markdown" | "txt"))
+}
+
+fn format_name(path: &Path) -> &'static str {
+    match extension(path).as_deref() {
+        Some("pdf") => "PDF",
+        Some("docx") => "DOCX",
+        _ => "HTML",
     }
 }
 

@@ -13,8 +13,9 @@ use serde::Deserialize;
 use super::typography::normalize;
 use super::Section;
 
-/// The metadata an author may put in the front matter; every field is
-/// optional and unknown fields are ignored.
+/// The metadata an author may put in the front matter (or that a PDF, DOCX
+/// or HTML file carries in its own properties); every field is optional
+/// and unknown fields are ignored.
 #[derive(Debug, Default, Deserialize, PartialEq)]
 #[serde(default)]
 pub(crate) struct FrontMatter {
@@ -24,6 +25,8 @@ pub(crate) struct FrontMatter {
     pub(crate) source: Option<String>,
     pub(crate) tags: Vec<String>,
     pub(crate) language: Option<String>,
+    pub(crate) valid_from: Option<String>,
+    pub(crate) deadline: Option<String>,
 }
 
 /// Why a front matter block could not be read.
@@ -126,6 +129,7 @@ impl BodyBuilder<'_> {
             Section {
                 heading: Some(text),
                 paragraphs: Vec::new(),
+                page: None,
             },
         );
         if previous.heading.is_some() || !previous.paragraphs.is_empty() {
@@ -184,6 +188,7 @@ fn parse_body(body: &str, front_title: Option<&str>) -> (Option<String>, Vec<Sec
         current: Section {
             heading: None,
             paragraphs: Vec::new(),
+            page: None,
         },
         buffer: String::new(),
         heading: None,
@@ -223,6 +228,7 @@ mod tests {
         Section {
             heading: heading.map(str::to_string),
             paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
+            page: None,
         }
     }
 

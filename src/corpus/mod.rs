@@ -9,8 +9,11 @@
 //! tantivy, the model or HTTP.
 
 mod chunker;
+mod docx;
+mod html;
 mod loader;
 mod markdown;
+mod pdf;
 mod plain;
 mod sentences;
 mod typography;
@@ -58,10 +61,23 @@ pub enum Error {
         path: PathBuf,
     },
     /// The file extension is not one we know how to read.
-    #[error("{path}: unsupported file type (expected .md, .markdown or .txt)")]
+    #[error(
+        "{path}: unsupported file type (expected .md, .markdown, .txt, .html, .htm, .pdf or .docx)"
+    )]
     Unsupported {
         /// The file.
         path: PathBuf,
+    },
+    /// A PDF, DOCX or HTML file could not be decoded (corrupt, encrypted,
+    /// not what its extension says, or without any text).
+    #[error("cannot read {path} as {format}: {reason}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The format we tried (`PDF`, `DOCX`, `HTML`).
+        format: &'static str,
+        /// What went wrong, in words.
+        reason: String,
     },
 }
 
@@ -87,6 +103,11 @@ pub struct Document {
     pub tags: Vec<String>,
     /// Language code, `fr` unless the front matter says otherwise.
     pub language: String,
+    /// First day the document's offer applies (`valid_from` in the front
+    /// matter), ISO `YYYY-MM-DD`.
+    pub valid_from: Option<String>,
+    /// Last day to apply (`deadline` in the front matter), ISO `YYYY-MM-DD`.
+    pub deadline: Option<String>,
     /// Sections in reading order.
     pub sections: Vec<Section>,
 }
@@ -99,6 +120,9 @@ pub struct Section {
     /// Paragraphs in order, typography normalised; each list item is its own
     /// paragraph.
     pub paragraphs: Vec<String>,
+    /// The page of a paginated original (PDF) the section's text is on,
+    /// from 1; a section that runs over a page break is split in two.
+    pub page: Option<u32>,
 }
 
 /// The unit that is indexed, retrieved and cited.
@@ -123,6 +147,10 @@ pub struct Passage {
     pub text: String,
     /// The passage cut into sentences, in order.
     pub sentences: Vec<String>,
+    /// The page of the original it is printed on (PDF), from 1.
+    pub page: Option<u32>,
+    /// The document's application deadline, ISO `YYYY-MM-DD`, if any.
+    pub deadline: Option<String>,
     /// Position of the passage within its document, from 0; consecutive
     /// passages of a document have consecutive orders.
     pub order: usize,

@@ -35,10 +35,22 @@ pub(crate) fn parse(text: &str) -> PlainText {
         None => None,
     };
 
+    let sections = sections_of(blocks);
+    PlainText { title, sections }
+}
+
+/// Parses text that has no title line (a page of a PDF): blank-line
+/// separated paragraphs and title-like lines as headings.
+pub(crate) fn parse_untitled(text: &str) -> Vec<Section> {
+    sections_of(blocks(text))
+}
+
+fn sections_of(blocks: Vec<Vec<&str>>) -> Vec<Section> {
     let mut sections = Vec::new();
     let mut current = Section {
         heading: None,
         paragraphs: Vec::new(),
+        page: None,
     };
     let count = blocks.len();
     for (i, block) in blocks.into_iter().enumerate() {
@@ -50,6 +62,7 @@ pub(crate) fn parse(text: &str) -> PlainText {
                 Section {
                     heading,
                     paragraphs: Vec::new(),
+                    page: None,
                 },
             );
             if previous.heading.is_some() || !previous.paragraphs.is_empty() {
@@ -62,7 +75,7 @@ pub(crate) fn parse(text: &str) -> PlainText {
     if current.heading.is_some() || !current.paragraphs.is_empty() {
         sections.push(current);
     }
-    PlainText { title, sections }
+    sections
 }
 
 /// Groups non-blank lines into blocks separated by blank lines.
@@ -131,6 +144,7 @@ mod tests {
         Section {
             heading: heading.map(str::to_string),
             paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
+            page: None,
         }
     }
 

@@ -278,18 +278,19 @@ pub fn score(case: &Case, reply: &Reply, latency_ms: f64) -> Outcome {
 }
 
 /// Numbers of a cited answer found in none of its sources' text, title,
-/// section or date.
+/// section, date or page (the citation line names them all).
 fn unsupported_numbers(reply: &Reply) -> Vec<String> {
     let haystacks: Vec<String> = reply
         .sources
         .iter()
         .map(|s| {
             format!(
-                "{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{}\n{}",
                 s.text,
                 s.title,
                 s.section,
-                s.date.as_deref().unwrap_or("")
+                s.date.as_deref().unwrap_or(""),
+                s.page.map(|p| format!("p. {p}")).unwrap_or_default()
             )
         })
         .collect();
@@ -341,6 +342,7 @@ mod tests {
                 title: "Lettre".into(),
                 section: "Forum".into(),
                 date: Some("2025-12-31".into()),
+                page: None,
                 url: None,
                 document: "d.md".into(),
                 text: source_text.into(),

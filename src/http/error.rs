@@ -30,8 +30,8 @@ pub enum ApiError {
     /// No such route.
     #[error("no such endpoint")]
     NotFound,
-    /// The staff token is missing or wrong.
-    #[error("a valid staff token is required")]
+    /// The bearer token (staff or admin) is missing or wrong.
+    #[error("a valid token is required (Authorization: Bearer …)")]
     Unauthorized,
     /// The request comes from a web site that may not use this server.
     #[error("{0}")]

@@ -39,6 +39,9 @@ impl Default for Limits {
 pub struct FrontEnds {
     /// The secret that opens the staff console; `None` turns it off.
     pub staff_token: Option<String>,
+    /// The secret of the operator endpoints (re-index); `None` turns them
+    /// off.
+    pub admin_token: Option<String>,
     /// Origins (`https://www.example.fr`) whose pages may embed the widget.
     pub widget_origins: Vec<String>,
     /// Seconds of inactivity after which the kiosk starts over.
@@ -52,6 +55,7 @@ impl Default for FrontEnds {
     fn default() -> Self {
         Self {
             staff_token: None,
+            admin_token: None,
             widget_origins: Vec::new(),
             kiosk_idle_seconds: 90,
             public_url: None,
@@ -67,6 +71,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .merge(routes::health::router())
         .merge(routes::feedback::router())
         .merge(routes::staff::router())
+        .merge(routes::admin::router())
         .merge(routes::share::router())
         .merge(routes::web::router())
         .fallback(|| async { ApiError::NotFound })

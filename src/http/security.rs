@@ -74,6 +74,27 @@ fn origin_allowed(origin: &HeaderValue, headers: &HeaderMap, front_ends: &FrontE
     matches!((host, without_scheme), (Some(host), Some(rest)) if host.eq_ignore_ascii_case(rest))
 }
 
+/// Lets a request through when it carries `expected` as `Authorization:
+/// Bearer …`. Without a configured secret the endpoint does not exist
+/// (404): a server is never opened up by leaving a setting empty.
+pub(crate) fn require_bearer(
+    headers: &axum::http::HeaderMap,
+    expected: Option<&str>,
+) -> Result<(), super::ApiError> {
+    let Some(expected) = expected else {
+        return Err(super::ApiError::NotFound);
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(given) if same_secret(given, expected) => Ok(()),
+        _ => Err(super::ApiError::Unauthorized),
+    }
+}
+
 /// Compares secrets in time independent of where they differ.
 pub(crate) fn same_secret(given: &str, expected: &str) -> bool {
     let (given, expected) = (given.as_bytes(), expected.as_bytes());

@@ -3,6 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::answer::AnswerPipeline;
+use crate::reindex::Reindexer;
 use crate::store::Store;
 
 use super::error::ApiError;
@@ -14,6 +15,7 @@ use super::FrontEnds;
 #[derive(Clone, Default)]
 pub struct AppState {
     pipeline: Arc<OnceLock<AnswerPipeline>>,
+    reindexer: Arc<OnceLock<Arc<Reindexer>>>,
     store: Option<Arc<Store>>,
     front_ends: Arc<FrontEnds>,
 }
@@ -42,6 +44,17 @@ impl AppState {
     /// Makes the loaded pipeline available to handlers (first call wins).
     pub fn set_ready(&self, pipeline: AnswerPipeline) {
         let _ = self.pipeline.set(pipeline);
+    }
+
+    /// Lets the admin endpoint re-index with `reindexer` (set once, when
+    /// the pipeline it feeds is ready).
+    pub fn set_reindexer(&self, reindexer: Arc<Reindexer>) {
+        let _ = self.reindexer.set(reindexer);
+    }
+
+    /// The re-indexer, or `Starting` while the pipeline loads.
+    pub(crate) fn reindexer(&self) -> Result<&Arc<Reindexer>, ApiError> {
+        self.reindexer.get().ok_or(ApiError::Starting)
     }
 
     /// The pipeline, or `Starting` while it loads.

@@ -38,6 +38,10 @@ pub fn corpus_fingerprint(passages: &[Passage]) -> String {
             passage.text.clone(),
             passage.sentences.join("\u{1}"),
             passage.order.to_string(),
+            passage
+                .page
+                .map_or(String::from("\u{0}"), |p| p.to_string()),
+            optional(&passage.deadline),
         ];
         for field in fields {
             hasher.update((field.len() as u64).to_le_bytes());
@@ -62,6 +66,8 @@ mod tests {
             source: None,
             text: text.into(),
             sentences: vec![text.into()],
+            page: None,
+            deadline: None,
             order: 0,
         }
     }
@@ -90,5 +96,8 @@ mod tests {
             corpus_fingerprint(&[empty_section]),
             "None and empty differ"
         );
+        let mut paged = passage("Un.");
+        paged.page = Some(1);
+        assert_ne!(base, corpus_fingerprint(&[paged]));
     }
 }

@@ -2,11 +2,14 @@
 //!
 //! Lifecycle choices: one [`IndexReader`] for the life of the value with a
 //! manual reload right after our own commits (we are the only writer, so
-//! watching files would only add a thread); a writer created per rebuild and
+//! watching files would only add a thread); a writer created per update and
 //! dropped after it, so the index folder is not locked while serving; the
 //! corpus fingerprint stored as the commit payload, atomically with the
-//! documents it describes.
+//! documents it describes. Updates are incremental: every passage stores
+//! the hash of its whole document, and [`SearchIndex::sync`] deletes and
+//! re-adds only the documents whose hash changed.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -18,12 +21,14 @@ use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Schema};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
 use super::analyzer::{french_analyzer, ANALYZER_NAME};
 use super::fingerprint::corpus_fingerprint;
 use super::schema::{self, Fields};
-use super::{query, Hit, Result};
+use super::{query, Hit, Result, SyncReport};
 use crate::corpus::Passage;
 
 /// Memory budget of the writer; ample for a corpus of newsletters.
@@ -112,29 +117,105 @@ impl SearchIndex {
         Ok(self.index.load_metas()?.payload)
     }
 
-    /// Rebuilds the index when `passages` differ from those it was built
-    /// from (or when the analyzer or schema version changed). Returns
-    /// whether it rebuilt.
+    /// Brings the index up to date with `passages` (see [`Self::sync`]).
+    /// Returns whether it changed anything.
     pub fn ensure_current(&self, passages: &[Passage]) -> Result<bool> {
+        Ok(self.sync(passages)?.changed())
+    }
+
+    /// Brings the index up to date with `passages`, document by document:
+    /// a document whose passages hash differently from the indexed ones is
+    /// re-indexed, a new one added, one no longer listed removed, the rest
+    /// left alone; all in one commit. When the corpus fingerprint matches
+    /// the last commit nothing is read or written.
+    pub fn sync(&self, passages: &[Passage]) -> Result<SyncReport> {
         let wanted = corpus_fingerprint(passages);
+        let documents = by_document(passages);
         if self.fingerprint()?.as_deref() == Some(wanted.as_str()) {
             tracing::info!(passages = passages.len(), "search index is current");
-            return Ok(false);
+            return Ok(SyncReport {
+                unchanged: documents.len(),
+                ..SyncReport::default()
+            });
         }
-        self.rebuild(passages)?;
-        Ok(true)
+        let _guard = self.lock();
+        let started = Instant::now();
+        let mut indexed = self.indexed_hashes(&self.reader.searcher())?;
+        let mut report = SyncReport::default();
+        let writer = self.writer()?;
+        for (doc_id, (hash, doc_passages)) in &documents {
+            match indexed.remove(*doc_id) {
+                Some(old) if old == *hash => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some(_) => {
+                    report.updated += 1;
+                    writer.delete_term(Term::from_field_text(self.fields.doc_id, doc_id));
+                }
+                None => report.added += 1,
+            }
+            for passage in doc_passages {
+                writer.add_document(self.fields.encode(passage, hash)?)?;
+            }
+        }
+        for doc_id in indexed.keys() {
+            report.removed += 1;
+            writer.delete_term(Term::from_field_text(self.fields.doc_id, doc_id));
+        }
+        self.commit(writer, &wanted)?;
+        tracing::info!(
+            %report,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index updated"
+        );
+        Ok(report)
+    }
+
+    /// Document id → document hash of what is indexed now.
+    fn indexed_hashes(&self, searcher: &Searcher) -> Result<BTreeMap<String, String>> {
+        let mut hashes = BTreeMap::new();
+        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+            let ordinal = u32::try_from(ordinal)
+                .map_err(|_| super::Error::Malformed("too many segments".into()))?;
+            for doc_id in segment.doc_ids_alive() {
+                let doc: TantivyDocument = searcher.doc(DocAddress::new(ordinal, doc_id))?;
+                let passage = self.fields.decode(&doc)?;
+                // A passage without a hash (an older index) never matches,
+                // so its document is re-indexed.
+                let hash = self.fields.stored_doc_hash(&doc).unwrap_or_default();
+                hashes.entry(passage.doc_id).or_insert(hash);
+            }
+        }
+        Ok(hashes)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A poisoned lock only means an earlier update panicked; the
+        // writer it held is gone, so updating again is safe.
+        self.rebuild_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn writer(&self) -> Result<IndexWriter<TantivyDocument>> {
+        Ok(self.index.writer_with_num_threads(1, WRITER_MEMORY)?)
+    }
+
+    fn commit(&self, mut writer: IndexWriter<TantivyDocument>, fingerprint: &str) -> Result<()> {
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(fingerprint);
+        commit.commit()?;
+        writer.wait_merging_threads()?;
+        self.reader.reload()?;
+        Ok(())
     }
 
     /// Replaces the whole content of the index with `passages`, in one
     /// commit, and makes it visible to the next searches. Shows a progress
     /// bar when stderr is a terminal.
     pub fn rebuild(&self, passages: &[Passage]) -> Result<()> {
-        // A poisoned lock only means an earlier rebuild panicked; the
-        // writer it held is gone, so rebuilding again is safe.
-        let _guard = self
-            .rebuild_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self.lock();
         let started = Instant::now();
         let progress = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(passages.len() as u64);
@@ -148,18 +229,15 @@ impl SearchIndex {
             ProgressBar::hidden()
         };
 
-        let mut writer: IndexWriter<TantivyDocument> =
-            self.index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let writer = self.writer()?;
         writer.delete_all_documents()?;
-        for passage in passages {
-            writer.add_document(self.fields.encode(passage)?)?;
-            progress.inc(1);
+        for (hash, doc_passages) in by_document(passages).values() {
+            for passage in doc_passages {
+                writer.add_document(self.fields.encode(passage, hash)?)?;
+                progress.inc(1);
+            }
         }
-        let mut commit = writer.prepare_commit()?;
-        commit.set_payload(&corpus_fingerprint(passages));
-        commit.commit()?;
-        writer.wait_merging_threads()?;
-        self.reader.reload()?;
+        self.commit(writer, &corpus_fingerprint(passages))?;
         progress.finish_and_clear();
         tracing::info!(
             passages = passages.len(),
@@ -237,6 +315,21 @@ impl SearchIndex {
     }
 }
 
+/// Passages grouped by document id, each group with its document hash.
+fn by_document(passages: &[Passage]) -> BTreeMap<&str, (String, Vec<Passage>)> {
+    let mut groups: BTreeMap<&str, Vec<Passage>> = BTreeMap::new();
+    for passage in passages {
+        groups
+            .entry(passage.doc_id.as_str())
+            .or_default()
+            .push(passage.clone());
+    }
+    groups
+        .into_iter()
+        .map(|(doc_id, group)| (doc_id, (corpus_fingerprint(&group), group)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +345,8 @@ mod tests {
             source: None,
             text: text.into(),
             sentences: vec![text.into()],
+            page: None,
+            deadline: None,
             order,
         }
     }

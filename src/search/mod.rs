@@ -46,6 +46,36 @@ pub enum Error {
 /// Result alias for search operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What an index update did, counted in documents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SyncReport {
+    /// Documents indexed for the first time.
+    pub added: usize,
+    /// Documents whose passages changed and were re-indexed.
+    pub updated: usize,
+    /// Documents no longer in the corpus, removed from the index.
+    pub removed: usize,
+    /// Documents left as they were.
+    pub unchanged: usize,
+}
+
+impl SyncReport {
+    /// Whether the index content changed.
+    pub fn changed(&self) -> bool {
+        self.added + self.updated + self.removed > 0
+    }
+}
+
+impl std::fmt::Display for SyncReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "added {}, updated {}, removed {}, unchanged {}",
+            self.added, self.updated, self.removed, self.unchanged
+        )
+    }
+}
+
 /// One retrieved passage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {

@@ -19,7 +19,7 @@ use crate::corpus::Passage;
 
 /// Bump when the schema or the stored encoding changes; part of the corpus
 /// fingerprint.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 const PASSAGE_ID: &str = "passage_id";
 const DOC_ID: &str = "doc_id";
@@ -31,6 +31,9 @@ const URL: &str = "url";
 const SOURCE: &str = "source";
 const SENTENCES: &str = "sentences";
 const ORDER: &str = "order";
+const PAGE: &str = "page";
+const DEADLINE: &str = "deadline";
+const DOC_HASH: &str = "doc_hash";
 
 /// Handles of every field of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +48,11 @@ pub(crate) struct Fields {
     pub(crate) source: Field,
     pub(crate) sentences: Field,
     pub(crate) order: Field,
+    pub(crate) page: Field,
+    pub(crate) deadline: Field,
+    /// Hash of all the passages of the passage's document, to tell which
+    /// documents changed since the last indexing.
+    pub(crate) doc_hash: Field,
 }
 
 /// Builds the schema and its field handles.
@@ -68,6 +76,9 @@ pub(crate) fn build() -> (Schema, Fields) {
         source: builder.add_text_field(SOURCE, STORED),
         sentences: builder.add_text_field(SENTENCES, STORED),
         order: builder.add_u64_field(ORDER, NumericOptions::default().set_indexed().set_stored()),
+        page: builder.add_u64_field(PAGE, NumericOptions::default().set_stored()),
+        deadline: builder.add_text_field(DEADLINE, STORED),
+        doc_hash: builder.add_text_field(DOC_HASH, STORED),
     };
     (builder.build(), fields)
 }
@@ -85,8 +96,9 @@ impl Fields {
         Term::from_field_u64(self.order, order as u64)
     }
 
-    /// Encodes a passage as a document.
-    pub(crate) fn encode(&self, passage: &Passage) -> Result<TantivyDocument> {
+    /// Encodes a passage as a document; `doc_hash` is the hash of its
+    /// whole document.
+    pub(crate) fn encode(&self, passage: &Passage, doc_hash: &str) -> Result<TantivyDocument> {
         let mut doc = TantivyDocument::default();
         doc.add_text(self.passage_id, &passage.id);
         doc.add_text(self.doc_id, &passage.doc_id);
@@ -99,6 +111,7 @@ impl Fields {
             (self.date, &passage.date),
             (self.url, &passage.url),
             (self.source, &passage.source),
+            (self.deadline, &passage.deadline),
         ] {
             if let Some(value) = value {
                 doc.add_text(field, value);
@@ -106,7 +119,18 @@ impl Fields {
         }
         doc.add_text(self.sentences, serde_json::to_string(&passage.sentences)?);
         doc.add_u64(self.order, passage.order as u64);
+        if let Some(page) = passage.page {
+            doc.add_u64(self.page, u64::from(page));
+        }
+        doc.add_text(self.doc_hash, doc_hash);
         Ok(doc)
+    }
+
+    /// The document hash stored with a passage.
+    pub(crate) fn stored_doc_hash(&self, doc: &TantivyDocument) -> Option<String> {
+        doc.get_first(self.doc_hash)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
     }
 
     /// Decodes a stored document back into the passage it was made from.
@@ -133,6 +157,14 @@ impl Fields {
             source: text(self.source),
             text: required(self.body, BODY)?,
             sentences: serde_json::from_str(&required(self.sentences, SENTENCES)?)?,
+            page: doc
+                .get_first(self.page)
+                .and_then(|v| v.as_u64())
+                .map(|p| {
+                    u32::try_from(p).map_err(|_| Error::Malformed(format!("page {p} out of range")))
+                })
+                .transpose()?,
+            deadline: text(self.deadline),
             order: usize::try_from(order)
                 .map_err(|_| Error::Malformed(format!("order {order} out of range")))?,
         })
@@ -154,6 +186,8 @@ mod tests {
             source: Some("Newsletter".into()),
             text: "Une phrase. Une autre.".into(),
             sentences: vec!["Une phrase.".into(), "Une autre.".into()],
+            page: Some(4),
+            deadline: Some("2026-03-31".into()),
             order: 3,
         }
     }
@@ -162,16 +196,23 @@ mod tests {
     fn passages_round_trip_through_documents() {
         let (_, fields) = build();
         let original = passage();
-        let decoded = fields.decode(&fields.encode(&original).unwrap()).unwrap();
+        let encoded = fields.encode(&original, "h1").unwrap();
+        assert_eq!(fields.stored_doc_hash(&encoded).as_deref(), Some("h1"));
+        let decoded = fields.decode(&encoded).unwrap();
         assert_eq!(decoded, original);
 
         let bare = Passage {
             section: None,
             date: None,
             source: None,
+            page: None,
+            deadline: None,
             ..original
         };
-        assert_eq!(fields.decode(&fields.encode(&bare).unwrap()).unwrap(), bare);
+        assert_eq!(
+            fields.decode(&fields.encode(&bare, "h").unwrap()).unwrap(),
+            bare
+        );
     }
 
     #[test]

@@ -337,6 +337,7 @@ mod tests {
                 title: "Lettre".into(),
                 section: "Datathon".into(),
                 date: Some("2025-12-31".into()),
+                page: None,
                 url: None,
                 document: "lettre.md".into(),
                 text: "Le passage <img src=x>.".into(),

@@ -297,8 +297,8 @@ async fn the_staff_console_needs_the_token_and_finds_passages() {
     // A question nobody could answer, twice, for the console to list.
     let client = reqwest::Client::new();
     for message in [
-        "Où se garer près de l'agence ?",
-        "où se garer près de l’agence",
+        "Où acheter des croissants près de l'agence ?",
+        "ou acheter des croissants pres de l’agence",
     ] {
         let status = client
             .post(format!("{origin}/api/chat"))

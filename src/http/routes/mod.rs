@@ -1,5 +1,6 @@
 //! The API's routes, one module per resource.
 
+pub(crate) mod admin;
 pub(crate) mod chat;
 pub(crate) mod feedback;
 pub(crate) mod health;

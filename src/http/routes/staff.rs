@@ -4,14 +4,14 @@
 //! exist (404), so a kiosk cannot be opened up by accident.
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::http::error::ApiError;
-use crate::http::security::same_secret;
+use crate::http::security::require_bearer;
 use crate::http::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -21,21 +21,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/staff/unanswered", get(unanswered))
 }
 
-/// Lets the request through when it carries the configured staff token as
-/// `Authorization: Bearer …`.
-pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = state.front_ends().staff_token.as_deref() else {
-        return Err(ApiError::NotFound);
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match given {
-        Some(given) if same_secret(given, expected) => Ok(()),
-        _ => Err(ApiError::Unauthorized),
-    }
+/// Lets the request through when it carries the configured staff token.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    require_bearer(headers, state.front_ends().staff_token.as_deref())
 }
 
 #[derive(Debug, Deserialize)]
