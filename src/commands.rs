@@ -87,7 +87,13 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         .with_front_ends(front_ends);
     let limits = http::Limits {
         max_body_bytes: args.max_body_bytes,
+        rate_limit: (args.rate_limit_per_minute > 0).then(|| http::RateLimit {
+            per_minute: args.rate_limit_per_minute,
+            burst: args.rate_limit_burst,
+            client_address_header: args.client_address_header.clone(),
+        }),
     };
+    limits.validate().map_err(anyhow::Error::msg)?;
     let router = http::router(state.clone(), &limits);
     let options = service_options(args.queue_capacity, args.max_message_chars, !args.offline);
     let loading = {

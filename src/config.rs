@@ -153,6 +153,18 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "EULCAT_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
+    /// API requests one client address may make per minute, sustained
+    /// (0: no limit). Past it the service answers 429 with `Retry-After`.
+    #[arg(long, env = "EULCAT_RATE_LIMIT_PER_MINUTE", default_value_t = 30)]
+    pub rate_limit_per_minute: u32,
+    /// API requests one client may make at once after a quiet period.
+    #[arg(long, env = "EULCAT_RATE_LIMIT_BURST", default_value_t = 10)]
+    pub rate_limit_burst: u32,
+    /// Header in which the trusted reverse proxy in front of this server
+    /// puts the client's address (`X-Forwarded-For`); only set it behind
+    /// such a proxy, since clients can write any header.
+    #[arg(long, env = "EULCAT_CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<String>,
     /// Questions waiting for the model at most; past that the service answers 503 at once.
     #[arg(long, env = "EULCAT_QUEUE_CAPACITY", default_value_t = 32)]
     pub queue_capacity: usize,

@@ -125,6 +125,7 @@ async fn an_oversized_body_is_413() {
         AppState::ready(fake_pipeline()),
         &Limits {
             max_body_bytes: 1024,
+            ..Limits::default()
         },
     );
     let body = json!({ "message": "a".repeat(4096) }).to_string();
@@ -280,4 +281,42 @@ async fn sse_over_a_real_socket() {
         response.contains("event: sources") && response.contains("event: done"),
         "{response}"
     );
+}
+
+#[tokio::test]
+async fn a_client_over_its_rate_gets_429_with_retry_after_and_others_do_not() {
+    let app = router(
+        AppState::ready(fake_pipeline()),
+        &Limits {
+            rate_limit: Some(eulcat::http::RateLimit {
+                per_minute: 6,
+                burst: 2,
+                client_address_header: Some("X-Forwarded-For".into()),
+            }),
+            ..Limits::default()
+        },
+    );
+    let from = |client: &str| {
+        let mut request = post_chat(json!({ "message": "Bonjour" }).to_string());
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", client.parse().unwrap());
+        request
+    };
+    for _ in 0..2 {
+        let (status, _, body) = send(app.clone(), from("203.0.113.5")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, headers, body) = send(app.clone(), from("203.0.113.5")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=10).contains(&retry_after), "{retry_after}");
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["code"], "rate_limited");
+    // Another visitor is not affected, and pages are never limited.
+    let (status, _, _) = send(app.clone(), from("203.0.113.6")).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = Request::get("/").body(Body::empty()).unwrap();
+    let (status, _, _) = send(app, page).await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -45,6 +45,10 @@ pub enum ApiError {
     /// The route exists but not with this method.
     #[error("method not allowed on this endpoint")]
     MethodNotAllowed,
+    /// This client sent more requests than its share; it may retry after
+    /// the given number of seconds.
+    #[error("too many requests from this address, retry in {0} s")]
+    TooManyRequests(u64),
     /// Too many questions are waiting for the model.
     #[error("the assistant is busy, retry in a moment")]
     Overloaded,
@@ -67,6 +71,7 @@ impl ApiError {
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Overloaded | Self::Starting => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +88,7 @@ impl ApiError {
             Self::Unavailable(_) => "unavailable",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Overloaded => "overloaded",
+            Self::TooManyRequests(_) => "rate_limited",
             Self::Starting => "starting",
             Self::Internal(_) => "internal",
         }
@@ -108,10 +114,15 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "request failed");
         }
         let mut response = (self.status(), Json(self.body())).into_response();
-        if matches!(self, Self::Overloaded | Self::Starting) {
+        let retry_after = match self {
+            Self::Overloaded | Self::Starting => Some(RETRY_AFTER_SECONDS),
+            Self::TooManyRequests(seconds) => Some(seconds),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
+mod rate_limit;
 mod routes;
 mod security;
 mod state;
@@ -17,6 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use rate_limit::RateLimit;
 pub use state::AppState;
 
 /// Limits applied at the edge.
@@ -24,12 +26,27 @@ pub use state::AppState;
 pub struct Limits {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Requests per client address on the API; `None` does not limit.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024,
+            rate_limit: None,
+        }
+    }
+}
+
+impl Limits {
+    /// Checks the settings that can be wrong (a zero rate, a header name
+    /// that is not one), so `serve` refuses to start rather than run
+    /// unprotected.
+    pub fn validate(&self) -> Result<(), String> {
+        match &self.rate_limit {
+            Some(limit) => rate_limit::Limiter::new(limit).map(|_| ()),
+            None => Ok(()),
         }
     }
 }
@@ -66,7 +83,18 @@ impl Default for FrontEnds {
 /// Builds the whole application; tests call it without a socket.
 pub fn router(state: AppState, limits: &Limits) -> Router {
     let cors = security::cors(state.front_ends());
-    Router::new()
+    let limiter = limits
+        .rate_limit
+        .as_ref()
+        .map(rate_limit::Limiter::new)
+        .transpose()
+        .unwrap_or_else(|err| {
+            // `serve` validates first; a caller that did not gets the
+            // default limit rather than none.
+            tracing::error!(%err, "invalid rate limit; using the default");
+            rate_limit::Limiter::new(&RateLimit::default()).ok()
+        });
+    let routes = Router::new()
         .merge(routes::chat::router())
         .merge(routes::health::router())
         .merge(routes::feedback::router())
@@ -76,7 +104,17 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .merge(routes::web::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes));
+    // Limited after the origin check and CORS (below, so they run first):
+    // a refused cross-site call or a preflight does not spend the bucket.
+    let routes = match limiter {
+        Some(limiter) => routes.layer(axum::middleware::from_fn_with_state(
+            limiter,
+            rate_limit::limit,
+        )),
+        None => routes,
+    };
+    routes
         .layer(cors)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -119,9 +157,13 @@ fn panic_response() -> Response {
 /// Serves `router` on `listener` until Ctrl-C or SIGTERM, then lets the
 /// requests in flight finish.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    // The peer address is what the rate limiter keys on.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {
