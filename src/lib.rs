@@ -5,7 +5,8 @@
 //! way only:
 //!
 //! ```text
-//! main ─► app ─► http ─► answer ─► engine ─► llm ─► model_store
+//! main ─► app ─► http ─► answer ─► generator ─► engine ─► llm ─► model_store
+//!                  │        ├────────────────────► engine
 //!                  │        └────► search ─► corpus
 //!                  └─► eval (drives answer in-process)
 //! ```
@@ -17,10 +18,14 @@
 //! - [`search`] is the tantivy index with a French analyzer.
 //! - [`engine`] owns the model on a dedicated thread; callers talk to it
 //!   through channels.
+//! - [`generator`] writes the text of generative answers: the embedded
+//!   model through the engine, or a remote OpenAI-compatible completion
+//!   server.
 //! - [`answer`] turns a question into a grounded reply: small talk,
 //!   retrieval, re-ranking, abstention, extractive or checked generative
 //!   answers.
-//! - [`http`] is the axum surface; it only translates.
+//! - [`http`] is the axum surface (`/api/…` and the OpenAI-compatible
+//!   `/v1/…`); it only translates.
 //! - [`store`] keeps answers, feedback and unanswered questions (SQLite)
 //!   for share links and the staff console.
 //! - [`eval`] scores the pipeline on a question set.
@@ -33,6 +38,7 @@ pub mod config;
 pub mod corpus;
 pub mod engine;
 pub mod eval;
+pub mod generator;
 pub mod http;
 pub mod llm;
 pub mod model_store;

@@ -17,14 +17,14 @@ pub(crate) fn extractive_answer(passage: &Passage, quote: &str, highlight: Optio
         Some(date) => format!("{} — {} ({})", passage.doc_title, passage.heading(), date),
         None => format!("{} — {}", passage.doc_title, passage.heading()),
     };
+    format!("{}\n\nSource : {}", quotation(quote, highlight), origin)
+}
+
+/// The quoted sentences, after the short answer when there is one.
+pub(crate) fn quotation(quote: &str, highlight: Option<&str>) -> String {
     match highlight {
-        Some(span) => format!(
-            "{} : « {} »\n\nSource : {}",
-            capitalize(span),
-            quote,
-            origin
-        ),
-        None => format!("« {} »\n\nSource : {}", quote, origin),
+        Some(span) => format!("{} : « {} »", capitalize(span), quote),
+        None => format!("« {} »", quote),
     }
 }
 
