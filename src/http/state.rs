@@ -16,6 +16,7 @@ pub struct AppState {
     pipeline: Arc<OnceLock<AnswerPipeline>>,
     store: Option<Arc<Store>>,
     front_ends: Arc<FrontEnds>,
+    api_key: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -39,6 +40,13 @@ impl AppState {
         self
     }
 
+    /// Requires `key` as `Authorization: Bearer` on the OpenAI-compatible
+    /// API; `None` (or a blank key) leaves it open.
+    pub fn with_api_key(mut self, key: Option<String>) -> Self {
+        self.api_key = key.filter(|k| !k.trim().is_empty()).map(Arc::from);
+        self
+    }
+
     /// Makes the loaded pipeline available to handlers (first call wins).
     pub fn set_ready(&self, pipeline: AnswerPipeline) {
         let _ = self.pipeline.set(pipeline);
@@ -59,6 +67,11 @@ impl AppState {
         self.store
             .clone()
             .ok_or_else(|| ApiError::Unavailable("answers are not kept on this server".into()))
+    }
+
+    /// The key the OpenAI-compatible API requires, if any.
+    pub(crate) fn api_key(&self) -> Option<&str> {
+        self.api_key.as_deref()
     }
 
     /// The front ends' options.
