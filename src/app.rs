@@ -143,6 +143,8 @@ pub struct ServiceOptions {
 /// Builds the whole answer pipeline: model, index, engine.
 pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result<AnswerPipeline> {
     configure_threads(common.threads)?;
+    // Settings errors first, before the seconds spent loading the model.
+    let remote = remote_generator(common)?;
     let manifest = manifest(common)?;
     let path = model_file(common, options.download).await?;
     let model = load_model(path).await?;
@@ -150,7 +152,9 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
     let index =
         tokio::task::spawn_blocking(move || open_index(&corpus_dir, &index_dir, false)).await??;
     let engine = Engine::start(Arc::new(model), options.queue_capacity);
-    let remote = remote_generator(common)?;
+    if remote.is_some() && common.mode == Mode::Reader {
+        tracing::warn!("--generator remote has no effect in reader mode: answers are quoted");
+    }
     // A remote server is configured to write, so `auto` lets it; its chat
     // template is its own, not the embedded model's.
     let (writes_well, chat_template) = match &remote {

@@ -352,8 +352,10 @@ async fn the_api_key_is_required_when_configured() {
             "invalid_api_key"
         );
     }
-    let (status, _, _) = send(app_with_key("s3cret"), models(Some("Bearer s3cret"))).await;
-    assert_eq!(status, StatusCode::OK);
+    for auth in ["Bearer s3cret", "bearer s3cret"] {
+        let (status, _, _) = send(app_with_key("s3cret"), models(Some(auth))).await;
+        assert_eq!(status, StatusCode::OK, "{auth}");
+    }
     let completion = Request::post("/v1/chat/completions")
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::AUTHORIZATION, "Bearer s3cret")

@@ -139,7 +139,12 @@ impl RemoteGenerator {
             match self.client.post(&self.url).json(body).send().await {
                 Ok(response) => return Ok(response),
                 Err(error) if error.is_connect() && attempt < attempts => {
-                    tracing::warn!(%error, attempt, url = %self.url, "generation server unreachable, retrying");
+                    tracing::warn!(
+                        error = %error_chain(&error),
+                        attempt,
+                        url = %self.url,
+                        "generation server unreachable, retrying"
+                    );
                     tokio::time::sleep(backoff).await;
                     backoff = backoff.saturating_mul(2);
                     attempt += 1;

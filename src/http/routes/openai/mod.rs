@@ -55,8 +55,10 @@ async fn require_api_key(State(state): State<AppState>, request: Request, next: 
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|value| value.split_once(' '))
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         if !given.is_some_and(|given| same_secret(given, expected)) {
             return OpenAiError::invalid_api_key().into_response();
         }
