@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::answer::{self, AnswerPipeline, Writing};
-use crate::config::{Common, Mode};
+use crate::config::{Common, GeneratorKind, Mode};
 use crate::corpus;
 use crate::engine::Engine;
+use crate::generator::{Generator, RemoteGenerator, RemoteSettings};
 use crate::llm::{self, LanguageModel, LoadOptions};
 use crate::model_store::{self, Manifest, PullOptions};
 use crate::search::{self, SearchIndex, SyncReport};
@@ -162,6 +163,8 @@ pub struct ServiceOptions {
 /// Builds the whole answer pipeline: model, index, engine.
 pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result<AnswerPipeline> {
     configure_threads(common.threads)?;
+    // Settings errors first, before the seconds spent loading the model.
+    let remote = remote_generator(common)?;
     let manifest = manifest(common)?;
     let path = model_file(common, options.download).await?;
     let model = load_model(path).await?;
@@ -170,11 +173,18 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
         .await??
         .index;
     let engine = Engine::start(Arc::new(model), options.queue_capacity);
-    let writing = match (common.mode, manifest.instruction_tuned) {
+    if remote.is_some() && common.mode == Mode::Reader {
+        tracing::warn!("--generator remote has no effect in reader mode: answers are quoted");
+    }
+    // A remote server is configured to write, so `auto` lets it; its chat
+    // template is its own, not the embedded model's.
+    let (writes_well, chat_template) = match &remote {
+        Some(_) => (true, common.generator_chat_template.clone()),
+        None => (manifest.instruction_tuned, manifest.chat_template.clone()),
+    };
+    let writing = match (common.mode, writes_well) {
         (Mode::Reader, _) | (Mode::Auto, false) => Writing::Reader,
-        (Mode::Generative, _) | (Mode::Auto, true) => Writing::Generative {
-            chat_template: manifest.chat_template.clone(),
-        },
+        (Mode::Generative, _) | (Mode::Auto, true) => Writing::Generative { chat_template },
     };
     let settings = answer::Settings {
         writing,
@@ -182,5 +192,35 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
         session_idle: Duration::from_secs(30 * 60),
         ..answer::Settings::default()
     };
-    Ok(AnswerPipeline::new(Arc::new(index), engine, settings)?)
+    let pipeline = AnswerPipeline::new(Arc::new(index), engine, settings)?;
+    Ok(match remote {
+        Some(generator) => {
+            tracing::info!(generator = %generator.describe(), "generative answers written remotely");
+            pipeline.with_generator(generator)
+        }
+        None => pipeline,
+    })
+}
+
+/// The remote generator the configuration asks for, if any.
+fn remote_generator(common: &Common) -> Result<Option<Arc<dyn Generator>>> {
+    match common.generator {
+        GeneratorKind::Embedded => Ok(None),
+        GeneratorKind::Remote => {
+            let Some(base_url) = common.generator_url.clone() else {
+                return Err(Error::Config(
+                    "--generator remote needs --generator-url (EULCAT_GENERATOR_URL)".into(),
+                ));
+            };
+            let settings = RemoteSettings {
+                base_url,
+                model: common.generator_model.clone(),
+                timeout: Duration::from_secs(common.generator_timeout_seconds.max(1)),
+                ..RemoteSettings::default()
+            };
+            let generator =
+                RemoteGenerator::new(settings).map_err(|error| Error::Config(error.to_string()))?;
+            Ok(Some(Arc::new(generator)))
+        }
+    }
 }

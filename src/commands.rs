@@ -84,7 +84,8 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
     };
     let state = http::AppState::default()
         .with_store(Arc::new(store))
-        .with_front_ends(front_ends);
+        .with_front_ends(front_ends)
+        .with_api_key(args.api_key.clone());
     let limits = http::Limits {
         max_body_bytes: args.max_body_bytes,
         rate_limit: (args.rate_limit_per_minute > 0).then(|| http::RateLimit {

@@ -70,6 +70,32 @@ pub struct Common {
     /// sources; `auto` picks from the model manifest.
     #[arg(long, value_enum, env = "EULCAT_MODE", default_value_t = Mode::Auto, global = true)]
     pub mode: Mode,
+    /// Who writes generative answers: the embedded model, or a remote
+    /// OpenAI-compatible completion server (llama.cpp's server, vLLM, TGI).
+    /// Reading and re-ranking always stay on the embedded model, and remote
+    /// text goes through the same grounding check. With `remote`, `--mode
+    /// auto` means generative.
+    #[arg(long, value_enum, env = "EULCAT_GENERATOR", default_value_t = GeneratorKind::Embedded, global = true)]
+    pub generator: GeneratorKind,
+    /// Base URL of the remote server's OpenAI API (`http://127.0.0.1:8081/v1`).
+    #[arg(long, env = "EULCAT_GENERATOR_URL", global = true)]
+    pub generator_url: Option<String>,
+    /// `model` field sent to the remote server; left out when not set, which
+    /// single-model servers accept.
+    #[arg(long, env = "EULCAT_GENERATOR_MODEL", global = true)]
+    pub generator_model: Option<String>,
+    /// Chat template of the remote model (`{prompt}` marks the user turn);
+    /// without one the prompt is sent as a plain completion.
+    #[arg(long, env = "EULCAT_GENERATOR_CHAT_TEMPLATE", global = true)]
+    pub generator_chat_template: Option<String>,
+    /// Seconds allowed for one remote completion.
+    #[arg(
+        long,
+        env = "EULCAT_GENERATOR_TIMEOUT_SECONDS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub generator_timeout_seconds: u64,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "EULCAT_LOG_JSON", global = true)]
     pub log_json: bool,
@@ -84,6 +110,15 @@ pub enum Mode {
     Reader,
     /// Let the model write, then check it against the sources.
     Generative,
+}
+
+/// Who writes generative answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GeneratorKind {
+    /// The model loaded in this process.
+    Embedded,
+    /// A remote OpenAI-compatible completion server (`--generator-url`).
+    Remote,
 }
 
 /// The commands.
@@ -155,10 +190,10 @@ pub struct ServeArgs {
     pub max_body_bytes: usize,
     /// API requests one client address may make per minute, sustained
     /// (0: no limit). Past it the service answers 429 with `Retry-After`.
-    #[arg(long, env = "EULCAT_RATE_LIMIT_PER_MINUTE", default_value_t = 30)]
+    #[arg(long, env = "EULCAT_RATE_LIMIT_PER_MINUTE", default_value_t = 60)]
     pub rate_limit_per_minute: u32,
     /// API requests one client may make at once after a quiet period.
-    #[arg(long, env = "EULCAT_RATE_LIMIT_BURST", default_value_t = 10)]
+    #[arg(long, env = "EULCAT_RATE_LIMIT_BURST", default_value_t = 20)]
     pub rate_limit_burst: u32,
     /// Header in which the trusted reverse proxy in front of this server
     /// puts the client's address (`X-Forwarded-For`); only set it behind
@@ -168,6 +203,10 @@ pub struct ServeArgs {
     /// Questions waiting for the model at most; past that the service answers 503 at once.
     #[arg(long, env = "EULCAT_QUEUE_CAPACITY", default_value_t = 32)]
     pub queue_capacity: usize,
+    /// Key that clients of the OpenAI-compatible API (`/v1/…`) must send as
+    /// `Authorization: Bearer KEY`; without one that API is open.
+    #[arg(long, env = "EULCAT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// Do not download the model when it is missing; fail instead.
     #[arg(long, env = "EULCAT_OFFLINE")]
     pub offline: bool,

@@ -5,7 +5,8 @@
 //! way only:
 //!
 //! ```text
-//! main ─► app ─► http ─► answer ─► engine ─► llm ─► model_store
+//! main ─► app ─► http ─► answer ─► generator ─► engine ─► llm ─► model_store
+//!                  │  │     ├────────────────────► engine
 //!                  │  │     └────► search ─► corpus
 //!                  │  └─► reindex ─► answer, search, corpus
 //!                  └─► eval (drives answer in-process)
@@ -18,10 +19,14 @@
 //! - [`search`] is the tantivy index with a French analyzer.
 //! - [`engine`] owns the model on a dedicated thread; callers talk to it
 //!   through channels.
+//! - [`generator`] writes the text of generative answers: the embedded
+//!   model through the engine, or a remote OpenAI-compatible completion
+//!   server.
 //! - [`answer`] turns a question into a grounded reply: small talk,
 //!   retrieval, re-ranking, abstention, extractive or checked generative
 //!   answers.
-//! - [`http`] is the axum surface; it only translates.
+//! - [`http`] is the axum surface (`/api/…` and the OpenAI-compatible
+//!   `/v1/…`); it only translates.
 //! - [`reindex`] keeps the index in step with `corpus/` while serving (file
 //!   watcher, admin endpoint).
 //! - [`store`] keeps answers, feedback and unanswered questions (SQLite)
@@ -36,6 +41,7 @@ pub mod config;
 pub mod corpus;
 pub mod engine;
 pub mod eval;
+pub mod generator;
 pub mod http;
 pub mod llm;
 pub mod model_store;

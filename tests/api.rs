@@ -15,7 +15,7 @@ fn app() -> axum::Router {
     router(AppState::ready(fake_pipeline()), &Limits::default())
 }
 
-async fn send(
+pub(crate) async fn send(
     app: axum::Router,
     request: Request<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, String) {

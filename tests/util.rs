@@ -72,6 +72,12 @@ impl Backend for FakeBackend {
             decode_ms: 0.0,
         })
     }
+
+    /// One token a word: enough for the tests of usage counts and
+    /// `max_tokens`, which only need a stable, monotonic count.
+    fn count_tokens(&self, text: &str) -> Result<usize, llm::Error> {
+        Ok(text.split_whitespace().count())
+    }
 }
 
 /// An in-memory index of `corpus_dir`.
@@ -94,6 +100,23 @@ pub(crate) fn pipeline_with(backend: Arc<dyn Backend>, settings: Settings) -> An
 /// A reader-mode pipeline over the real corpus with the scripted model.
 pub(crate) fn fake_pipeline() -> AnswerPipeline {
     pipeline_with(Arc::new(FakeBackend::new("")), Settings::default())
+}
+
+/// The Python interpreter of the test venv (with `openai` and
+/// `llama-cpp-python[server]`), named by `EULCAT_TEST_PYTHON`. `.ci/run`
+/// builds the venv and sets it; without it, `what` is skipped, loudly, so
+/// that `cargo test` alone still works on a machine without the venv.
+pub(crate) fn test_python(what: &str) -> Option<PathBuf> {
+    match std::env::var_os("EULCAT_TEST_PYTHON") {
+        Some(python) if !python.is_empty() => Some(PathBuf::from(python)),
+        _ => {
+            eprintln!(
+                "\n!!! SKIPPED: {what}: EULCAT_TEST_PYTHON is not set \
+                 (`bash .ci/run` builds the venv and sets it) !!!\n"
+            );
+            None
+        }
+    }
 }
 
 /// The real model file, fetched with the product's own `pull` the first

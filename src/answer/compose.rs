@@ -20,15 +20,7 @@ pub(crate) fn extractive_answer(passage: &Passage, quote: &str, highlight: Optio
     if let Some(date) = &passage.date {
         origin.push_str(&format!(" ({date})"));
     }
-    let mut answer = match highlight {
-        Some(span) => format!(
-            "{} : « {} »\n\nSource : {}",
-            capitalize(span),
-            quote,
-            origin
-        ),
-        None => format!("« {} »\n\nSource : {}", quote, origin),
-    };
+    let mut answer = format!("{}\n\nSource : {}", quotation(quote, highlight), origin);
     if let Some(note) = passage
         .deadline
         .as_deref()
@@ -38,6 +30,14 @@ pub(crate) fn extractive_answer(passage: &Passage, quote: &str, highlight: Optio
         answer.push_str(&note);
     }
     answer
+}
+
+/// The quoted sentences, after the short answer when there is one.
+pub(crate) fn quotation(quote: &str, highlight: Option<&str>) -> String {
+    match highlight {
+        Some(span) => format!("{} : « {} »", capitalize(span), quote),
+        None => format!("« {} »", quote),
+    }
 }
 
 /// « Closed » when the document's deadline is before `today` (both ISO

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::corpus::Passage;
 use crate::engine::{self, Engine};
+use crate::generator::{self, EmbeddedGenerator, Generator};
 use crate::llm::GenerationParams;
 use crate::search::{self, Hit, SearchIndex};
 
@@ -62,6 +63,11 @@ pub enum Error {
     /// The model failed or is overloaded.
     #[error(transparent)]
     Engine(#[from] engine::Error),
+    /// The text generator is misconfigured or answered nonsense (a
+    /// generator that is merely down is not an error: the reply quotes the
+    /// sources instead).
+    #[error(transparent)]
+    Generator(generator::Error),
     /// A blocking task was cancelled or panicked.
     #[error("internal task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -155,6 +161,10 @@ pub enum Style {
     /// Only the short answer, or the quoted sentences, in plain words; the
     /// sources still come with the reply (the kiosk shows them as cards).
     Short,
+    /// Like `Detailed` without the line saying where the quote comes from,
+    /// for clients that list the sources themselves (the OpenAI-compatible
+    /// API appends a « Sources : » list).
+    Body,
 }
 
 /// How answers are written.
@@ -244,6 +254,7 @@ pub struct AnswerPipeline {
     knowledge: Arc<RwLock<Arc<Knowledge>>>,
     sessions: Arc<SessionStore>,
     settings: Arc<Settings>,
+    generator: Arc<dyn Generator>,
 }
 
 /// The best candidate answer found, with what it rests on.
@@ -265,9 +276,24 @@ impl AnswerPipeline {
                 settings.session_capacity,
             )),
             search,
+            generator: Arc::new(EmbeddedGenerator::new(engine.clone())),
             engine,
             settings: Arc::new(settings),
         })
+    }
+
+    /// Writes generative answers with `generator` instead of the embedded
+    /// model; reading and re-ranking stay on the engine.
+    pub fn with_generator(mut self, generator: Arc<dyn Generator>) -> Self {
+        self.generator = generator;
+        self
+    }
+
+    /// Starts session `to` over with the turns of session `from` (none when
+    /// `from` is unknown or expired), so that a client which resends the
+    /// whole conversation can have each prefix of it keyed on its own.
+    pub fn fork_session(&self, from: &str, to: &str) {
+        self.sessions.fork(from, to);
     }
 
     /// The pipeline's settings.
@@ -349,8 +375,10 @@ impl AnswerPipeline {
         let mut reply = self.reply_to(message, &session_id, &mut timings).await?;
         timings.total = elapsed_ms(started);
         reply.timings_ms = timings;
-        if style == Style::Short {
-            shorten(&mut reply);
+        match style {
+            Style::Short => shorten(&mut reply),
+            Style::Body => drop_origin(&mut reply),
+            Style::Detailed => {}
         }
         tracing::info!(
             kind = ?reply.kind,
@@ -593,7 +621,21 @@ impl AnswerPipeline {
             stop_sequences: vec!["\n".into(), "<end_of_turn>".into()],
             ..GenerationParams::default()
         };
-        let generation = self.engine.generate(prompt, params, None).await?;
+        let generation = match self.generator.generate(&prompt, &params).await {
+            Ok(generation) => generation,
+            Err(generator::Error::Engine(error)) => return Err(error.into()),
+            // Reading does not need the generator: the visitor still gets
+            // the quoted answer, and the operator the reason in the log.
+            Err(error) if error.is_unavailable() => {
+                tracing::warn!(%error, "generator unavailable; quoting the sources instead");
+                timings.generation = elapsed_ms(started);
+                return Ok(None);
+            }
+            Err(error) => {
+                tracing::error!(%error, generator = %self.generator.describe(), "generation failed");
+                return Err(Error::Generator(error));
+            }
+        };
         timings.generation = elapsed_ms(started);
         let text = generation.text.trim().to_string();
         let unsupported = grounding::unsupported_claims(&text, &[&found.hit.passage.text]);
@@ -708,6 +750,17 @@ fn shorten(reply: &mut Reply) {
             }
             None => source.quote.clone(),
         };
+    }
+}
+
+/// The quoted answer without its « Source : » line (the sources travel
+/// beside it).
+fn drop_origin(reply: &mut Reply) {
+    if reply.kind != AnswerKind::Extractive {
+        return;
+    }
+    if let Some(source) = reply.sources.first() {
+        reply.answer = compose::quotation(&source.quote, source.highlight.as_deref());
     }
 }
 

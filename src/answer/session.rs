@@ -69,6 +69,46 @@ impl SessionStore {
     pub fn record(&self, id: &str, turn: Turn) {
         let mut sessions = self.lock();
         let now = Instant::now();
+        self.make_room(&mut sessions, id, now);
+        let session = sessions.entry(id.to_string()).or_insert_with(|| Session {
+            turns: Vec::new(),
+            last_seen: now,
+        });
+        session.last_seen = now;
+        session.turns.push(turn);
+        if session.turns.len() > TURNS_KEPT {
+            session.turns.remove(0);
+        }
+    }
+
+    /// Replaces session `to` with a copy of session `from`'s turns, or
+    /// removes it when `from` is unknown or expired.
+    pub fn fork(&self, from: &str, to: &str) {
+        let mut sessions = self.lock();
+        let turns = sessions
+            .get(from)
+            .filter(|s| s.last_seen.elapsed() <= self.idle_timeout)
+            .map(|s| s.turns.clone());
+        match turns {
+            Some(turns) => {
+                self.make_room(&mut sessions, to, Instant::now());
+                sessions.insert(
+                    to.to_string(),
+                    Session {
+                        turns,
+                        last_seen: Instant::now(),
+                    },
+                );
+            }
+            None => {
+                sessions.remove(to);
+            }
+        }
+    }
+
+    /// Forgets idle sessions, and the least recently seen one when the
+    /// store is full and `id` would be new.
+    fn make_room(&self, sessions: &mut HashMap<String, Session>, id: &str, now: Instant) {
         let timeout = self.idle_timeout;
         sessions.retain(|_, s| now.duration_since(s.last_seen) <= timeout);
         if sessions.len() >= self.capacity && !sessions.contains_key(id) {
@@ -79,15 +119,6 @@ impl SessionStore {
             {
                 sessions.remove(&oldest);
             }
-        }
-        let session = sessions.entry(id.to_string()).or_insert_with(|| Session {
-            turns: Vec::new(),
-            last_seen: now,
-        });
-        session.last_seen = now;
-        session.turns.push(turn);
-        if session.turns.len() > TURNS_KEPT {
-            session.turns.remove(0);
         }
     }
 
@@ -132,6 +163,23 @@ mod tests {
         expired.record("a", turn("1"));
         std::thread::sleep(Duration::from_millis(2));
         assert_eq!(expired.last_turn("a"), None);
+    }
+
+    #[test]
+    fn a_fork_copies_the_turns_and_replaces_the_target() {
+        let store = SessionStore::new(Duration::from_secs(60), 10);
+        store.record("a", turn("one"));
+        store.record("b", turn("stale"));
+        store.fork("a", "b");
+        assert_eq!(store.last_turn("b"), Some(turn("one")));
+        store.record("b", turn("two"));
+        assert_eq!(
+            store.last_turn("a"),
+            Some(turn("one")),
+            "the source is untouched"
+        );
+        store.fork("unknown", "b");
+        assert_eq!(store.last_turn("b"), None);
     }
 
     #[test]

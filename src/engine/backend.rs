@@ -83,9 +83,19 @@ pub trait Backend: Send + Sync + 'static {
         params: &GenerationParams,
         on_text: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<GenerationSummary, llm::Error>;
+
+    /// How many tokens `text` is for this model (as user text: no BOS,
+    /// control-token strings count as plain text). Called from async code
+    /// outside the worker thread, so it must stay cheap (tokenizing, never
+    /// running the model).
+    fn count_tokens(&self, text: &str) -> Result<usize, llm::Error>;
 }
 
 impl Backend for LanguageModel {
+    fn count_tokens(&self, text: &str) -> Result<usize, llm::Error> {
+        Ok(self.tokenizer().encode_text(text)?.len())
+    }
+
     fn score(&self, prompt: &str, continuation: &str) -> Result<Score, llm::Error> {
         let tokenizer = self.tokenizer();
         let prompt_ids = tokenizer.encode_with_bos(prompt)?;

@@ -44,6 +44,10 @@ impl Job {
 #[derive(Clone)]
 pub struct Engine {
     jobs: mpsc::Sender<Job>,
+    /// The same backend the worker owns, for the one cheap call that does
+    /// not need the model's thread: counting tokens must not wait in the
+    /// queue behind forward passes.
+    backend: Arc<dyn Backend>,
 }
 
 impl Engine {
@@ -51,16 +55,23 @@ impl Engine {
     /// `queue_capacity` waiting jobs.
     pub fn start(backend: Arc<dyn Backend>, queue_capacity: usize) -> Self {
         let (jobs, receiver) = mpsc::channel(queue_capacity.max(1));
+        let worker_backend = Arc::clone(&backend);
         let spawned = std::thread::Builder::new()
             .name("eulcat-engine".into())
-            .spawn(move || run(backend, receiver));
+            .spawn(move || run(worker_backend, receiver));
         if let Err(error) = spawned {
             // The receiver was moved into the failed closure and dropped, so
             // every submission will report `Stopped`: the service stays up
             // and says why it cannot answer.
             tracing::error!(%error, "could not start the engine thread");
         }
-        Self { jobs }
+        Self { jobs, backend }
+    }
+
+    /// How many tokens `text` is for the model; computed on the caller's
+    /// thread (tokenizing only).
+    pub fn count_tokens(&self, text: &str) -> Result<usize> {
+        Ok(self.backend.count_tokens(text)?)
     }
 
     /// Log-likelihoods of each `(prompt, continuation)` pair, computed as one

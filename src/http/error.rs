@@ -138,6 +138,9 @@ impl From<answer::Error> for ApiError {
             answer::Error::Engine(engine::Error::Stopped | engine::Error::Model(_))
             | answer::Error::Search(_)
             | answer::Error::Task(_) => Self::Internal(error.to_string()),
+            // The pipeline has logged the full error with the server's
+            // address; the client learns what failed, not where.
+            answer::Error::Generator(error) => Self::Unavailable(error.public_message()),
         }
     }
 }

@@ -102,6 +102,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .merge(routes::admin::router())
         .merge(routes::share::router())
         .merge(routes::web::router())
+        .nest("/v1", routes::openai::router(state.clone()))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes));

@@ -39,11 +39,12 @@ pub struct RateLimit {
 
 impl Default for RateLimit {
     fn default() -> Self {
-        // A kiosk is one address shared by a queue of visitors: a question
-        // every two seconds, sustained, is still fine.
+        // A kiosk is one address shared by a queue of visitors, each
+        // question costing a few requests (suggestions, the answer,
+        // feedback): a request a second, sustained, is still fine.
         Self {
-            per_minute: 30,
-            burst: 10,
+            per_minute: 60,
+            burst: 20,
             client_address_header: None,
         }
     }

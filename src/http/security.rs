@@ -36,13 +36,15 @@ pub(crate) fn cors(front_ends: &FrontEnds) -> CorsLayer {
 }
 
 /// Refuses API calls whose `Origin` is neither this server nor a widget
-/// origin. Requests without `Origin` (curl, same-origin GET) pass.
+/// origin. Requests without `Origin` (curl, same-origin GET, the OpenAI
+/// SDKs) pass.
 pub(crate) async fn check_origin(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    if request.uri().path().starts_with("/api/") {
+    let path = request.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/v1/") {
         if let Some(origin) = request.headers().get(header::ORIGIN) {
             if !origin_allowed(origin, request.headers(), state.front_ends()) {
                 return ApiError::Forbidden("this web site may not use the assistant".into())

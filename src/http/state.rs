@@ -18,6 +18,7 @@ pub struct AppState {
     reindexer: Arc<OnceLock<Arc<Reindexer>>>,
     store: Option<Arc<Store>>,
     front_ends: Arc<FrontEnds>,
+    api_key: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -38,6 +39,13 @@ impl AppState {
     /// Sets the front ends' options (staff token, widget origins, kiosk).
     pub fn with_front_ends(mut self, front_ends: FrontEnds) -> Self {
         self.front_ends = Arc::new(front_ends);
+        self
+    }
+
+    /// Requires `key` as `Authorization: Bearer` on the OpenAI-compatible
+    /// API; `None` (or a blank key) leaves it open.
+    pub fn with_api_key(mut self, key: Option<String>) -> Self {
+        self.api_key = key.filter(|k| !k.trim().is_empty()).map(Arc::from);
         self
     }
 
@@ -72,6 +80,11 @@ impl AppState {
         self.store
             .clone()
             .ok_or_else(|| ApiError::Unavailable("answers are not kept on this server".into()))
+    }
+
+    /// The key the OpenAI-compatible API requires, if any.
+    pub(crate) fn api_key(&self) -> Option<&str> {
+        self.api_key.as_deref()
     }
 
     /// The front ends' options.

@@ -113,7 +113,7 @@ async fn chat(
 
 /// Keeps the reply for feedback, share links and the staff console. A
 /// failure is logged, not shown: the visitor still gets the answer.
-async fn remember(state: &AppState, reply: &Reply, question: &str) {
+pub(crate) async fn remember(state: &AppState, reply: &Reply, question: &str) {
     let Some(store) = state.store().cloned() else {
         return;
     };
@@ -140,7 +140,7 @@ async fn suggestions(
     Ok(Json(json!({ "suggestions": topics })))
 }
 
-fn sse_response(
+pub(crate) fn sse_response(
     events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static,
 ) -> Response {
     let mut response = Sse::new(events)
@@ -179,7 +179,7 @@ fn json_event(name: &str, data: &serde_json::Value) -> Event {
 
 /// Splits text into words with their trailing white space, so the pieces
 /// concatenate back to the text exactly.
-fn text_pieces(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn text_pieces(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
         if rest.is_empty() {
