@@ -12,7 +12,7 @@ use crate::answer;
 use crate::http::error::ApiError;
 
 /// Seconds an overloaded or starting service asks clients to wait.
-const RETRY_AFTER_SECONDS: u64 = 2;
+const RETRY_AFTER_SECONDS: u16 = 2;
 
 /// An error as the OpenAI-compatible API reports it.
 #[derive(Debug)]
@@ -23,7 +23,7 @@ pub(crate) struct OpenAiError {
     param: Option<String>,
     code: Option<&'static str>,
     /// Seconds the client should wait before retrying, when it should.
-    retry_after: Option<u64>,
+    retry_after: Option<u16>,
     /// Logged, never sent: the cause of a 500.
     detail: Option<String>,
 }
@@ -164,7 +164,9 @@ impl From<ApiError> for OpenAiError {
             code,
             retry_after: match error {
                 ApiError::Overloaded | ApiError::Starting => Some(RETRY_AFTER_SECONDS),
-                ApiError::TooManyRequests(seconds) => Some(seconds),
+                ApiError::TooManyRequests(seconds) => {
+                    Some(u16::try_from(seconds).unwrap_or(u16::MAX))
+                }
                 _ => None,
             },
             detail,
