@@ -23,6 +23,26 @@ import llama_cpp
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# On a CPU with AMX, llama-cpp-python 0.3.36 built with GGML_NATIVE=ON
+# segfaults in its AMX matrix product (`ggml_backend_amx_mul_mat`) on the
+# first evaluation; turning llama.cpp's extra CPU buffer types off keeps the
+# weights in the plain CPU buffer, whose AVX-512 kernels work (the same
+# workaround as tests/openai_client/llama_server.py). It also turns off
+# llama.cpp's weight repacking, so the reference may be slower than a
+# llama.cpp that runs with it; the printout says so.
+import llama_cpp.llama_cpp as _low_level
+
+_default_model_params = _low_level.llama_model_default_params
+
+
+def _without_extra_buffers():
+    params = _default_model_params()
+    params.use_extra_bufts = False
+    return params
+
+
+_low_level.llama_model_default_params = _without_extra_buffers
+
 
 def llama_figures(model, threads, runs, prompt_tokens=512, decode_tokens=128):
     llm = llama_cpp.Llama(
@@ -93,7 +113,7 @@ def main():
     parser.add_argument("--questions", default=str(shared / "eval/dev.jsonl"))
     args = parser.parse_args()
 
-    print("compare: llama.cpp " + llama_cpp.__version__, file=sys.stderr)
+    print("compare: llama.cpp " + llama_cpp.__version__ + " (extra CPU buffer types off: see the top of this file)", file=sys.stderr)
     llama = llama_figures(args.model, args.threads, args.runs)
     eulcat = eulcat_figures(args.eulcat, args.threads, args.runs, args.questions)
 
