@@ -27,6 +27,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve(&common, args).await,
         Command::Ask { question, json } => ask(&common, &question, json).await,
         Command::Index { force } => index(&common, force).await,
+        Command::Export { store, output } => export(&store, output.as_deref()),
         Command::Pull { from, index_url } => pull(&common, from, index_url).await,
         Command::Eval(args) => evaluate(&common, &args).await,
         Command::Bench(args) => benchmark(&common, &args).await,
@@ -70,8 +71,11 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     tracing::info!(address = %args.bind, "listening");
-    let store = eulcat::store::Store::open(&args.store)
-        .with_context(|| format!("cannot open the store {}", args.store.display()))?;
+    let store = Arc::new(
+        eulcat::store::Store::open(&args.store)
+            .with_context(|| format!("cannot open the store {}", args.store.display()))?,
+    );
+    keep_retention(Arc::clone(&store), args.retention_days);
     let front_ends = http::FrontEnds {
         staff_token: args.staff_token.clone().filter(|t| !t.trim().is_empty()),
         admin_token: args.admin_token.clone().filter(|t| !t.trim().is_empty()),
@@ -83,7 +87,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
             .map(|u| u.trim_end_matches('/').to_string()),
     };
     let state = http::AppState::default()
-        .with_store(Arc::new(store))
+        .with_store(store)
         .with_front_ends(front_ends)
         .with_api_key(args.api_key.clone());
     let limits = http::Limits {
@@ -126,6 +130,55 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         .await
         .context("server task failed")?
         .context("server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Purges the store of answers older than the retention, now and every
+/// hour, for as long as the server runs.
+fn keep_retention(store: Arc<eulcat::store::Store>, days: u64) {
+    if days == 0 {
+        return;
+    }
+    let age = std::time::Duration::from_secs(days.saturating_mul(24 * 60 * 60));
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
+        loop {
+            every_hour.tick().await;
+            let store = Arc::clone(&store);
+            match tokio::task::spawn_blocking(move || store.purge_older_than(age)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(removed)) => tracing::info!(removed, days, "old answers purged"),
+                Ok(Err(err)) => tracing::error!(%err, "purging old answers failed"),
+                Err(err) => tracing::error!(%err, "purge task failed"),
+            }
+        }
+    });
+}
+
+fn export(store: &std::path::Path, output: Option<&std::path::Path>) -> Result<ExitCode> {
+    if !store.exists() {
+        anyhow::bail!("no store at {} (see `serve --store`)", store.display());
+    }
+    let store = eulcat::store::Store::open(store)
+        .with_context(|| format!("cannot open the store {}", store.display()))?;
+    let lines = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            let lines = store.export_jsonl(&mut out)?;
+            out.flush()?;
+            lines
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let lines = store.export_jsonl(&mut out)?;
+            out.flush()?;
+            lines
+        }
+    };
+    eprintln!("exported {lines} answers");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -134,6 +134,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the kept conversations and their feedback as JSONL (one
+    /// answer a line), for staff analysis.
+    Export {
+        /// Database of answers and feedback (as given to `serve`).
+        #[arg(long, env = "EULCAT_STORE", default_value = "data/eulcat.sqlite3")]
+        store: PathBuf,
+        /// File to write; standard output when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Build the search index from the corpus (only when it changed).
     Index {
         /// Rebuild even when the corpus did not change.
@@ -213,6 +223,10 @@ pub struct ServeArgs {
     /// Database of answers, feedback and unanswered questions (SQLite).
     #[arg(long, env = "EULCAT_STORE", default_value = "data/eulcat.sqlite3")]
     pub store: PathBuf,
+    /// Days the visitors' questions and answers are kept; older ones are
+    /// purged at start and every hour (0 keeps them forever).
+    #[arg(long, env = "EULCAT_RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u64,
     /// Secret that opens the staff console (`/staff`); without one the
     /// console and its API are off.
     #[arg(long, env = "EULCAT_STAFF_TOKEN", hide_env_values = true)]

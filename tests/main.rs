@@ -4,6 +4,7 @@ mod api;
 mod browser;
 mod corpus;
 mod e2e;
+mod export;
 mod formats;
 mod frontends;
 mod generator;

@@ -144,6 +144,10 @@ impl Store {
     /// Remembers a reply and the question it answers; returns the token of
     /// its share link.
     pub fn record_answer(&self, reply: &Reply, question: &str) -> Result<String> {
+        self.record_answer_at(reply, question, now())
+    }
+
+    fn record_answer_at(&self, reply: &Reply, question: &str, at: i64) -> Result<String> {
         let token = new_token();
         let json = serde_json::to_string(reply)?;
         self.connection().execute(
@@ -160,7 +164,7 @@ impl Store {
                 kind_name(reply.kind),
                 json,
                 token,
-                now(),
+                at,
             ],
         )?;
         Ok(token)
@@ -245,6 +249,59 @@ impl Store {
         Ok(groups)
     }
 
+    /// Forgets the answers (and their feedback) given more than `age` ago;
+    /// returns how many answers were removed. The public's questions are
+    /// personal data: they are kept only as long as staff need them.
+    pub fn purge_older_than(&self, age: Duration) -> Result<usize> {
+        let age = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
+        let removed = self.connection().execute(
+            "DELETE FROM answers WHERE created_at < ?1",
+            [now().saturating_sub(age)],
+        )?;
+        Ok(removed)
+    }
+
+    /// Writes every kept answer as one JSON object a line, oldest first:
+    /// the question, the reply (text, kind, sources) and its feedback.
+    /// Returns the number of lines written.
+    pub fn export_jsonl(&self, out: &mut dyn std::io::Write) -> Result<usize> {
+        let connection = self.connection();
+        let mut statement = connection.prepare(
+            "SELECT a.session_id, a.question, a.reply_json, a.created_at, f.helpful
+               FROM answers a LEFT JOIN feedback f USING (answer_id)
+              ORDER BY a.created_at, a.rowid",
+        )?;
+        let mut rows = statement.query([])?;
+        let mut lines = 0;
+        while let Some(row) = rows.next()? {
+            let reply: Reply = serde_json::from_str(&row.get::<_, String>(2)?)?;
+            let helpful: Option<bool> = row.get(4)?;
+            let line = ExportedAnswer {
+                session_id: row.get(0)?,
+                answer_id: &reply.answer_id,
+                question: row.get(1)?,
+                answer: &reply.answer,
+                kind: reply.kind,
+                sources: reply
+                    .sources
+                    .iter()
+                    .map(|s| ExportedSource {
+                        document: &s.document,
+                        title: &s.title,
+                        section: &s.section,
+                        quote: &s.quote,
+                    })
+                    .collect(),
+                created_at: row.get(3)?,
+                helpful,
+            };
+            serde_json::to_writer(&mut *out, &line)?;
+            out.write_all(b"\n")?;
+            lines += 1;
+        }
+        Ok(lines)
+    }
+
     /// The share token of an answer, if it is known.
     pub fn share_token(&self, answer_id: &str) -> Result<Option<String>> {
         Ok(self
@@ -284,6 +341,28 @@ impl Store {
             created_at,
         }))
     }
+}
+
+/// One line of [`Store::export_jsonl`].
+#[derive(Serialize)]
+struct ExportedAnswer<'a> {
+    session_id: String,
+    answer_id: &'a str,
+    question: String,
+    answer: &'a str,
+    kind: AnswerKind,
+    sources: Vec<ExportedSource<'a>>,
+    created_at: i64,
+    /// `null` when the visitor gave no feedback.
+    helpful: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct ExportedSource<'a> {
+    document: &'a str,
+    title: &'a str,
+    section: &'a str,
+    quote: &'a str,
 }
 
 fn kind_name(kind: AnswerKind) -> &'static str {
@@ -445,5 +524,56 @@ mod tests {
             store.unanswered_questions_grouped(5).unwrap()[0].question,
             "Q ?"
         );
+    }
+
+    #[test]
+    fn the_purge_forgets_old_answers_and_their_feedback_only() {
+        let store = Store::in_memory().unwrap();
+        let day = 24 * 60 * 60;
+        let old = reply("old", AnswerKind::Extractive, "Ancien.");
+        store
+            .record_answer_at(&old, "Vieille question ?", now() - 40 * day)
+            .unwrap();
+        store.record_feedback("old", false).unwrap();
+        store
+            .record_answer(&reply("new", AnswerKind::Extractive, "Récent."), "Q ?")
+            .unwrap();
+        let removed = store
+            .purge_older_than(Duration::from_secs(30 * day as u64))
+            .unwrap();
+        assert_eq!(removed, 1);
+        let summary = store.feedback_summary(10).unwrap();
+        assert_eq!(
+            (summary.helpful, summary.unhelpful),
+            (0, 0),
+            "feedback went too"
+        );
+        assert!(store.share_token("old").unwrap().is_none());
+        assert!(store.share_token("new").unwrap().is_some());
+    }
+
+    #[test]
+    fn the_export_is_one_json_object_a_line_with_feedback() {
+        let store = Store::in_memory().unwrap();
+        store
+            .record_answer(&reply("a1", AnswerKind::Extractive, "Oui."), "Q1 ?")
+            .unwrap();
+        store
+            .record_answer(&reply("a2", AnswerKind::NoAnswer, "?"), "Q2 ?")
+            .unwrap();
+        store.record_feedback("a1", true).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(store.export_jsonl(&mut out).unwrap(), 2);
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["question"], "Q1 ?");
+        assert_eq!(lines[0]["kind"], "extractive");
+        assert_eq!(lines[0]["helpful"], true);
+        assert_eq!(lines[0]["sources"][0]["document"], "lettre.md");
+        assert_eq!(lines[1]["helpful"], serde_json::Value::Null);
+        assert_eq!(lines[1]["session_id"], "s1");
     }
 }
