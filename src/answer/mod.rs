@@ -492,7 +492,11 @@ impl AnswerPipeline {
         let ranked = self.rerank(query, &hits, candidates).await?;
         timings.rerank = elapsed_ms(started);
         let years = question::years_named(message);
-        let mut answering = Vec::new();
+        // Answers that cover most of the question come before those that
+        // pass only on the model's PMI in the borderline band: that band is
+        // a fallback, not a rival (« Qui a gagné le Datathon ? » is answered
+        // by the laureate sentence, not by the one announcing the event).
+        let (mut answering, mut borderline) = (Vec::new(), Vec::new());
         for (candidate, score, pmi) in ranked {
             let hit = &hits[candidate.hit];
             let (start, end) = reader::window(&hit.passage, candidate.sentence);
@@ -507,15 +511,20 @@ impl AnswerPipeline {
             let same_period = question::names_every_year(&years, &context);
             tracing::debug!(?evidence, same_period, score, quote = %quote, "candidate");
             if evidence.answers() && same_period {
-                answering.push(Found {
+                let found = Found {
                     hit: hit.clone(),
                     quote,
                     score,
                     answer_type,
-                });
+                };
+                if evidence.is_well_covered() {
+                    answering.push(found);
+                } else {
+                    borderline.push(found);
+                }
             }
         }
-        Ok(most_recent_of_the_best(answering))
+        Ok(most_recent_of_the_best(answering).or_else(|| most_recent_of_the_best(borderline)))
     }
 
     /// Orders candidates by the model's query likelihood combined with the

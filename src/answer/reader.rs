@@ -171,7 +171,13 @@ impl Evidence {
     /// on the measured set; PMI guards the borderline coverage band, where a
     /// sentence shares the words but not the subject.
     pub fn answers(&self) -> bool {
-        self.coverage >= 0.5 && self.type_ok && (self.coverage >= 0.66 || self.pmi >= 1.0)
+        self.coverage >= 0.5 && self.type_ok && (self.is_well_covered() || self.pmi >= 1.0)
+    }
+
+    /// Whether the answer covers enough of the question to stand without
+    /// the PMI guard.
+    pub fn is_well_covered(&self) -> bool {
+        self.coverage >= 0.66
     }
 }
 

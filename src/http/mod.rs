@@ -155,16 +155,38 @@ fn panic_response() -> Response {
     response
 }
 
-/// Serves `router` on `listener` until Ctrl-C or SIGTERM, then lets the
-/// requests in flight finish.
+/// How long answers in flight may take to finish after a shutdown signal:
+/// a reader-mode answer takes a few seconds; a stuck stream must not keep
+/// a kiosk from restarting.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Serves `router` on `listener` until Ctrl-C or SIGTERM, then stops
+/// accepting and lets the requests in flight finish, for at most
+/// [`SHUTDOWN_GRACE`].
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
     // The peer address is what the rate limiter keys on.
-    axum::serve(
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stopping.send(true);
+    });
+    let deadline = async move {
+        if stopped.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server => result,
+        () = deadline => {
+            tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "answers still in flight after the grace period; stopping anyway");
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {
