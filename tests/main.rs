@@ -13,6 +13,7 @@ mod llm;
 mod openai;
 mod pipeline;
 mod pull;
+mod robustness;
 mod search;
 mod tokenizer;
 mod util;
