@@ -96,25 +96,15 @@ pub(crate) fn parse(text: &str) -> Parsed {
     }
     walker.flush();
     let Walker {
-        mut sections,
+        sections,
         current,
         first_h1,
         ..
     } = walker;
-    if current.heading.is_some() || !current.paragraphs.is_empty() {
-        sections.push(current);
-    }
-    for section in &mut sections {
-        for paragraph in &mut section.paragraphs {
-            if let Some(stripped) = paragraph.strip_suffix(" |") {
-                *paragraph = stripped.to_string();
-            }
-        }
-    }
     Parsed {
         front,
         body_title: first_h1,
-        sections,
+        sections: Section::close_all(sections, current),
     }
 }
 

@@ -202,22 +202,11 @@ fn parse_body(body: &str, front_title: Option<&str>) -> (Option<String>, Vec<Sec
     builder.flush_paragraph();
     let BodyBuilder {
         h1_title,
-        mut sections,
+        sections,
         current,
         ..
     } = builder;
-    if current.heading.is_some() || !current.paragraphs.is_empty() {
-        sections.push(current);
-    }
-    for section in &mut sections {
-        // Table rows end with a dangling separator.
-        for paragraph in &mut section.paragraphs {
-            if let Some(stripped) = paragraph.strip_suffix(" |") {
-                *paragraph = stripped.to_string();
-            }
-        }
-    }
-    (h1_title, sections)
+    (h1_title, Section::close_all(sections, current))
 }
 
 #[cfg(test)]

@@ -125,6 +125,23 @@ pub struct Section {
     pub page: Option<u32>,
 }
 
+impl Section {
+    /// Ends a parse: keeps the section being filled unless it is empty, and
+    /// drops the separator table rows end with (« a | b | ») from every
+    /// paragraph. Shared by the Markdown and HTML readers.
+    pub(crate) fn close_all(mut sections: Vec<Section>, current: Section) -> Vec<Section> {
+        if current.heading.is_some() || !current.paragraphs.is_empty() {
+            sections.push(current);
+        }
+        for paragraph in sections.iter_mut().flat_map(|s| s.paragraphs.iter_mut()) {
+            if let Some(stripped) = paragraph.strip_suffix(" |") {
+                *paragraph = stripped.to_string();
+            }
+        }
+        sections
+    }
+}
+
 /// The unit that is indexed, retrieved and cited.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Passage {
