@@ -163,17 +163,7 @@ fn body(
                 _ => {}
             },
             Event::Text(e) if in_text => text.push_str(&e.xml10_content()),
-            Event::GeneralRef(e) if in_text => match e.resolve_char_ref() {
-                Ok(Some(c)) => text.push(c),
-                _ => text.push_str(match &*e {
-                    "amp" => "&",
-                    "lt" => "<",
-                    "gt" => ">",
-                    "quot" => "\"",
-                    "apos" => "'",
-                    _ => "",
-                }),
-            },
+            Event::GeneralRef(e) if in_text => push_reference(&mut text, &e),
             Event::End(e) => match e.local_name().as_ref() {
                 "t" => in_text = false,
                 "p" => {
@@ -213,6 +203,23 @@ fn body(
 }
 
 /// Metadata from `docProps/core.xml`.
+/// Appends what an XML reference stands for: a character reference
+/// (`&#233;`) or one of XML's five predefined entities; other entities
+/// (undeclared in these parts) are dropped.
+fn push_reference(text: &mut String, reference: &quick_xml::events::BytesRef<'_>) {
+    match reference.resolve_char_ref() {
+        Ok(Some(c)) => text.push(c),
+        _ => text.push_str(match &**reference {
+            "amp" => "&",
+            "lt" => "<",
+            "gt" => ">",
+            "quot" => "\"",
+            "apos" => "'",
+            _ => "",
+        }),
+    }
+}
+
 fn core_properties(xml: &str) -> Result<FrontMatter, String> {
     let mut reader = Reader::from_str(xml);
     let mut values: HashMap<String, String> = HashMap::new();
@@ -229,18 +236,8 @@ fn core_properties(xml: &str) -> Result<FrontMatter, String> {
                 }
             }
             Event::GeneralRef(e) => {
-                if let (Some(key), Ok(Some(c))) = (&open, e.resolve_char_ref()) {
-                    values.entry(key.clone()).or_default().push(c);
-                } else if let Some(key) = &open {
-                    let named = match &*e {
-                        "amp" => "&",
-                        "lt" => "<",
-                        "gt" => ">",
-                        "quot" => "\"",
-                        "apos" => "'",
-                        _ => "",
-                    };
-                    values.entry(key.clone()).or_default().push_str(named);
+                if let Some(key) = &open {
+                    push_reference(values.entry(key.clone()).or_default(), &e);
                 }
             }
             Event::End(_) => open = None,

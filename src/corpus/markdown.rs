@@ -214,11 +214,7 @@ mod tests {
     use super::*;
 
     fn section(heading: Option<&str>, paragraphs: &[&str]) -> Section {
-        Section {
-            heading: heading.map(str::to_string),
-            paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
-            page: None,
-        }
+        Section::of(heading, paragraphs)
     }
 
     #[test]

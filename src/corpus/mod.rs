@@ -126,6 +126,16 @@ pub struct Section {
 }
 
 impl Section {
+    /// A section without a page, for the readers' tests.
+    #[cfg(test)]
+    pub(crate) fn of(heading: Option<&str>, paragraphs: &[&str]) -> Section {
+        Section {
+            heading: heading.map(str::to_string),
+            paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
+            page: None,
+        }
+    }
+
     /// Ends a parse: keeps the section being filled unless it is empty, and
     /// drops the separator table rows end with (« a | b | ») from every
     /// paragraph. Shared by the Markdown and HTML readers.
