@@ -37,7 +37,7 @@ use crate::search::{self, Hit, SearchIndex};
 
 use question::AnswerType;
 use reader::{Candidate, SentenceStats};
-use session::{SessionStore, Turn};
+use session::{SessionStore, Sessions, Turn};
 use smalltalk::SmallTalk;
 
 /// What went wrong while answering.
@@ -252,7 +252,7 @@ pub struct AnswerPipeline {
     /// Replaced whole when the corpus is re-indexed; readers keep the
     /// snapshot they started with.
     knowledge: Arc<RwLock<Arc<Knowledge>>>,
-    sessions: Arc<SessionStore>,
+    sessions: Arc<dyn Sessions>,
     settings: Arc<Settings>,
     generator: Arc<dyn Generator>,
 }
@@ -289,11 +289,49 @@ impl AnswerPipeline {
         self
     }
 
+    /// Keeps conversations in `sessions` (a database shared by replicas)
+    /// instead of this process's memory.
+    pub fn with_sessions(mut self, sessions: Arc<dyn Sessions>) -> Self {
+        self.sessions = sessions;
+        self
+    }
+
     /// Starts session `to` over with the turns of session `from` (none when
     /// `from` is unknown or expired), so that a client which resends the
     /// whole conversation can have each prefix of it keyed on its own.
-    pub fn fork_session(&self, from: &str, to: &str) {
-        self.sessions.fork(from, to);
+    pub async fn fork_session(&self, from: &str, to: &str) {
+        let (from, to) = (from.to_string(), to.to_string());
+        self.with_sessions_blocking("fork", move |sessions| sessions.fork(&from, &to))
+            .await;
+    }
+
+    /// Runs `operation` on the sessions on a blocking thread (a shared
+    /// database is a network round trip). A failure is logged and read as
+    /// "no earlier turn": a visitor still gets an answer, only a follow-up
+    /// loses its context, while the database is away.
+    async fn with_sessions_blocking<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        operation: impl FnOnce(&dyn Sessions) -> Result<T, session::SessionsError> + Send + 'static,
+    ) -> Option<T> {
+        let sessions = Arc::clone(&self.sessions);
+        match tokio::task::spawn_blocking(move || operation(sessions.as_ref())).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, what, "conversation store failed; answering without it");
+                None
+            }
+            Err(error) => {
+                tracing::error!(%error, what, "conversation store task failed");
+                None
+            }
+        }
+    }
+
+    async fn record_turn(&self, session_id: &str, turn: Turn) {
+        let id = session_id.to_string();
+        self.with_sessions_blocking("record", move |sessions| sessions.record(&id, turn))
+            .await;
     }
 
     /// The pipeline's settings.
@@ -367,7 +405,7 @@ impl AnswerPipeline {
             });
         }
         let session_id = match session_id {
-            Some(id) if SessionStore::is_valid_id(id) => id.to_string(),
+            Some(id) if session::is_valid_id(id) => id.to_string(),
             Some(_) => return Err(Error::InvalidSession),
             None => uuid::Uuid::new_v4().to_string(),
         };
@@ -404,24 +442,20 @@ impl AnswerPipeline {
             ));
         }
         if guard::is_hostile(message) {
-            self.sessions.record(
-                session_id,
-                Turn {
-                    query: message.to_string(),
-                    answered: false,
-                },
-            );
+            let turn = Turn {
+                query: message.to_string(),
+                answered: false,
+            };
+            self.record_turn(session_id, turn).await;
             return Ok(self.no_answer(session_id, message));
         }
-        let query = self.resolve_follow_up(message, session_id);
+        let query = self.resolve_follow_up(message, session_id).await;
         let found = self.read(message, &query, timings).await?;
-        self.sessions.record(
-            session_id,
-            Turn {
-                query: query.clone(),
-                answered: found.is_some(),
-            },
-        );
+        let turn = Turn {
+            query: query.clone(),
+            answered: found.is_some(),
+        };
+        self.record_turn(session_id, turn).await;
         let Some(found) = found else {
             return Ok(self.no_answer(session_id, message));
         };
@@ -444,9 +478,14 @@ impl AnswerPipeline {
 
     /// Folds the previous question's topic into an elliptic follow-up
     /// (« Et qui l'a gagné ? »), so retrieval knows what « l' » is.
-    fn resolve_follow_up(&self, message: &str, session_id: &str) -> String {
+    async fn resolve_follow_up(&self, message: &str, session_id: &str) -> String {
         let own_terms = question::content_terms(message).len();
-        match self.sessions.last_turn(session_id) {
+        let id = session_id.to_string();
+        let previous = self
+            .with_sessions_blocking("last turn", move |sessions| sessions.last_turn(&id))
+            .await
+            .flatten();
+        match previous {
             Some(previous) if previous.answered && question::is_elliptic(message, own_terms) => {
                 format!("{} {}", previous.query, message)
             }

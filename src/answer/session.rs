@@ -1,7 +1,11 @@
-//! Conversations in memory: what each session asked before, so a follow-up
-//! such as « Et qui l'a gagné ? » can be understood. Sessions expire after an
-//! idle time and the store is bounded, so a public kiosk or website cannot
-//! grow it without limit.
+//! Conversations: what each session asked before, so a follow-up such as
+//! « Et qui l'a gagné ? » can be understood.
+//!
+//! [`Sessions`] is where they are kept. One server keeps them in memory
+//! ([`SessionStore`]: sessions expire after an idle time and the store is
+//! bounded, so a public kiosk or website cannot grow it without limit);
+//! replicas behind a load balancer keep them in their shared database (see
+//! `store`), so a conversation continues on whichever replica answers.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,16 +28,40 @@ struct Session {
     last_seen: Instant,
 }
 
-/// The sessions of every visitor.
+/// A failure of the place sessions are kept (a database that went away).
+pub type SessionsError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where conversations are kept. Calls may block on a database round trip:
+/// the pipeline makes them on a blocking thread.
+pub trait Sessions: Send + Sync {
+    /// The last turn of session `id`, if it is known and still alive.
+    fn last_turn(&self, id: &str) -> Result<Option<Turn>, SessionsError>;
+    /// Records a turn in session `id`, creating the session if needed.
+    fn record(&self, id: &str, turn: Turn) -> Result<(), SessionsError>;
+    /// Replaces session `to` with a copy of session `from`'s turns, or
+    /// removes it when `from` is unknown or expired.
+    fn fork(&self, from: &str, to: &str) -> Result<(), SessionsError>;
+}
+
+/// Turns kept per session; older ones no longer matter to a follow-up.
+pub const TURNS_KEPT: usize = 8;
+
+/// Whether `id` is a well-formed session id: 1 to 64 letters, digits, `-`
+/// or `_`.
+pub fn is_valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The sessions of every visitor, in this process's memory.
 #[derive(Debug)]
 pub struct SessionStore {
     sessions: Mutex<HashMap<String, Session>>,
     idle_timeout: Duration,
     capacity: usize,
 }
-
-/// Turns kept per session; older ones no longer matter to a follow-up.
-const TURNS_KEPT: usize = 8;
 
 impl SessionStore {
     /// An empty store whose sessions expire after `idle_timeout`, holding
@@ -46,17 +74,7 @@ impl SessionStore {
         }
     }
 
-    /// Whether `id` is a well-formed session id: 1 to 64 letters, digits,
-    /// `-` or `_`.
-    pub fn is_valid_id(id: &str) -> bool {
-        (1..=64).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    }
-
-    /// The last turn of session `id`, if it is known and still alive.
-    pub fn last_turn(&self, id: &str) -> Option<Turn> {
+    fn last_turn_now(&self, id: &str) -> Option<Turn> {
         let sessions = self.lock();
         let session = sessions.get(id)?;
         if session.last_seen.elapsed() > self.idle_timeout {
@@ -65,8 +83,7 @@ impl SessionStore {
         session.turns.last().cloned()
     }
 
-    /// Records a turn in session `id`, creating the session if needed.
-    pub fn record(&self, id: &str, turn: Turn) {
+    fn record_now(&self, id: &str, turn: Turn) {
         let mut sessions = self.lock();
         let now = Instant::now();
         self.make_room(&mut sessions, id, now);
@@ -81,9 +98,7 @@ impl SessionStore {
         }
     }
 
-    /// Replaces session `to` with a copy of session `from`'s turns, or
-    /// removes it when `from` is unknown or expired.
-    pub fn fork(&self, from: &str, to: &str) {
+    fn fork_now(&self, from: &str, to: &str) {
         let mut sessions = self.lock();
         let turns = sessions
             .get(from)
@@ -131,6 +146,22 @@ impl SessionStore {
     }
 }
 
+impl Sessions for SessionStore {
+    fn last_turn(&self, id: &str) -> Result<Option<Turn>, SessionsError> {
+        Ok(self.last_turn_now(id))
+    }
+
+    fn record(&self, id: &str, turn: Turn) -> Result<(), SessionsError> {
+        self.record_now(id, turn);
+        Ok(())
+    }
+
+    fn fork(&self, from: &str, to: &str) -> Result<(), SessionsError> {
+        self.fork_now(from, to);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,48 +176,48 @@ mod tests {
     #[test]
     fn remembers_the_last_turn() {
         let store = SessionStore::new(Duration::from_secs(60), 10);
-        assert_eq!(store.last_turn("a"), None);
-        store.record("a", turn("one"));
-        store.record("a", turn("two"));
-        assert_eq!(store.last_turn("a"), Some(turn("two")));
+        assert_eq!(store.last_turn_now("a"), None);
+        store.record_now("a", turn("one"));
+        store.record_now("a", turn("two"));
+        assert_eq!(store.last_turn_now("a"), Some(turn("two")));
     }
 
     #[test]
     fn evicts_the_oldest_when_full_and_expires_idle_ones() {
         let store = SessionStore::new(Duration::from_secs(60), 2);
-        store.record("a", turn("1"));
-        store.record("b", turn("2"));
-        store.record("c", turn("3"));
-        assert_eq!(store.last_turn("a"), None);
-        assert!(store.last_turn("c").is_some());
+        store.record_now("a", turn("1"));
+        store.record_now("b", turn("2"));
+        store.record_now("c", turn("3"));
+        assert_eq!(store.last_turn_now("a"), None);
+        assert!(store.last_turn_now("c").is_some());
         let expired = SessionStore::new(Duration::ZERO, 2);
-        expired.record("a", turn("1"));
+        expired.record_now("a", turn("1"));
         std::thread::sleep(Duration::from_millis(2));
-        assert_eq!(expired.last_turn("a"), None);
+        assert_eq!(expired.last_turn_now("a"), None);
     }
 
     #[test]
     fn a_fork_copies_the_turns_and_replaces_the_target() {
         let store = SessionStore::new(Duration::from_secs(60), 10);
-        store.record("a", turn("one"));
-        store.record("b", turn("stale"));
-        store.fork("a", "b");
-        assert_eq!(store.last_turn("b"), Some(turn("one")));
-        store.record("b", turn("two"));
+        store.record_now("a", turn("one"));
+        store.record_now("b", turn("stale"));
+        store.fork_now("a", "b");
+        assert_eq!(store.last_turn_now("b"), Some(turn("one")));
+        store.record_now("b", turn("two"));
         assert_eq!(
-            store.last_turn("a"),
+            store.last_turn_now("a"),
             Some(turn("one")),
             "the source is untouched"
         );
-        store.fork("unknown", "b");
-        assert_eq!(store.last_turn("b"), None);
+        store.fork_now("unknown", "b");
+        assert_eq!(store.last_turn_now("b"), None);
     }
 
     #[test]
     fn session_ids_are_checked() {
-        assert!(SessionStore::is_valid_id("3f2a-Bc_9"));
-        assert!(!SessionStore::is_valid_id(""));
-        assert!(!SessionStore::is_valid_id("a b"));
-        assert!(!SessionStore::is_valid_id(&"x".repeat(65)));
+        assert!(is_valid_id("3f2a-Bc_9"));
+        assert!(!is_valid_id(""));
+        assert!(!is_valid_id("a b"));
+        assert!(!is_valid_id(&"x".repeat(65)));
     }
 }

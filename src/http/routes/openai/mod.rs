@@ -149,7 +149,9 @@ async fn complete(
     pipeline: &AnswerPipeline,
     prepared: &Prepared,
 ) -> Result<Completion, OpenAiError> {
-    pipeline.fork_session(&prepared.previous_session, &prepared.session);
+    pipeline
+        .fork_session(&prepared.previous_session, &prepared.session)
+        .await;
     let reply = pipeline
         .answer_styled(&prepared.question, Some(&prepared.session), Style::Body)
         .await?;

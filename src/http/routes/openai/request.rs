@@ -249,7 +249,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::answer::session::SessionStore;
+    use crate::answer::session;
 
     fn prepare(body: serde_json::Value) -> Result<Prepared, OpenAiError> {
         serde_json::from_value::<ChatRequest>(body)
@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(second.question, "Et qui l'a gagné ?");
         assert_eq!(second.previous_session, first.session);
         assert_ne!(second.session, first.session);
-        assert!(SessionStore::is_valid_id(&second.session));
+        assert!(session::is_valid_id(&second.session));
     }
 
     #[test]
