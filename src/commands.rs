@@ -7,12 +7,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use eulcat::answer::session::Sessions;
 use eulcat::app::{self, ServiceOptions};
 use eulcat::config::{BenchArgs, Cli, Command, Common, EvalArgs, Mode, ServeArgs};
 use eulcat::engine::Backend;
 use eulcat::llm::GenerationParams;
 use eulcat::model_store::{self, PullOptions};
 use eulcat::reindex::Reindexer;
+use eulcat::store::{self, Store};
 use eulcat::{bench, eval, http};
 
 /// How long the corpus folder must stay quiet after a change before it is
@@ -27,7 +29,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve(&common, args).await,
         Command::Ask { question, json } => ask(&common, &question, json).await,
         Command::Index { force } => index(&common, force).await,
-        Command::Export { store, output } => export(&store, output.as_deref()),
+        Command::Export { store, output } => export(store, output).await,
         Command::Pull { from, index_url } => pull(&common, from, index_url).await,
         Command::Eval(args) => evaluate(&common, &args).await,
         Command::Bench(args) => benchmark(&common, &args).await,
@@ -71,10 +73,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     tracing::info!(address = %args.bind, "listening");
-    let store = Arc::new(
-        eulcat::store::Store::open(&args.store)
-            .with_context(|| format!("cannot open the store {}", args.store.display()))?,
-    );
+    let store = Arc::new(open_store(args.store.clone()).await?);
     keep_retention(Arc::clone(&store), args.retention_days);
     let front_ends = http::FrontEnds {
         staff_token: args.staff_token.clone().filter(|t| !t.trim().is_empty()),
@@ -87,7 +86,7 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
             .map(|u| u.trim_end_matches('/').to_string()),
     };
     let state = http::AppState::default()
-        .with_store(store)
+        .with_store(Arc::clone(&store))
         .with_front_ends(front_ends)
         .with_api_key(args.api_key.clone());
     let limits = http::Limits {
@@ -106,10 +105,15 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
         tokio::spawn(async move { app::build_pipeline(&common, &options).await })
     };
     let server = tokio::spawn(http::serve(listener, router));
-    let pipeline = loading
+    let mut pipeline = loading
         .await
         .context("startup task failed")?
         .context("cannot start the assistant")?;
+    if store::is_postgres_url(&args.store) {
+        // Replicas share the database; the next question of a conversation
+        // may reach any of them.
+        pipeline = pipeline.with_sessions(Arc::clone(&store) as Arc<dyn Sessions>);
+    }
     let reindexer = Reindexer::new(&common.corpus_dir, pipeline.clone());
     state.set_ready(pipeline);
     state.set_reindexer(Arc::clone(&reindexer));
@@ -133,13 +137,24 @@ async fn serve(common: &Common, args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Purges the store of answers older than the retention, now and every
-/// hour, for as long as the server runs.
-fn keep_retention(store: Arc<eulcat::store::Store>, days: u64) {
-    if days == 0 {
-        return;
-    }
-    let age = std::time::Duration::from_secs(days.saturating_mul(24 * 60 * 60));
+/// Opens the store named on the command line (a SQLite file or a
+/// PostgreSQL URL) on a blocking thread: a PostgreSQL connection blocks.
+async fn open_store(location: String) -> Result<Store> {
+    let shown = store::redacted(&location);
+    tokio::task::spawn_blocking(move || Store::open_location(&location))
+        .await
+        .context("store task failed")?
+        .with_context(|| format!("cannot open the store {shown}"))
+}
+
+/// Purges the store of answers older than the retention (never, with 0
+/// days) and of idle conversations, now and every hour, for as long as the
+/// server runs.
+fn keep_retention(store: Arc<Store>, days: u64) {
+    let age = match days {
+        0 => std::time::Duration::MAX,
+        days => std::time::Duration::from_secs(days.saturating_mul(24 * 60 * 60)),
+    };
     tokio::spawn(async move {
         let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
         loop {
@@ -155,12 +170,17 @@ fn keep_retention(store: Arc<eulcat::store::Store>, days: u64) {
     });
 }
 
-fn export(store: &std::path::Path, output: Option<&std::path::Path>) -> Result<ExitCode> {
-    if !store.exists() {
-        anyhow::bail!("no store at {} (see `serve --store`)", store.display());
+async fn export(location: String, output: Option<std::path::PathBuf>) -> Result<ExitCode> {
+    if !store::is_postgres_url(&location) && !std::path::Path::new(&location).exists() {
+        anyhow::bail!("no store at {location} (see `serve --store`)");
     }
-    let store = eulcat::store::Store::open(store)
-        .with_context(|| format!("cannot open the store {}", store.display()))?;
+    let store = open_store(location).await?;
+    tokio::task::spawn_blocking(move || write_export(&store, output.as_deref()))
+        .await
+        .context("export task failed")?
+}
+
+fn write_export(store: &Store, output: Option<&std::path::Path>) -> Result<ExitCode> {
     let lines = match output {
         Some(path) => {
             let file = std::fs::File::create(path)

@@ -137,9 +137,15 @@ pub enum Command {
     /// Write the kept conversations and their feedback as JSONL (one
     /// answer a line), for staff analysis.
     Export {
-        /// Database of answers and feedback (as given to `serve`).
-        #[arg(long, env = "EULCAT_STORE", default_value = "data/eulcat.sqlite3")]
-        store: PathBuf,
+        /// Database of answers and feedback, as given to `serve`: a SQLite
+        /// file or a PostgreSQL URL.
+        #[arg(
+            long,
+            env = "EULCAT_STORE",
+            default_value = "data/eulcat.sqlite3",
+            hide_env_values = true
+        )]
+        store: String,
         /// File to write; standard output when absent.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -220,9 +226,17 @@ pub struct ServeArgs {
     /// Do not download the model when it is missing; fail instead.
     #[arg(long, env = "EULCAT_OFFLINE")]
     pub offline: bool,
-    /// Database of answers, feedback and unanswered questions (SQLite).
-    #[arg(long, env = "EULCAT_STORE", default_value = "data/eulcat.sqlite3")]
-    pub store: PathBuf,
+    /// Database of answers, feedback and unanswered questions: a SQLite
+    /// file, or a PostgreSQL URL (`postgres://user:password@host/database`)
+    /// shared by several replicas, which then also keep their conversations
+    /// there so a follow-up can reach any of them.
+    #[arg(
+        long,
+        env = "EULCAT_STORE",
+        default_value = "data/eulcat.sqlite3",
+        hide_env_values = true
+    )]
+    pub store: String,
     /// Days the visitors' questions and answers are kept; older ones are
     /// purged at start and every hour (0 keeps them forever).
     #[arg(long, env = "EULCAT_RETENTION_DAYS", default_value_t = 30)]

@@ -29,8 +29,9 @@
 //!   `/v1/…`); it only translates.
 //! - [`reindex`] keeps the index in step with `corpus/` while serving (file
 //!   watcher, admin endpoint).
-//! - [`store`] keeps answers, feedback and unanswered questions (SQLite)
-//!   for share links and the staff console.
+//! - [`store`] keeps answers, feedback and unanswered questions for share
+//!   links and the staff console (SQLite, or PostgreSQL shared by replicas,
+//!   which also keep their conversations there).
 //! - [`eval`] scores the pipeline on a question set.
 //! - [`bench`] measures the model's speed and memory (`eulcat bench`).
 

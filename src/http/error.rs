@@ -149,9 +149,20 @@ impl From<store::Error> for ApiError {
     fn from(error: store::Error) -> Self {
         match error {
             store::Error::UnknownAnswer(_) => Self::UnknownAnswer,
-            store::Error::Sqlite(_) | store::Error::Json(_) | store::Error::Io(_) => {
-                Self::Internal(error.to_string())
+            // A shared database that is away (restart, network): the
+            // visitor may try again shortly.
+            store::Error::Pool(_) => {
+                tracing::error!(%error, "store unreachable");
+                Self::Unavailable("the database is unreachable; try again shortly".into())
             }
+            store::Error::Postgres(ref postgres) if postgres.as_db_error().is_none() => {
+                tracing::error!(%error, "store unreachable");
+                Self::Unavailable("the database is unreachable; try again shortly".into())
+            }
+            store::Error::Postgres(_)
+            | store::Error::Sqlite(_)
+            | store::Error::Json(_)
+            | store::Error::Io(_) => Self::Internal(error.to_string()),
         }
     }
 }

@@ -2,27 +2,39 @@
 //! one home through a short-lived link), the feedback on them, and the
 //! questions the documents could not answer, for the staff console.
 //!
-//! One SQLite file in WAL mode, so the console can read while the kiosk
-//! writes. The API is synchronous and narrow; callers on an async runtime
-//! run it on a blocking thread. Nothing here knows of HTTP.
+//! Replicas behind a load balancer also keep their conversations here, so
+//! a follow-up can reach any of them.
+//!
+//! Two databases: one SQLite file in WAL mode by default (the console reads
+//! while the kiosk writes), or a PostgreSQL server shared by several
+//! replicas. Each is a [`Database`]: the rows, in its own SQL dialect; what
+//! a row means (tokens, expiry, JSON) is decided here, once. The API is
+//! synchronous and narrow; callers on an async runtime run it on a blocking
+//! thread. Nothing here knows of HTTP.
 
-mod schema;
+mod postgres;
+mod sqlite;
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
+use crate::answer::session::{Sessions, SessionsError, Turn, TURNS_KEPT};
 use crate::answer::{AnswerKind, Reply};
 
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The database failed.
+    /// The SQLite database failed.
     #[error("store database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The PostgreSQL server failed or could not be reached.
+    #[error("store database (PostgreSQL): {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// No PostgreSQL connection could be had from the pool in time.
+    #[error("store database (PostgreSQL): {0}")]
+    Pool(#[from] r2d2::Error),
     /// A stored reply could not be encoded or decoded.
     #[error("stored reply: {0}")]
     Json(#[from] serde_json::Error),
@@ -88,45 +100,107 @@ pub struct SharedAnswer {
     pub created_at: i64,
 }
 
-/// The store; share it behind an `Arc`.
-pub struct Store {
-    // One connection: writes are a few rows per question, far below what
-    // serialising them costs.
-    connection: Mutex<Connection>,
-    share_ttl: Duration,
+/// The rows of the store, in one database's dialect. Times are seconds
+/// since the Unix epoch.
+trait Database: Send + Sync {
+    fn insert_answer(&self, answer: &NewAnswer<'_>) -> Result<()>;
+    /// Records or replaces the vote on an answer; `false` when the answer
+    /// is unknown.
+    fn upsert_feedback(&self, answer_id: &str, helpful: bool, at: i64) -> Result<bool>;
+    /// (helpful, unhelpful) vote counts.
+    fn feedback_counts(&self) -> Result<(u64, u64)>;
+    /// The `limit` latest answers voted unhelpful.
+    fn unhelpful_answers(&self, limit: i64) -> Result<Vec<RatedAnswer>>;
+    /// `no_answer` questions grouped by `question_key`, each with its
+    /// latest wording; most asked first.
+    fn unanswered_groups(&self, limit: i64) -> Result<Vec<UnansweredGroup>>;
+    /// Deletes the answers (with their feedback) given before `answers`
+    /// and the conversation turns taken before `turns`; returns the
+    /// number of answers deleted.
+    fn delete_before(&self, answers: i64, turns: i64) -> Result<usize>;
+    /// Every answer, oldest first.
+    fn each_answer(&self, visit: &mut dyn FnMut(StoredAnswer) -> Result<()>) -> Result<()>;
+    fn share_token(&self, answer_id: &str) -> Result<Option<String>>;
+    fn answer_by_share_token(&self, token: &str) -> Result<Option<StoredAnswer>>;
+    /// The last turn of a session and when it was taken.
+    fn last_turn(&self, session_id: &str) -> Result<Option<(Turn, i64)>>;
+    /// Appends a turn, keeping the session's last `keep` turns only.
+    fn append_turn(&self, session_id: &str, turn: &Turn, at: i64, keep: usize) -> Result<()>;
+    /// Replaces session `to`'s turns with copies of `from`'s taken at `at`
+    /// when `from`'s last turn is not older than `alive_since`; otherwise
+    /// removes `to`'s turns.
+    fn copy_turns(&self, from: &str, to: &str, alive_since: i64, at: i64) -> Result<()>;
 }
 
+/// An answer as it is written.
+struct NewAnswer<'a> {
+    answer_id: &'a str,
+    session_id: &'a str,
+    question: &'a str,
+    question_key: String,
+    answer: &'a str,
+    kind: &'static str,
+    reply_json: String,
+    share_token: &'a str,
+    created_at: i64,
+}
+
+/// An answer as it is read back.
+struct StoredAnswer {
+    session_id: String,
+    question: String,
+    reply_json: String,
+    created_at: i64,
+    /// `None` when nobody voted.
+    helpful: Option<bool>,
+}
+
+/// The store; share it behind an `Arc`.
+pub struct Store {
+    database: Box<dyn Database>,
+    share_ttl: Duration,
+    session_idle: Duration,
+}
+
+/// How long a conversation is remembered by default without a new turn,
+/// the same as in memory.
+pub const DEFAULT_SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+
 impl Store {
-    /// Opens (or creates) the database file, creating its folder.
+    /// Opens (or creates) the SQLite database file, creating its folder.
     pub fn open(path: &Path) -> Result<Self> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        let connection = Connection::open(path)?;
-        // Readers (the console) never wait for the writer (the kiosk).
-        let mode: String =
-            connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            tracing::warn!(%mode, "the store's file system does not allow WAL mode");
-        }
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::with_connection(connection)
+        Ok(Self::over(sqlite::SqliteDatabase::open(path)?))
     }
 
     /// A store that lives in memory only (tests, or a kiosk that must not
     /// keep anything).
     pub fn in_memory() -> Result<Self> {
-        Self::with_connection(Connection::open_in_memory()?)
+        Ok(Self::over(sqlite::SqliteDatabase::in_memory()?))
     }
 
-    fn with_connection(connection: Connection) -> Result<Self> {
-        connection.busy_timeout(Duration::from_secs(5))?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
-        schema::migrate(&connection)?;
-        Ok(Self {
-            connection: Mutex::new(connection),
+    /// Connects to a PostgreSQL server shared by several replicas, from a
+    /// `postgres://user:password@host:port/database` URL, and creates the
+    /// tables when they do not exist.
+    pub fn connect(url: &str) -> Result<Self> {
+        Ok(Self::over(postgres::PostgresDatabase::connect(url)?))
+    }
+
+    /// Opens the store `location` names: a PostgreSQL URL
+    /// (`postgres://…` or `postgresql://…`) or a SQLite file path.
+    pub fn open_location(location: &str) -> Result<Self> {
+        if is_postgres_url(location) {
+            Self::connect(location)
+        } else {
+            Self::open(Path::new(location))
+        }
+    }
+
+    fn over(database: impl Database + 'static) -> Self {
+        Self {
+            database: Box::new(database),
             share_ttl: DEFAULT_SHARE_TTL,
-        })
+            session_idle: DEFAULT_SESSION_IDLE,
+        }
     }
 
     /// Sets how long share links work.
@@ -135,10 +209,11 @@ impl Store {
         self
     }
 
-    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite itself consistent
-        // (statements are atomic), so the connection stays usable.
-        self.connection.lock().unwrap_or_else(|p| p.into_inner())
+    /// Sets how long a conversation kept here is remembered without a new
+    /// turn.
+    pub fn with_session_idle(mut self, idle: Duration) -> Self {
+        self.session_idle = idle;
+        self
     }
 
     /// Remembers a reply and the question it answers; returns the token of
@@ -149,137 +224,69 @@ impl Store {
 
     fn record_answer_at(&self, reply: &Reply, question: &str, at: i64) -> Result<String> {
         let token = new_token();
-        let json = serde_json::to_string(reply)?;
-        self.connection().execute(
-            "INSERT INTO answers
-               (answer_id, session_id, question, question_key, answer, kind, reply_json,
-                share_token, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                reply.answer_id,
-                reply.session_id,
-                question,
-                question_key(question),
-                reply.answer,
-                kind_name(reply.kind),
-                json,
-                token,
-                at,
-            ],
-        )?;
+        self.database.insert_answer(&NewAnswer {
+            answer_id: &reply.answer_id,
+            session_id: &reply.session_id,
+            question,
+            question_key: question_key(question),
+            answer: &reply.answer,
+            kind: kind_name(reply.kind),
+            reply_json: serde_json::to_string(reply)?,
+            share_token: &token,
+            created_at: at,
+        })?;
         Ok(token)
     }
 
     /// Records whether an answer helped; a second vote on the same answer
     /// replaces the first.
     pub fn record_feedback(&self, answer_id: &str, helpful: bool) -> Result<()> {
-        let connection = self.connection();
-        let known: Option<i64> = connection
-            .query_row(
-                "SELECT 1 FROM answers WHERE answer_id = ?1",
-                [answer_id],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if known.is_none() {
-            return Err(Error::UnknownAnswer(answer_id.to_string()));
+        if self.database.upsert_feedback(answer_id, helpful, now())? {
+            Ok(())
+        } else {
+            Err(Error::UnknownAnswer(answer_id.to_string()))
         }
-        connection.execute(
-            "INSERT OR REPLACE INTO feedback (answer_id, helpful, created_at)
-             VALUES (?1, ?2, ?3)",
-            params![answer_id, helpful, now()],
-        )?;
-        Ok(())
     }
 
     /// Feedback counts, and the `limit` latest answers marked unhelpful.
     pub fn feedback_summary(&self, limit: usize) -> Result<FeedbackSummary> {
-        let connection = self.connection();
-        let (helpful, unhelpful): (i64, i64) = connection.query_row(
-            "SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(1 - helpful), 0) FROM feedback",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?;
-        let mut statement = connection.prepare(
-            "SELECT a.answer_id, a.question, a.answer, a.created_at
-               FROM feedback f JOIN answers a USING (answer_id)
-              WHERE f.helpful = 0
-              ORDER BY f.created_at DESC, a.created_at DESC
-              LIMIT ?1",
-        )?;
-        let unhelpful_answers = statement
-            .query_map([limit_param(limit)], |row| {
-                Ok(RatedAnswer {
-                    answer_id: row.get(0)?,
-                    question: row.get(1)?,
-                    answer: row.get(2)?,
-                    created_at: row.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let (helpful, unhelpful) = self.database.feedback_counts()?;
         Ok(FeedbackSummary {
-            helpful: helpful.unsigned_abs(),
-            unhelpful: unhelpful.unsigned_abs(),
-            unhelpful_answers,
+            helpful,
+            unhelpful,
+            unhelpful_answers: self.database.unhelpful_answers(limit_param(limit))?,
         })
     }
 
     /// The questions answered `no_answer`, grouped by wording (case, accents
     /// and punctuation aside), most asked first; at most `limit` groups.
     pub fn unanswered_questions_grouped(&self, limit: usize) -> Result<Vec<UnansweredGroup>> {
-        let connection = self.connection();
-        // SQLite takes the bare `question` from the row holding MAX().
-        let mut statement = connection.prepare(
-            "SELECT question, COUNT(*), MAX(created_at)
-               FROM answers
-              WHERE kind = 'no_answer'
-              GROUP BY question_key
-              ORDER BY COUNT(*) DESC, MAX(created_at) DESC
-              LIMIT ?1",
-        )?;
-        let groups = statement
-            .query_map([limit_param(limit)], |row| {
-                Ok(UnansweredGroup {
-                    question: row.get(0)?,
-                    count: row.get::<_, i64>(1)?.unsigned_abs(),
-                    last_asked: row.get(2)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(groups)
+        self.database.unanswered_groups(limit_param(limit))
     }
 
-    /// Forgets the answers (and their feedback) given more than `age` ago;
-    /// returns how many answers were removed. The public's questions are
-    /// personal data: they are kept only as long as staff need them.
+    /// Forgets the answers (and their feedback) given more than `age` ago,
+    /// and conversations idle past their time; returns how many answers
+    /// were removed. The public's questions are personal data: they are
+    /// kept only as long as staff need them.
     pub fn purge_older_than(&self, age: Duration) -> Result<usize> {
-        let age = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
-        let removed = self.connection().execute(
-            "DELETE FROM answers WHERE created_at < ?1",
-            [now().saturating_sub(age)],
-        )?;
-        Ok(removed)
+        let now = now();
+        self.database.delete_before(
+            now.saturating_sub(seconds(age)),
+            now.saturating_sub(seconds(self.session_idle)),
+        )
     }
 
     /// Writes every kept answer as one JSON object a line, oldest first:
     /// the question, the reply (text, kind, sources) and its feedback.
     /// Returns the number of lines written.
     pub fn export_jsonl(&self, out: &mut dyn std::io::Write) -> Result<usize> {
-        let connection = self.connection();
-        let mut statement = connection.prepare(
-            "SELECT a.session_id, a.question, a.reply_json, a.created_at, f.helpful
-               FROM answers a LEFT JOIN feedback f USING (answer_id)
-              ORDER BY a.created_at, a.rowid",
-        )?;
-        let mut rows = statement.query([])?;
         let mut lines = 0;
-        while let Some(row) = rows.next()? {
-            let reply: Reply = serde_json::from_str(&row.get::<_, String>(2)?)?;
-            let helpful: Option<bool> = row.get(4)?;
+        self.database.each_answer(&mut |stored| {
+            let reply: Reply = serde_json::from_str(&stored.reply_json)?;
             let line = ExportedAnswer {
-                session_id: row.get(0)?,
+                session_id: stored.session_id,
                 answer_id: &reply.answer_id,
-                question: row.get(1)?,
+                question: stored.question,
                 answer: &reply.answer,
                 kind: reply.kind,
                 sources: reply
@@ -292,26 +299,20 @@ impl Store {
                         quote: &s.quote,
                     })
                     .collect(),
-                created_at: row.get(3)?,
-                helpful,
+                created_at: stored.created_at,
+                helpful: stored.helpful,
             };
             serde_json::to_writer(&mut *out, &line)?;
             out.write_all(b"\n")?;
             lines += 1;
-        }
+            Ok(())
+        })?;
         Ok(lines)
     }
 
     /// The share token of an answer, if it is known.
     pub fn share_token(&self, answer_id: &str) -> Result<Option<String>> {
-        Ok(self
-            .connection()
-            .query_row(
-                "SELECT share_token FROM answers WHERE answer_id = ?1",
-                [answer_id],
-                |row| row.get(0),
-            )
-            .optional()?)
+        self.database.share_token(answer_id)
     }
 
     /// The answer behind a share link, unless unknown or expired.
@@ -320,26 +321,60 @@ impl Store {
     }
 
     fn answer_by_share_token_at(&self, token: &str, now: i64) -> Result<Option<SharedAnswer>> {
-        let row: Option<(String, String, i64)> = self
-            .connection()
-            .query_row(
-                "SELECT question, reply_json, created_at FROM answers WHERE share_token = ?1",
-                [token],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()?;
-        let Some((question, json, created_at)) = row else {
+        let Some(stored) = self.database.answer_by_share_token(token)? else {
             return Ok(None);
         };
-        let ttl = i64::try_from(self.share_ttl.as_secs()).unwrap_or(i64::MAX);
-        if now.saturating_sub(created_at) > ttl {
+        if now.saturating_sub(stored.created_at) > seconds(self.share_ttl) {
             return Ok(None);
         }
         Ok(Some(SharedAnswer {
-            question,
-            reply: serde_json::from_str(&json)?,
-            created_at,
+            question: stored.question,
+            reply: serde_json::from_str(&stored.reply_json)?,
+            created_at: stored.created_at,
         }))
+    }
+}
+
+/// Conversations kept in the database, for replicas behind a load
+/// balancer: whichever replica takes the next question sees the turns.
+impl Sessions for Store {
+    fn last_turn(&self, id: &str) -> Result<Option<Turn>, SessionsError> {
+        let alive_since = now().saturating_sub(seconds(self.session_idle));
+        Ok(self
+            .database
+            .last_turn(id)?
+            .filter(|(_, at)| *at >= alive_since)
+            .map(|(turn, _)| turn))
+    }
+
+    fn record(&self, id: &str, turn: Turn) -> Result<(), SessionsError> {
+        Ok(self.database.append_turn(id, &turn, now(), TURNS_KEPT)?)
+    }
+
+    fn fork(&self, from: &str, to: &str) -> Result<(), SessionsError> {
+        let now = now();
+        let alive_since = now.saturating_sub(seconds(self.session_idle));
+        Ok(self.database.copy_turns(from, to, alive_since, now)?)
+    }
+}
+
+/// Whether `location` names a PostgreSQL server rather than a file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// `location` fit for a log or an error message: a PostgreSQL URL's
+/// password is masked.
+pub fn redacted(location: &str) -> String {
+    let Some((scheme, rest)) = location.split_once("://") else {
+        return location.to_string();
+    };
+    let Some((user_info, host)) = rest.rsplit_once('@') else {
+        return location.to_string();
+    };
+    match user_info.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => location.to_string(),
     }
 }
 
@@ -393,6 +428,10 @@ fn new_token() -> String {
 
 fn limit_param(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
 fn now() -> i64 {
@@ -505,25 +544,13 @@ mod tests {
     }
 
     #[test]
-    fn a_file_store_survives_reopening_in_wal_mode() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/eulcat.sqlite3");
-        {
-            let store = Store::open(&path).unwrap();
-            store
-                .record_answer(&reply("a1", AnswerKind::NoAnswer, "?"), "Q ?")
-                .unwrap();
-            let mode: String = store
-                .connection()
-                .query_row("PRAGMA journal_mode", [], |row| row.get(0))
-                .unwrap();
-            assert_eq!(mode, "wal");
-        }
-        let store = Store::open(&path).unwrap();
+    fn passwords_are_masked_in_shown_locations() {
         assert_eq!(
-            store.unanswered_questions_grouped(5).unwrap()[0].question,
-            "Q ?"
+            redacted("postgres://eulcat:s3cr@t@db:5432/eulcat"),
+            "postgres://eulcat:***@db:5432/eulcat"
         );
+        assert_eq!(redacted("postgres://eulcat@db/x"), "postgres://eulcat@db/x");
+        assert_eq!(redacted("data/eulcat.sqlite3"), "data/eulcat.sqlite3");
     }
 
     #[test]
