@@ -132,6 +132,9 @@ impl SearchIndex {
         let wanted = corpus_fingerprint(passages);
         let documents = by_document(passages);
         if self.fingerprint()?.as_deref() == Some(wanted.as_str()) {
+            // Another process (`eulcat index`, or another replica) may have
+            // made that commit: make it visible to this one's searches.
+            self.reader.reload()?;
             tracing::info!(passages = passages.len(), "search index is current");
             return Ok(SyncReport {
                 unchanged: documents.len(),
