@@ -152,3 +152,72 @@ pub(crate) fn real_model() -> Arc<llm::LanguageModel> {
         })
         .clone()
 }
+
+/// The URL of a PostgreSQL server the tests may create databases on, named
+/// by `EULCAT_TEST_POSTGRES_URL`. `.ci/run` starts one
+/// (`tools/test-postgres.sh`) and sets it; without it, `what` is skipped,
+/// loudly.
+pub(crate) fn test_postgres(what: &str) -> Option<String> {
+    match std::env::var("EULCAT_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "\n!!! SKIPPED: {what}: EULCAT_TEST_POSTGRES_URL is not set \
+                 (`bash .ci/run` starts a PostgreSQL server and sets it) !!!\n"
+            );
+            None
+        }
+    }
+}
+
+/// A database of its own for one test on the server at `server_url`,
+/// dropped with it.
+pub(crate) struct TestDatabase {
+    server_url: String,
+    name: String,
+    /// The URL of the new database.
+    pub(crate) url: String,
+}
+
+impl TestDatabase {
+    pub(crate) fn create(server_url: &str) -> Self {
+        let name = format!("eulcat_test_{}", uuid::Uuid::new_v4().simple());
+        let (base, _) = server_url
+            .rsplit_once('/')
+            .expect("the PostgreSQL URL names a database");
+        let database = Self {
+            server_url: server_url.to_string(),
+            url: format!("{base}/{name}"),
+            name,
+        };
+        database
+            .run(&format!("CREATE DATABASE {}", database.name))
+            .expect("the test PostgreSQL server creates a database");
+        database
+    }
+
+    /// Runs `sql` on the server's own database, on a plain thread: the
+    /// synchronous client must not block an async test's thread.
+    fn run(&self, sql: &str) -> Result<(), String> {
+        let (url, sql) = (self.server_url.clone(), sql.to_string());
+        std::thread::spawn(move || {
+            let mut client =
+                postgres::Client::connect(&url, postgres::NoTls).map_err(|e| e.to_string())?;
+            client.batch_execute(&sql).map_err(|e| e.to_string())
+        })
+        .join()
+        .map_err(|_| "the SQL thread panicked".to_string())?
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let dropped = self.run(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+        if let Err(error) = dropped {
+            eprintln!("could not drop the test database {}: {error}", self.name);
+        }
+    }
+}
