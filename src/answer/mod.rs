@@ -531,6 +531,7 @@ impl AnswerPipeline {
         let ranked = self.rerank(query, &hits, candidates).await?;
         timings.rerank = elapsed_ms(started);
         let years = question::years_named(message);
+        let foreign_share = self.knowledge().stats.foreign_share(&terms);
         // Answers that cover most of the question come before those that
         // pass only on the model's PMI in the borderline band: that band is
         // a fallback, not a rival (« Qui a gagné le Datathon ? » is answered
@@ -541,7 +542,14 @@ impl AnswerPipeline {
             let (start, end) = reader::window(&hit.passage, candidate.sentence);
             let quote = hit.passage.sentences[start..end].join(" ");
             let heading = format!("{} {}", hit.passage.doc_title, hit.passage.heading());
-            let evidence = reader::evidence(query, &terms, answer_type, &heading, &quote, pmi);
+            let evidence = reader::evidence(
+                query,
+                &terms,
+                answer_type,
+                (&heading, &quote),
+                pmi,
+                foreign_share,
+            );
             let context = format!(
                 "{heading} {} {}",
                 hit.passage.text,

@@ -48,6 +48,31 @@ impl SentenceStats {
         stats
     }
 
+    /// Whether the corpus mentions `term` at all: itself, a word of the
+    /// same meaning, or, for a long enough term, a word one edit away or
+    /// one it extends (a misspelling at the kiosk: « destinaton » is not
+    /// stemmed like « destination »).
+    pub fn knows(&self, term: &str) -> bool {
+        const LONG: usize = 5;
+        synonyms::alternatives(term)
+            .iter()
+            .any(|t| self.document_frequency.contains_key(t))
+            || (term.chars().count() >= LONG
+                && self.document_frequency.keys().any(|known| {
+                    strsim::levenshtein(term, known) <= 1
+                        || (known.chars().count() >= LONG && term.starts_with(known.as_str()))
+                }))
+    }
+
+    /// The share of `terms` the corpus never mentions (see [`Self::knows`]).
+    pub fn foreign_share(&self, terms: &[String]) -> f32 {
+        if terms.is_empty() {
+            return 0.0;
+        }
+        let foreign = terms.iter().filter(|t| !self.knows(t)).count();
+        foreign as f32 / terms.len() as f32
+    }
+
     /// Inverse document frequency (BM25's, kept positive).
     pub fn idf(&self, term: &str) -> f32 {
         let n = self.sentences as f32;
@@ -152,6 +177,11 @@ pub fn leans_back(sentence: &str) -> bool {
     COREFERENCES.contains(&first.as_str())
 }
 
+/// From this share of a question's content words unknown to the corpus,
+/// the question is taken to be about something else (see
+/// [`Evidence::answers`]).
+const FOREIGN_SHARE: f32 = 1.0 / 3.0;
+
 /// The evidence the abstention rule weighs for one candidate answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evidence {
@@ -163,6 +193,9 @@ pub struct Evidence {
     /// How much reading the answer raises the question's mean
     /// log-likelihood (pointwise mutual information), in nats per token.
     pub pmi: f32,
+    /// The share of the question's content words the corpus never
+    /// mentions (« se garer », « cafétéria »).
+    pub foreign_share: f32,
 }
 
 impl Evidence {
@@ -170,8 +203,15 @@ impl Evidence {
     /// the right answer type separated answerable from unanswerable questions
     /// on the measured set; PMI guards the borderline coverage band, where a
     /// sentence shares the words but not the subject.
+    /// A question that is largely about something the corpus never
+    /// mentions cannot lean on PMI: the model finds « Où se garer près de
+    /// l'agence ? » likely after any sentence about the agency. One
+    /// unfamiliar word in a longer question is more often a paraphrase
+    /// (« pourcentage » for « 50 % »), so it takes a third of the words.
     pub fn answers(&self) -> bool {
-        self.coverage >= 0.5 && self.type_ok && (self.is_well_covered() || self.pmi >= 1.0)
+        self.coverage >= 0.5
+            && self.type_ok
+            && (self.is_well_covered() || (self.pmi >= 1.0 && self.foreign_share < FOREIGN_SHARE))
     }
 
     /// Whether the answer covers enough of the question to stand without
@@ -200,14 +240,15 @@ pub fn coverage(question_terms: &[String], text_terms: &HashSet<String>) -> f32 
 }
 
 /// Evidence that `text`, found under `heading` (document title and
-/// section), answers `question`.
+/// section), answers `question`, which names things the corpus never
+/// mentions in `foreign_share` of its content words.
 pub fn evidence(
     question: &str,
     question_terms: &[String],
     answer_type: AnswerType,
-    heading: &str,
-    text: &str,
+    (heading, text): (&str, &str),
     pmi: f32,
+    foreign_share: f32,
 ) -> Evidence {
     let terms: HashSet<String> = search::analyze(&format!("{heading} {text}"))
         .into_iter()
@@ -216,6 +257,7 @@ pub fn evidence(
         coverage: coverage(question_terms, &terms),
         type_ok: answer_type.is_answered_by(text, question),
         pmi,
+        foreign_share,
     }
 }
 
@@ -290,6 +332,7 @@ mod tests {
             coverage: 0.75,
             type_ok: true,
             pmi: 0.2,
+            foreign_share: 0.0,
         };
         assert!(good.answers());
         assert!(!Evidence {
@@ -314,6 +357,42 @@ mod tests {
             ..good
         }
         .answers());
+        assert!(!Evidence {
+            coverage: 0.5,
+            pmi: 2.0,
+            foreign_share: 0.5,
+            ..good
+        }
+        .answers());
+        assert!(Evidence {
+            coverage: 0.5,
+            pmi: 2.0,
+            foreign_share: 0.2,
+            ..good
+        }
+        .answers());
+        assert!(Evidence {
+            foreign_share: 0.5,
+            ..good
+        }
+        .answers());
+    }
+
+    #[test]
+    fn the_corpus_knows_its_words_their_misspellings_and_synonyms_only() {
+        let stats = SentenceStats::new(&[passage(&[
+            "L'exposition Destination IA ouvre à Rouen.",
+            "Le parking est gratuit.",
+        ])]);
+        let terms = |q: &str| search::analyze(q);
+        assert_eq!(stats.foreign_share(&terms("exposition Rouen")), 0.0);
+        assert_eq!(
+            stats.foreign_share(&terms("expositon destinaton")),
+            0.0,
+            "misspelt, or stemmed apart from the corpus's word"
+        );
+        assert_eq!(stats.foreign_share(&terms("cafétéria Rouen")), 0.5);
+        assert_eq!(stats.foreign_share(&[]), 0.0);
     }
 
     #[test]
