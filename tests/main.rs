@@ -1,8 +1,10 @@
 //! The single integration-test binary; one module per topic.
 
+mod abandon;
 mod api;
 mod browser;
 mod corpus;
+mod crash;
 mod e2e;
 mod export;
 mod formats;

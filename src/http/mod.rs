@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
+mod metrics;
 mod rate_limit;
 mod routes;
 mod security;
@@ -97,6 +98,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let routes = Router::new()
         .merge(routes::chat::router())
         .merge(routes::health::router())
+        .merge(metrics::router())
         .merge(routes::feedback::router())
         .merge(routes::staff::router())
         .merge(routes::admin::router())

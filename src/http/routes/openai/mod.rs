@@ -133,8 +133,15 @@ async fn chat_completions(
     // clients retry, not an error inside a stream that has already said
     // 200. The text is complete before it is shown in any case (quoted, or
     // checked against the sources).
-    let completion = complete(&pipeline, &prepared).await?;
-    remember(&state, &completion.reply, &prepared.question).await;
+    let guard = state.abandon_guard();
+    let answered = async {
+        let completion = complete(&pipeline, &prepared).await?;
+        remember(&state, &completion.reply, &prepared.question).await?;
+        Ok::<_, OpenAiError>(completion)
+    }
+    .await;
+    guard.finish();
+    let completion = answered?;
     if prepared.stream {
         Ok(sse_response(stream::iter(chunks(
             &completion,
