@@ -10,6 +10,7 @@ mod export;
 mod formats;
 mod frontends;
 mod generator;
+mod hostile_corpus;
 mod live_corpus;
 mod llm;
 mod openai;
