@@ -6,6 +6,7 @@ mod browser;
 mod corpus;
 mod crash;
 mod e2e;
+mod edge;
 mod export;
 mod formats;
 mod frontends;
