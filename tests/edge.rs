@@ -1,9 +1,12 @@
 //! What the server answers at its edge, over a real socket on 127.0.0.1:
-//! which sites may frame which page (issue #6).
+//! which sites may frame which page, and the rate limiter's 429 under
+//! `/v1` in OpenAI's error shape (issue #6).
 
-use reqwest::header::CONTENT_SECURITY_POLICY;
+use reqwest::header::{CONTENT_SECURITY_POLICY, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
 
-use eulcat::http::{AppState, FrontEnds, Limits};
+use eulcat::http::{AppState, FrontEnds, Limits, RateLimit};
 
 use crate::util::{fake_pipeline, serve_locally};
 
@@ -64,4 +67,72 @@ async fn issue_6_the_kiosk_and_the_demo_may_be_framed_by_widget_origins_only() {
     for page in ["/", "/widget-demo"] {
         assert_eq!(frame_ancestors_of(&base, page).await, "'none'", "{page}");
     }
+}
+
+#[tokio::test]
+async fn issue_6_the_rate_limit_speaks_openai_under_v1_and_the_api_shape_elsewhere() {
+    let limits = Limits {
+        rate_limit: Some(RateLimit {
+            per_minute: 1,
+            burst: 1,
+            client_address_header: None,
+        }),
+        ..Limits::default()
+    };
+    let base = serve_locally(AppState::ready(fake_pipeline()), &limits).await;
+    let client = reqwest::Client::new();
+    let first = client
+        .get(format!("{base}/v1/models"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+
+    let refused = client
+        .get(format!("{base}/v1/models"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = refused.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1, "{retry_after}");
+    let body: Value = refused.json().await.unwrap();
+    let error = &body["error"];
+    assert_eq!(error["type"], "rate_limit_error", "{body}");
+    assert_eq!(error["code"], "rate_limited", "{body}");
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(
+        error.as_object().unwrap().contains_key("param"),
+        "OpenAI's shape has `param`: {body}"
+    );
+
+    // The same bucket refuses `/api`, in the API's own shape.
+    let api = client
+        .get(format!("{base}/api/suggestions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = api.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert!(body["error"].get("type").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn issue_6_a_refused_origin_under_v1_gets_openai_shape() {
+    let base = serve_locally(AppState::ready(fake_pipeline()), &Limits::default()).await;
+    let response = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .header("origin", "https://evil.example")
+        .json(&json!({ "model": "eulcat", "messages": [{ "role": "user", "content": "Bonjour" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "permission_error", "{body}");
 }

@@ -8,7 +8,7 @@
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::ApiError;
@@ -105,8 +105,8 @@ pub(crate) async fn check_origin(
     if path.starts_with("/api/") || path.starts_with("/v1/") {
         if let Some(origin) = request.headers().get(header::ORIGIN) {
             if !origin_allowed(origin, request.headers(), state.front_ends()) {
-                return ApiError::Forbidden("this web site may not use the assistant".into())
-                    .into_response();
+                let error = ApiError::Forbidden("this web site may not use the assistant".into());
+                return super::routes::openai::edge_error(path, error);
             }
         }
     }

@@ -48,6 +48,18 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, require_api_key))
 }
 
+/// An error raised before the request reaches a route (the rate limiter,
+/// the origin check), in the shape its client understands: OpenAI's under
+/// `/v1` (the SDKs read `error.type` and retry a 429 after `Retry-After`),
+/// the API's elsewhere.
+pub(crate) fn edge_error(path: &str, error: ApiError) -> Response {
+    if path == "/v1" || path.starts_with("/v1/") {
+        OpenAiError::from(error).into_response()
+    } else {
+        error.into_response()
+    }
+}
+
 /// Refuses requests without the configured key as `Authorization: Bearer`.
 async fn require_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(expected) = state.api_key() {
