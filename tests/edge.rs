@@ -1,14 +1,22 @@
 //! What the server answers at its edge, over a real socket on 127.0.0.1:
-//! which sites may frame which page, and the rate limiter's 429 under
-//! `/v1` in OpenAI's error shape (issue #6).
+//! which sites may frame which page, the rate limiter's 429 under `/v1` in
+//! OpenAI's error shape, and the level at which expected and real 5xx are
+//! logged (issue #6).
+
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex};
 
 use reqwest::header::{CONTENT_SECURITY_POLICY, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use eulcat::answer::Settings;
+use eulcat::engine::{Backend, GenerationSummary, Score};
 use eulcat::http::{AppState, FrontEnds, Limits, RateLimit};
+use eulcat::llm::{self, GenerationParams};
 
-use crate::util::{fake_pipeline, serve_locally};
+use crate::util::{fake_pipeline, pipeline_with, serve_locally};
 
 const PARTNER: &str = "https://partenaire.example.fr";
 
@@ -135,4 +143,117 @@ async fn issue_6_a_refused_origin_under_v1_gets_openai_shape() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["type"], "permission_error", "{body}");
+}
+
+/// The formatted log of the current thread, without colours or times.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Log {
+    /// The lines at `level` written by the request log.
+    fn request_lines(&self, level: &str) -> Vec<String> {
+        let text = String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned();
+        text.lines()
+            .filter(|line| line.trim_start().starts_with(level))
+            .filter(|line| line.contains("eulcat::http::trace"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn clear(&self) {
+        self.0.lock().unwrap().clear();
+    }
+}
+
+/// A model whose every forward pass fails, as a broken disk or a bug
+/// would: the request that needs it is a real 500.
+struct Failing;
+
+impl Backend for Failing {
+    fn score(&self, _: &str, _: &str) -> Result<Score, llm::Error> {
+        Err(llm::Error::Io(std::io::Error::other("disk on fire")))
+    }
+
+    fn extract_span(&self, _: &str, _: &str, _: usize) -> Result<String, llm::Error> {
+        Err(llm::Error::Io(std::io::Error::other("disk on fire")))
+    }
+
+    fn generate(
+        &self,
+        _: &str,
+        _: &GenerationParams,
+        _: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<GenerationSummary, llm::Error> {
+        Err(llm::Error::Io(std::io::Error::other("disk on fire")))
+    }
+
+    fn count_tokens(&self, text: &str) -> Result<usize, llm::Error> {
+        Ok(text.len())
+    }
+}
+
+/// The runtime is single-threaded (tokio's default for tests), so the
+/// server's tasks log through this thread's subscriber.
+#[tokio::test]
+async fn issue_6_the_health_probe_while_loading_is_not_an_error_but_real_failures_are() {
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .without_time()
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let client = reqwest::Client::new();
+
+    // Loading: the probe's 503 is its normal answer; the API's 503 with
+    // `Retry-After` is a deliberate refusal, a warning.
+    let starting = AppState::default();
+    let base = serve_locally(starting, &Limits::default()).await;
+    let health = client.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(health.headers().contains_key(RETRY_AFTER));
+    assert_eq!(log.request_lines("ERROR"), Vec::<String>::new());
+    assert_eq!(log.request_lines("WARN"), Vec::<String>::new());
+    let chat = client
+        .post(format!("{base}/api/chat"))
+        .json(&json!({ "message": "Bonjour" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chat.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(log.request_lines("ERROR"), Vec::<String>::new());
+    assert_eq!(
+        log.request_lines("WARN").len(),
+        1,
+        "{:?}",
+        log.request_lines("WARN")
+    );
+
+    // A real failure is still an error.
+    log.clear();
+    let broken = AppState::ready(pipeline_with(Arc::new(Failing), Settings::default()));
+    let base = serve_locally(broken, &Limits::default()).await;
+    let failed = client
+        .post(format!("{base}/api/chat"))
+        .json(&json!({ "message": "Quand a eu lieu le Datathon Normandie ?" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let errors = log.request_lines("ERROR");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("status=500"), "{errors:?}");
 }
