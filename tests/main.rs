@@ -1,13 +1,17 @@
 //! The single integration-test binary; one module per topic.
 
+mod abandon;
 mod api;
 mod browser;
 mod corpus;
+mod crash;
 mod e2e;
+mod edge;
 mod export;
 mod formats;
 mod frontends;
 mod generator;
+mod hostile_corpus;
 mod live_corpus;
 mod llm;
 mod openai;

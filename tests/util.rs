@@ -221,3 +221,29 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Serves `state` with `limits` on a free port of 127.0.0.1, as `eulcat
+/// serve` does, for the rest of the test; returns the base URL.
+pub(crate) async fn serve_locally(
+    state: eulcat::http::AppState,
+    limits: &eulcat::http::Limits,
+) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let base = format!("http://{}", listener.local_addr().expect("bound address"));
+    tokio::spawn(eulcat::http::serve(
+        listener,
+        eulcat::http::router(state, limits),
+    ));
+    base
+}
+
+/// The value of the sample `name` (with its labels, as written) in a
+/// Prometheus exposition, if present.
+pub(crate) fn metric(exposition: &str, name: &str) -> Option<u64> {
+    exposition
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}

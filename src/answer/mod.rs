@@ -15,7 +15,7 @@
 mod compose;
 pub mod generative;
 pub mod grounding;
-mod guard;
+pub mod guard;
 pub mod question;
 pub mod reader;
 pub mod session;
@@ -220,10 +220,22 @@ struct Knowledge {
 
 impl Knowledge {
     fn new(passages: &[Passage]) -> Self {
+        // Said once per corpus load rather than at each question that
+        // retrieves them: staff should remove what someone slipped in.
+        let mut poisoned = HashSet::new();
+        for passage in passages {
+            if guard::carries_instructions(passage) && poisoned.insert(passage.doc_id.as_str()) {
+                tracing::warn!(
+                    document = %passage.doc_id,
+                    "the document gives orders to the assistant; those sentences are never used"
+                );
+            }
+        }
         let mut seen = HashSet::new();
         let topics = passages
             .iter()
             .filter_map(|p| p.section.as_deref().map(|s| s.trim().to_string()))
+            .filter(|s| !guard::instructs_the_assistant(s))
             .filter(|s| !s.is_empty() && seen.insert(s.clone()))
             .collect();
         Self {
@@ -512,6 +524,16 @@ impl AnswerPipeline {
         let limit = self.settings.passages;
         let hits =
             tokio::task::spawn_blocking(move || search.search(&owned_query, limit)).await??;
+        // Sentences that give the assistant orders are taken out here, once:
+        // they can then be neither ranked, quoted, shown as a source, nor
+        // given to a generator.
+        let hits: Vec<Hit> = hits
+            .into_iter()
+            .filter_map(|hit| {
+                let passage = guard::without_instructions(hit.passage)?;
+                Some(Hit { passage, ..hit })
+            })
+            .collect();
         timings.retrieval = elapsed_ms(started);
         if hits.is_empty() {
             return Ok(None);

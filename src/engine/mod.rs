@@ -16,7 +16,7 @@ mod backend;
 mod worker;
 
 pub use backend::{Backend, GenerationSummary, Score};
-pub use worker::Engine;
+pub use worker::{Engine, Stats};
 
 /// What can go wrong when asking the engine for work.
 #[derive(Debug, thiserror::Error)]

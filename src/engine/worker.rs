@@ -2,6 +2,7 @@
 
 use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
@@ -40,6 +41,61 @@ impl Job {
     }
 }
 
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Its result reached the caller.
+    Done,
+    /// Its caller had gone before it started: it was not run.
+    Skipped,
+    /// Its caller went away while it ran: a generation stops at the next
+    /// token; a scoring pass, which cannot be cut, has its result dropped.
+    Abandoned,
+    /// It panicked (a bug); the engine carried on.
+    Panicked,
+}
+
+/// Counters of what the worker did, shared with every handle.
+#[derive(Debug, Default)]
+struct Counters {
+    done: AtomicU64,
+    skipped: AtomicU64,
+    abandoned: AtomicU64,
+    panicked: AtomicU64,
+}
+
+impl Counters {
+    fn count(&self, outcome: Outcome) {
+        let counter = match outcome {
+            Outcome::Done => &self.done,
+            Outcome::Skipped => &self.skipped,
+            Outcome::Abandoned => &self.abandoned,
+            Outcome::Panicked => &self.panicked,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What the engine has done since it started, and what waits for it: the
+/// figures an operator watches (`GET /metrics`) to see whether the model
+/// keeps up and whether work for visitors who left is really dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Jobs whose result reached their caller.
+    pub jobs_done: u64,
+    /// Jobs not run because their caller had gone before their turn.
+    pub jobs_skipped: u64,
+    /// Jobs whose caller went away while they ran (generation stopped,
+    /// or a result nobody waited for any more).
+    pub jobs_abandoned: u64,
+    /// Jobs that panicked.
+    pub jobs_panicked: u64,
+    /// Jobs waiting in the queue now (not counting the one running).
+    pub queued: usize,
+    /// Jobs the queue holds at most before callers are refused.
+    pub queue_capacity: usize,
+}
+
 /// A cloneable handle to the model's worker thread.
 #[derive(Clone)]
 pub struct Engine {
@@ -48,6 +104,7 @@ pub struct Engine {
     /// not need the model's thread: counting tokens must not wait in the
     /// queue behind forward passes.
     backend: Arc<dyn Backend>,
+    counters: Arc<Counters>,
 }
 
 impl Engine {
@@ -56,16 +113,38 @@ impl Engine {
     pub fn start(backend: Arc<dyn Backend>, queue_capacity: usize) -> Self {
         let (jobs, receiver) = mpsc::channel(queue_capacity.max(1));
         let worker_backend = Arc::clone(&backend);
+        let counters = Arc::new(Counters::default());
+        let worker_counters = Arc::clone(&counters);
         let spawned = std::thread::Builder::new()
             .name("eulcat-engine".into())
-            .spawn(move || run(worker_backend, receiver));
+            .spawn(move || run(worker_backend, receiver, &worker_counters));
         if let Err(error) = spawned {
             // The receiver was moved into the failed closure and dropped, so
             // every submission will report `Stopped`: the service stays up
             // and says why it cannot answer.
             tracing::error!(%error, "could not start the engine thread");
         }
-        Self { jobs, backend }
+        Self {
+            jobs,
+            backend,
+            counters,
+        }
+    }
+
+    /// The engine's counters and its queue as they are now.
+    pub fn stats(&self) -> Stats {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let queue_capacity = self.jobs.max_capacity();
+        Stats {
+            jobs_done: load(&self.counters.done),
+            jobs_skipped: load(&self.counters.skipped),
+            jobs_abandoned: load(&self.counters.abandoned),
+            jobs_panicked: load(&self.counters.panicked),
+            // A closed queue (the worker is gone) reports its full capacity
+            // as free, so this never underflows.
+            queued: queue_capacity.saturating_sub(self.jobs.capacity()),
+            queue_capacity,
+        }
     }
 
     /// How many tokens `text` is for the model; computed on the caller's
@@ -126,39 +205,56 @@ impl Engine {
     }
 }
 
-fn run(backend: Arc<dyn Backend>, mut jobs: mpsc::Receiver<Job>) {
+fn run(backend: Arc<dyn Backend>, mut jobs: mpsc::Receiver<Job>, counters: &Counters) {
     while let Some(job) = jobs.blocking_recv() {
         if job.caller_gone() {
             tracing::debug!("skipping a job whose caller has gone");
+            counters.count(Outcome::Skipped);
             continue;
         }
         // A bug in one job must not take the engine down for every visitor:
         // the job's reply channel is dropped, so its caller sees `Stopped`.
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| execute(backend.as_ref(), job)));
-        if outcome.is_err() {
-            tracing::error!("a model job panicked; the engine carries on");
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| execute(backend.as_ref(), job)))
+            .unwrap_or_else(|_| {
+                tracing::error!("a model job panicked; the engine carries on");
+                Outcome::Panicked
+            });
+        if outcome == Outcome::Abandoned {
+            tracing::debug!("the caller left while its job ran");
         }
+        counters.count(outcome);
     }
     tracing::info!("engine stopped");
 }
 
-fn execute(backend: &dyn Backend, job: Job) {
+/// `Done` when the reply reached the caller, `Abandoned` when the caller had
+/// dropped its end by then.
+fn delivered<T>(sent: Result<(), T>) -> Outcome {
+    match sent {
+        Ok(()) => Outcome::Done,
+        Err(_) => Outcome::Abandoned,
+    }
+}
+
+fn execute(backend: &dyn Backend, job: Job) -> Outcome {
     match job {
+        // One batched forward pass: it cannot be cut short, but the caller
+        // sends no further job once it has gone.
         Job::Score { pairs, reply } => {
-            let _ = reply.send(backend.score_batch(&pairs).map_err(Error::from));
+            delivered(reply.send(backend.score_batch(&pairs).map_err(Error::from)))
         }
         Job::Span {
             prompt,
             source,
             max_tokens,
             reply,
-        } => {
-            let _ = reply.send(
+        } => delivered(
+            reply.send(
                 backend
                     .extract_span(&prompt, &source, max_tokens)
                     .map_err(Error::from),
-            );
-        }
+            ),
+        ),
         Job::Generate {
             prompt,
             params,
@@ -174,7 +270,147 @@ fn execute(backend: &dyn Backend, job: Job) {
                     _ => ControlFlow::Continue(()),
                 }
             });
-            let _ = reply.send(result.map_err(Error::from));
+            delivered(reply.send(result.map_err(Error::from)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Condvar, Mutex};
+
+    use super::*;
+    use crate::llm::{self, FinishReason};
+
+    /// Scores nothing until the test opens the gate, so that the test
+    /// knows which job runs and which waits.
+    #[derive(Default)]
+    struct Gate {
+        open: Mutex<bool>,
+        opened: Condvar,
+        entered: Mutex<usize>,
+        arrived: Condvar,
+    }
+
+    impl Gate {
+        fn pass(&self) {
+            *self.entered.lock().unwrap() += 1;
+            self.arrived.notify_all();
+            let open = self.open.lock().unwrap();
+            drop(self.opened.wait_while(open, |open| !*open).unwrap());
+        }
+
+        fn wait_for_entries(&self, count: usize) {
+            let entered = self.entered.lock().unwrap();
+            drop(self.arrived.wait_while(entered, |n| *n < count).unwrap());
+        }
+
+        fn open(&self) {
+            *self.open.lock().unwrap() = true;
+            self.opened.notify_all();
+        }
+    }
+
+    impl Backend for Gate {
+        fn score(&self, _prompt: &str, _continuation: &str) -> Result<Score, llm::Error> {
+            self.pass();
+            Ok(Score {
+                logprob_sum: -1.0,
+                tokens: 1,
+            })
+        }
+
+        fn extract_span(&self, _: &str, _: &str, _: usize) -> Result<String, llm::Error> {
+            Ok(String::new())
+        }
+
+        fn generate(
+            &self,
+            _prompt: &str,
+            _params: &GenerationParams,
+            on_text: &mut dyn FnMut(&str) -> ControlFlow<()>,
+        ) -> Result<GenerationSummary, llm::Error> {
+            let mut generated = 0;
+            // Stands for an endless model: only the caller can stop it.
+            while on_text("mot ").is_continue() {
+                generated += 1;
+                self.pass();
+            }
+            Ok(GenerationSummary {
+                text: String::new(),
+                prompt_tokens: 1,
+                generated_tokens: generated,
+                finish_reason: FinishReason::Stop,
+                prefill_ms: 0.0,
+                decode_ms: 0.0,
+            })
+        }
+
+        fn count_tokens(&self, text: &str) -> Result<usize, llm::Error> {
+            Ok(text.len())
+        }
+    }
+
+    fn pair() -> Vec<(String, String)> {
+        vec![("a".into(), "b".into())]
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_caller_left_is_skipped_and_counted() {
+        let gate = Arc::new(Gate::default());
+        let engine = Engine::start(Arc::clone(&gate) as Arc<dyn Backend>, 4);
+        let first = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.score(pair()).await }
+        });
+        let blocking_gate = Arc::clone(&gate);
+        tokio::task::spawn_blocking(move || blocking_gate.wait_for_entries(1))
+            .await
+            .unwrap();
+        // The second caller queues behind the running job, then gives up.
+        let second = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.score(pair()).await }
+        });
+        while engine.stats().queued == 0 {
+            tokio::task::yield_now().await;
+        }
+        second.abort();
+        let _ = second.await;
+        gate.open();
+        assert!(first.await.unwrap().is_ok());
+        // The worker takes the abandoned job right after the first one.
+        engine.score(pair()).await.unwrap();
+        let stats = engine.stats();
+        assert_eq!(stats.jobs_skipped, 1, "{stats:?}");
+        assert_eq!(stats.jobs_done, 2, "{stats:?}");
+        assert_eq!(stats.queued, 0);
+        assert_eq!(stats.queue_capacity, 4);
+    }
+
+    #[tokio::test]
+    async fn a_generation_stops_when_its_caller_leaves() {
+        let gate = Arc::new(Gate::default());
+        let engine = Engine::start(Arc::clone(&gate) as Arc<dyn Backend>, 4);
+        let generation = tokio::spawn({
+            let engine = engine.clone();
+            async move {
+                engine
+                    .generate("p".into(), GenerationParams::default(), None)
+                    .await
+            }
+        });
+        let blocking_gate = Arc::clone(&gate);
+        tokio::task::spawn_blocking(move || blocking_gate.wait_for_entries(1))
+            .await
+            .unwrap();
+        generation.abort();
+        let _ = generation.await;
+        gate.open();
+        // The next job runs only once the endless generation has stopped.
+        engine.score(pair()).await.unwrap();
+        let stats = engine.stats();
+        assert_eq!(stats.jobs_abandoned, 1, "{stats:?}");
+        assert_eq!(stats.jobs_done, 1, "{stats:?}");
     }
 }

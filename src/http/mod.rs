@@ -5,10 +5,12 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
+mod metrics;
 mod rate_limit;
 mod routes;
 mod security;
 mod state;
+mod trace;
 
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -97,6 +99,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let routes = Router::new()
         .merge(routes::chat::router())
         .merge(routes::health::router())
+        .merge(metrics::router())
         .merge(routes::feedback::router())
         .merge(routes::staff::router())
         .merge(routes::admin::router())
@@ -137,9 +140,13 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri())
-        }))
+        .layer(
+            TraceLayer::new(trace::MakeClass)
+                .make_span_with(|request: &Request<_>| {
+                    tracing::info_span!("request", method = %request.method(), uri = %request.uri())
+                })
+                .on_failure(trace::LogFailure),
+        )
         // A bug in one handler answers 500 for that request only.
         .layer(CatchPanicLayer::custom(|_| panic_response()))
         .with_state(state)

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -132,7 +132,8 @@ pub(crate) async fn limit(
         Ok(()) => next.run(request).await,
         Err(seconds) => {
             tracing::info!(%client, seconds, "rate limited");
-            ApiError::TooManyRequests(seconds.max(1)).into_response()
+            let error = ApiError::TooManyRequests(seconds.max(1));
+            super::routes::openai::edge_error(request.uri().path(), error)
         }
     }
 }

@@ -8,21 +8,79 @@
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::ApiError;
 use super::state::AppState;
 use super::FrontEnds;
 
-/// The policy of the server's own pages: everything from this origin, no
-/// inline script or style, no framing.
-pub(crate) const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-     form-action 'self'; frame-ancestors 'none'";
+/// What the server's own pages may load: everything from this origin, no
+/// inline script or style. (A macro, so that both policies below are built
+/// from the same text at compile time.)
+macro_rules! page_sources {
+    () => {
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+    };
+}
 
-/// The CORS layer for the widget origins.
+/// The policy of every response that sets none of its own (the staff
+/// console, the API): nothing may frame it.
+pub(crate) const PAGE_CSP: &str = concat!(page_sources!(), "; frame-ancestors 'none'");
+
+/// The policy of the pages a partner site may embed (the kiosk's chat, the
+/// widget demo): like [`PAGE_CSP`], but framing is allowed to the widget
+/// origins and this server.
+pub(crate) fn embeddable_page_csp(front_ends: &FrontEnds) -> String {
+    format!(
+        "{}; frame-ancestors {}",
+        page_sources!(),
+        embeddable_frame_ancestors(front_ends)
+    )
+}
+
+/// The sources of `frame-ancestors` for an embeddable page: `'self'` and
+/// the widget origins; `'none'` when no origin is configured, since a
+/// server that names no partner has no reason to be framed at all (and
+/// clickjacking needs a frame).
+pub(crate) fn embeddable_frame_ancestors(front_ends: &FrontEnds) -> String {
+    let origins: Vec<&str> = front_ends
+        .widget_origins
+        .iter()
+        .map(|origin| trimmed_origin(origin))
+        // An origin that could end the directive (`;`, a space) would let
+        // the configuration rewrite the policy; `cors` warns of it once.
+        .filter(|origin| is_plain_origin(origin))
+        .collect();
+    if origins.is_empty() {
+        "'none'".to_string()
+    } else {
+        format!("'self' {}", origins.join(" "))
+    }
+}
+
+fn trimmed_origin(origin: &str) -> &str {
+    origin.trim().trim_end_matches('/')
+}
+
+/// `scheme://host[:port]` without anything that could break out of an
+/// attribute or a policy.
+pub(crate) fn is_plain_origin(url: &str) -> bool {
+    (url.starts_with("http://") || url.starts_with("https://"))
+        && url
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '.' | '-' | '[' | ']'))
+}
+
+/// The CORS layer for the widget origins. Built once per router, so it is
+/// also where a malformed origin is reported.
 pub(crate) fn cors(front_ends: &FrontEnds) -> CorsLayer {
+    for origin in &front_ends.widget_origins {
+        if !is_plain_origin(trimmed_origin(origin)) {
+            tracing::warn!(%origin, "widget origin ignored by frame-ancestors: not of the form scheme://host[:port]");
+        }
+    }
     let origins: Vec<HeaderValue> = front_ends
         .widget_origins
         .iter()
@@ -47,8 +105,8 @@ pub(crate) async fn check_origin(
     if path.starts_with("/api/") || path.starts_with("/v1/") {
         if let Some(origin) = request.headers().get(header::ORIGIN) {
             if !origin_allowed(origin, request.headers(), state.front_ends()) {
-                return ApiError::Forbidden("this web site may not use the assistant".into())
-                    .into_response();
+                let error = ApiError::Forbidden("this web site may not use the assistant".into());
+                return super::routes::openai::edge_error(path, error);
             }
         }
     }
@@ -136,6 +194,31 @@ mod tests {
         assert!(!allowed("http://kiosk:8081", "kiosk:8080"));
         assert!(!allowed("https://evil.example", "kiosk:8080"));
         assert!(!allowed("null", "kiosk:8080"));
+    }
+
+    #[test]
+    fn only_widget_origins_and_self_may_frame_embeddable_pages() {
+        let none = FrontEnds::default();
+        assert_eq!(embeddable_frame_ancestors(&none), "'none'");
+        let partners = FrontEnds {
+            widget_origins: vec![
+                "https://www.example.fr/".into(),
+                "https://x.fr; script-src *".into(),
+                "http://localhost:3000".into(),
+            ],
+            ..FrontEnds::default()
+        };
+        assert_eq!(
+            embeddable_frame_ancestors(&partners),
+            "'self' https://www.example.fr http://localhost:3000"
+        );
+        let csp = embeddable_page_csp(&partners);
+        assert!(csp.starts_with("default-src 'self';"), "{csp}");
+        assert!(
+            csp.ends_with("; frame-ancestors 'self' https://www.example.fr http://localhost:3000"),
+            "{csp}"
+        );
+        assert!(PAGE_CSP.ends_with("; frame-ancestors 'none'"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::reindex::Reindexer;
 use crate::store::Store;
 
 use super::error::ApiError;
+use super::metrics::{AbandonGuard, HttpCounters};
 use super::FrontEnds;
 
 /// Shared handles; cheap to clone. The pipeline is set once the model and
@@ -19,6 +20,7 @@ pub struct AppState {
     store: Option<Arc<Store>>,
     front_ends: Arc<FrontEnds>,
     api_key: Option<Arc<str>>,
+    counters: Arc<HttpCounters>,
 }
 
 impl AppState {
@@ -90,5 +92,16 @@ impl AppState {
     /// The front ends' options.
     pub(crate) fn front_ends(&self) -> &FrontEnds {
         &self.front_ends
+    }
+
+    /// The HTTP layer's own counters (`/metrics`).
+    pub(crate) fn counters(&self) -> &HttpCounters {
+        &self.counters
+    }
+
+    /// A guard to hold while an answer is computed: dropped unfinished, it
+    /// counts the answer as abandoned by its client.
+    pub(crate) fn abandon_guard(&self) -> AbandonGuard {
+        AbandonGuard::new(Arc::clone(&self.counters))
     }
 }

@@ -89,40 +89,59 @@ async fn chat(
             .is_some_and(|accept| accept.contains("text/event-stream"));
     let style = request.audience.style();
     if !wants_stream {
-        let reply = pipeline
-            .answer_styled(&request.message, request.session_id.as_deref(), style)
-            .await?;
-        remember(&state, &reply, &request.message).await;
-        return Ok(Json(reply).into_response());
+        // Hyper drops this future when the client hangs up first.
+        let guard = state.abandon_guard();
+        let answered = async {
+            let reply = pipeline
+                .answer_styled(&request.message, request.session_id.as_deref(), style)
+                .await?;
+            remember(&state, &reply, &request.message).await?;
+            Ok::<_, ApiError>(reply)
+        }
+        .await;
+        guard.finish();
+        return Ok(Json(answered?).into_response());
     }
     // The answer is computed inside the stream, so keep-alive comments flow
     // while the model reads, and a client that hangs up drops the future:
     // the engine then skips its pending work.
     let events = stream::once(async move {
-        let reply = pipeline
-            .answer_styled(&request.message, request.session_id.as_deref(), style)
-            .await?;
-        // Kept before `done` is sent, so feedback and the QR code that
-        // follow it find the answer.
-        remember(&state, &reply, &request.message).await;
-        Ok::<_, crate::answer::Error>(reply)
+        let guard = state.abandon_guard();
+        let answered = async {
+            let reply = pipeline
+                .answer_styled(&request.message, request.session_id.as_deref(), style)
+                .await?;
+            // Kept before `done` is sent, so feedback and the QR code that
+            // follow it find the answer, and a `done` means it is on disk.
+            remember(&state, &reply, &request.message).await?;
+            Ok::<_, ApiError>(reply)
+        }
+        .await;
+        guard.finish();
+        answered
     })
-    .flat_map(|result| stream::iter(reply_events(result.map_err(ApiError::from))));
+    .flat_map(|result| stream::iter(reply_events(result)));
     Ok(sse_response(events))
 }
 
-/// Keeps the reply for feedback, share links and the staff console. A
-/// failure is logged, not shown: the visitor still gets the answer.
-pub(crate) async fn remember(state: &AppState, reply: &Reply, question: &str) {
+/// Keeps the reply for feedback, share links and the staff console, before
+/// the client hears of it: an answer the client received is committed, so
+/// its feedback, its share link and the export never miss it, even if the
+/// process is killed a moment later. A server without a store keeps
+/// nothing and answers anyway; a store that fails makes the request fail,
+/// since its `answer_id` would lead nowhere.
+pub(crate) async fn remember(
+    state: &AppState,
+    reply: &Reply,
+    question: &str,
+) -> Result<(), ApiError> {
     let Some(store) = state.store().cloned() else {
-        return;
+        return Ok(());
     };
     let (reply, question) = (reply.clone(), question.trim().to_string());
-    match tokio::task::spawn_blocking(move || store.record_answer(&reply, &question)).await {
-        Ok(Ok(_token)) => {}
-        Ok(Err(error)) => tracing::error!(%error, "cannot keep the answer"),
-        Err(error) => tracing::error!(%error, "cannot keep the answer"),
-    }
+    let _share_token =
+        tokio::task::spawn_blocking(move || store.record_answer(&reply, &question)).await??;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]

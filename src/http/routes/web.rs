@@ -12,7 +12,9 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::http::error::ApiError;
-use crate::http::security::PAGE_CSP;
+use crate::http::security::{
+    embeddable_frame_ancestors, embeddable_page_csp, is_plain_origin, PAGE_CSP,
+};
 use crate::http::state::AppState;
 
 const KIOSK_HTML: &str = include_str!("../../../web/kiosk.html");
@@ -77,13 +79,17 @@ fn html_page(body: String, csp: &str) -> Response {
 
 async fn kiosk(State(state): State<AppState>) -> Response {
     let idle = state.front_ends().kiosk_idle_seconds.max(1).to_string();
-    html_page(KIOSK_HTML.replace("{{IDLE_SECONDS}}", &idle), PAGE_CSP)
+    html_page(
+        KIOSK_HTML.replace("{{IDLE_SECONDS}}", &idle),
+        &embeddable_page_csp(state.front_ends()),
+    )
 }
 
 async fn staff(State(state): State<AppState>) -> Result<Response, ApiError> {
     if state.front_ends().staff_token.is_none() {
         return Err(ApiError::NotFound);
     }
+    // Never framed: a frame would let another site trick staff into clicks.
     Ok(html_page(STAFF_HTML.to_string(), PAGE_CSP))
 }
 
@@ -101,18 +107,10 @@ async fn widget_demo(State(state): State<AppState>) -> Response {
     let csp = format!(
         "default-src 'self'; script-src 'self' {origin}; style-src 'self' {origin}; \
          img-src 'self' data: {origin}; connect-src 'self' {origin}; object-src 'none'; \
-         base-uri 'none'; frame-ancestors 'none'"
+         base-uri 'none'; frame-ancestors {}",
+        embeddable_frame_ancestors(state.front_ends())
     );
     html_page(html, &csp)
-}
-
-/// `scheme://host[:port]` without anything that could break out of an
-/// attribute or a policy.
-fn is_plain_origin(url: &str) -> bool {
-    (url.starts_with("http://") || url.starts_with("https://"))
-        && url
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '.' | '-' | '[' | ']'))
 }
 
 /// The address visitors reach this server at: the configured public URL,

@@ -48,6 +48,18 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, require_api_key))
 }
 
+/// An error raised before the request reaches a route (the rate limiter,
+/// the origin check), in the shape its client understands: OpenAI's under
+/// `/v1` (the SDKs read `error.type` and retry a 429 after `Retry-After`),
+/// the API's elsewhere.
+pub(crate) fn edge_error(path: &str, error: ApiError) -> Response {
+    if path == "/v1" || path.starts_with("/v1/") {
+        OpenAiError::from(error).into_response()
+    } else {
+        error.into_response()
+    }
+}
+
 /// Refuses requests without the configured key as `Authorization: Bearer`.
 async fn require_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(expected) = state.api_key() {
@@ -133,8 +145,15 @@ async fn chat_completions(
     // clients retry, not an error inside a stream that has already said
     // 200. The text is complete before it is shown in any case (quoted, or
     // checked against the sources).
-    let completion = complete(&pipeline, &prepared).await?;
-    remember(&state, &completion.reply, &prepared.question).await;
+    let guard = state.abandon_guard();
+    let answered = async {
+        let completion = complete(&pipeline, &prepared).await?;
+        remember(&state, &completion.reply, &prepared.question).await?;
+        Ok::<_, OpenAiError>(completion)
+    }
+    .await;
+    guard.finish();
+    let completion = answered?;
     if prepared.stream {
         Ok(sse_response(stream::iter(chunks(
             &completion,
