@@ -37,13 +37,35 @@ pub fn unsupported_claims(answer: &str, sources: &[&str]) -> Vec<Unsupported> {
             claims.push(Unsupported::Month(month.to_string()));
         }
     }
-    for name in text::proper_names(answer) {
+    for name in text::proper_names(answer)
+        .into_iter()
+        .chain(bare_answers(answer))
+    {
         let folded_name = fold(&name);
         if !words(&folded_name).all(|w| source_words.contains(w)) {
             claims.push(Unsupported::Name(name));
         }
     }
     claims
+}
+
+/// The first word of each very short sentence (« Paris. »), when it is
+/// capitalised: a bare answer is most often a name, and the capital of a
+/// sentence start hides it from [`text::proper_names`]. A common word
+/// taken for a name here only sends the reply back to quoting.
+fn bare_answers(answer: &str) -> Vec<String> {
+    const SHORT: usize = 3;
+    answer
+        .split(['.', '!', '?', '\n'])
+        .filter_map(|sentence| {
+            let sentence_words: Vec<&str> = sentence.split_whitespace().collect();
+            let first = sentence_words
+                .first()?
+                .trim_matches(|c: char| !c.is_alphanumeric());
+            let capitalised = first.chars().next().is_some_and(char::is_uppercase);
+            (sentence_words.len() <= SHORT && capitalised).then(|| first.to_string())
+        })
+        .collect()
 }
 
 /// Numbers written in `answer` that none of `sources` contains; the
@@ -85,6 +107,21 @@ mod tests {
     fn an_invented_name_is_caught() {
         let claims = unsupported_claims("Il a été présenté par Jean Dupont.", &[SOURCE]);
         assert!(claims.contains(&Unsupported::Name("Jean".into())));
+    }
+
+    #[test]
+    fn a_bare_invented_name_is_caught_despite_its_capital() {
+        let claims = unsupported_claims("Paris.", &[SOURCE]);
+        assert!(
+            claims.contains(&Unsupported::Name("Paris".into())),
+            "{claims:?}"
+        );
+        assert!(unsupported_claims("Caen.", &[SOURCE]).is_empty());
+        assert!(unsupported_claims(
+            "Le forum a été organisé par Caen Normandie Développement.",
+            &[SOURCE]
+        )
+        .is_empty());
     }
 
     #[test]
