@@ -317,6 +317,10 @@ async fn issue_6_a_client_that_hangs_up_stops_its_generation() {
         matches!(reply["kind"].as_str(), Some("extractive" | "grounded")),
         "{reply}"
     );
-    assert!(figure(&base, DONE).await > done_before);
+    // The worker counts a job just after its reply has left.
+    eventually("the engine counted the next visitor's jobs", || async {
+        figure(&base, DONE).await > done_before
+    })
+    .await;
     assert_eq!(figure(&base, ABANDONED_JOBS).await, 1);
 }

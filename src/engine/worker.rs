@@ -355,6 +355,20 @@ mod tests {
         vec![("a".into(), "b".into())]
     }
 
+    /// The engine's figures once `expected` holds, or after 10 s: the
+    /// worker counts a job just after its reply reached the caller, so the
+    /// caller may look a moment too early.
+    async fn stats_once(engine: &Engine, expected: impl Fn(&Stats) -> bool) -> Stats {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let stats = engine.stats();
+            if expected(&stats) || std::time::Instant::now() > deadline {
+                return stats;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
     #[tokio::test]
     async fn a_job_whose_caller_left_is_skipped_and_counted() {
         let gate = Arc::new(Gate::default());
@@ -381,7 +395,7 @@ mod tests {
         assert!(first.await.unwrap().is_ok());
         // The worker takes the abandoned job right after the first one.
         engine.score(pair()).await.unwrap();
-        let stats = engine.stats();
+        let stats = stats_once(&engine, |s| s.jobs_done == 2).await;
         assert_eq!(stats.jobs_skipped, 1, "{stats:?}");
         assert_eq!(stats.jobs_done, 2, "{stats:?}");
         assert_eq!(stats.queued, 0);
@@ -409,7 +423,7 @@ mod tests {
         gate.open();
         // The next job runs only once the endless generation has stopped.
         engine.score(pair()).await.unwrap();
-        let stats = engine.stats();
+        let stats = stats_once(&engine, |s| s.jobs_done == 1).await;
         assert_eq!(stats.jobs_abandoned, 1, "{stats:?}");
         assert_eq!(stats.jobs_done, 1, "{stats:?}");
     }
