@@ -320,3 +320,39 @@ fn the_index_can_be_shared_between_threads() {
         assert_eq!(handle.join().unwrap(), 1);
     }
 }
+
+#[test]
+fn a_damaged_index_is_discarded_and_rebuilt() {
+    let passages = corpus_passages();
+    let damages: [(&str, fn(&std::path::Path)); 2] = [
+        ("garbage metadata", |dir| {
+            std::fs::write(dir.join("meta.json"), b"{ not json").unwrap()
+        }),
+        ("a segment file lost", |dir| {
+            let lost = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .find(|path| path.extension().is_some_and(|e| e == "idx"))
+                .expect("a segment's term index");
+            std::fs::remove_file(lost).unwrap();
+        }),
+    ];
+    for (damage, inflict) in damages {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let index = SearchIndex::open_or_create(dir.path()).unwrap();
+            index.ensure_current(&passages).unwrap();
+        }
+        inflict(dir.path());
+        let index = SearchIndex::open_or_create(dir.path())
+            .unwrap_or_else(|e| panic!("{damage}: the index does not open: {e}"));
+        assert!(
+            index.ensure_current(&passages).unwrap(),
+            "{damage}: rebuilt"
+        );
+        assert!(
+            !index.search("Datathon", 3).unwrap().is_empty(),
+            "{damage}: searchable again"
+        );
+    }
+}

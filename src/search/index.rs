@@ -75,14 +75,20 @@ impl SearchIndex {
         Self::from_index(Index::create_in_ram(schema), fields, None)
     }
 
-    /// Opens the index in `dir` if there is one with our schema; clears the
-    /// folder (and returns `None`) when there is an unusable one.
+    /// Opens the index in `dir` if there is one with our schema whose
+    /// segments all open; clears the folder (and returns `None`) when there
+    /// is an unusable one.
     fn open_existing(dir: &Path, schema: &Schema) -> Result<Option<Index>> {
         if !Index::exists(&MmapDirectory::open(dir)?).unwrap_or(false) {
             return Ok(None);
         }
         let reason = match Index::open_in_dir(dir) {
-            Ok(index) if index.schema() == *schema => return Ok(Some(index)),
+            // Opening reads only the metadata; a reader opens every segment,
+            // so a lost or truncated segment file shows here, not at start.
+            Ok(index) if index.schema() == *schema => match index.reader() {
+                Ok(_) => return Ok(Some(index)),
+                Err(err) => err.to_string(),
+            },
             Ok(_) => "schema changed".to_string(),
             Err(err) => err.to_string(),
         };
