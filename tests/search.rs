@@ -324,7 +324,8 @@ fn the_index_can_be_shared_between_threads() {
 #[test]
 fn a_damaged_index_is_discarded_and_rebuilt() {
     let passages = corpus_passages();
-    let damages: [(&str, fn(&std::path::Path)); 2] = [
+    type Damage = fn(&std::path::Path);
+    let damages: [(&str, Damage); 2] = [
         ("garbage metadata", |dir| {
             std::fs::write(dir.join("meta.json"), b"{ not json").unwrap()
         }),
