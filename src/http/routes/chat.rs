@@ -16,7 +16,7 @@ use futures::{stream, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::answer::{Reply, Style};
+use crate::answer::{AnswerPipeline, Reply, Style};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -87,41 +87,39 @@ async fn chat(
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/event-stream"));
-    let style = request.audience.style();
     if !wants_stream {
         // Hyper drops this future when the client hangs up first.
-        let guard = state.abandon_guard();
-        let answered = async {
-            let reply = pipeline
-                .answer_styled(&request.message, request.session_id.as_deref(), style)
-                .await?;
-            remember(&state, &reply, &request.message).await?;
-            Ok::<_, ApiError>(reply)
-        }
-        .await;
-        guard.finish();
-        return Ok(Json(answered?).into_response());
+        let reply = answer_and_keep(&state, &pipeline, &request).await?;
+        return Ok(Json(reply).into_response());
     }
     // The answer is computed inside the stream, so keep-alive comments flow
     // while the model reads, and a client that hangs up drops the future:
     // the engine then skips its pending work.
-    let events = stream::once(async move {
-        let guard = state.abandon_guard();
-        let answered = async {
-            let reply = pipeline
-                .answer_styled(&request.message, request.session_id.as_deref(), style)
-                .await?;
-            // Kept before `done` is sent, so feedback and the QR code that
-            // follow it find the answer, and a `done` means it is on disk.
-            remember(&state, &reply, &request.message).await?;
-            Ok::<_, ApiError>(reply)
-        }
-        .await;
-        guard.finish();
-        answered
-    })
-    .flat_map(|result| stream::iter(reply_events(result)));
+    let events = stream::once(async move { answer_and_keep(&state, &pipeline, &request).await })
+        .flat_map(|result| stream::iter(reply_events(result)));
     Ok(sse_response(events))
+}
+
+/// Answers `request` and keeps the reply before the client hears of it
+/// (for SSE: before `done`), so feedback and the QR code that follow find
+/// it; an answer whose client hung up first is counted as abandoned.
+async fn answer_and_keep(
+    state: &AppState,
+    pipeline: &AnswerPipeline,
+    request: &ChatRequest,
+) -> Result<Reply, ApiError> {
+    let guard = state.abandon_guard();
+    let style = request.audience.style();
+    let answered = async {
+        let reply = pipeline
+            .answer_styled(&request.message, request.session_id.as_deref(), style)
+            .await?;
+        remember(state, &reply, &request.message).await?;
+        Ok(reply)
+    }
+    .await;
+    guard.finish();
+    answered
 }
 
 /// Keeps the reply for feedback, share links and the staff console, before
