@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::answer::{self, AnswerPipeline, Writing};
 use crate::config::{Common, GeneratorKind, Mode};
 use crate::corpus;
-use crate::engine::Engine;
+use crate::engine::{Engine, Memo};
 use crate::generator::{Generator, RemoteGenerator, RemoteSettings};
 use crate::llm::{self, LanguageModel, LoadOptions};
 use crate::model_store::{self, Manifest, PullOptions};
@@ -172,7 +172,7 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
     let index = tokio::task::spawn_blocking(move || open_index(&corpus_dir, &index_dir, false))
         .await??
         .index;
-    let engine = Engine::start(Arc::new(model), options.queue_capacity);
+    let engine = Engine::start(Arc::new(Memo::new(Arc::new(model))), options.queue_capacity);
     if remote.is_some() && common.mode == Mode::Reader {
         tracing::warn!("--generator remote has no effect in reader mode: answers are quoted");
     }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use eulcat::answer::{text::fold, AnswerKind, AnswerPipeline, Settings};
+use eulcat::engine::Memo;
 
 use crate::util::{pipeline_with, real_model};
 
@@ -112,4 +113,26 @@ async fn a_base_model_in_generative_mode_never_shows_an_unchecked_answer() {
         "{}",
         reply.answer
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_asked_again_is_answered_from_memory_with_the_same_answer() {
+    let memo = Arc::new(Memo::new(real_model()));
+    let pipeline = pipeline_with(memo.clone(), Settings::default());
+    let question = "Qui organise la Journée des IA Responsables ?";
+    let first = pipeline.answer(question, None).await.expect("reply");
+    let after_first = memo.stats();
+    assert!(after_first.misses > 0, "the first asking runs the model");
+    // Another visitor, another conversation, the same words.
+    let again = pipeline.answer(question, None).await.expect("reply");
+    let after_again = memo.stats();
+    assert_ne!(first.session_id, again.session_id);
+    assert_eq!(first.kind, again.kind);
+    assert_eq!(first.answer, again.answer);
+    assert_eq!(first.sources, again.sources);
+    assert_eq!(
+        after_again.misses, after_first.misses,
+        "nothing new reached the model"
+    );
+    assert_eq!(after_again.hits - after_first.hits, after_first.misses);
 }

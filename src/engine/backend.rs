@@ -89,6 +89,12 @@ pub trait Backend: Send + Sync + 'static {
     /// outside the worker thread, so it must stay cheap (tokenizing, never
     /// running the model).
     fn count_tokens(&self, text: &str) -> Result<usize, llm::Error>;
+
+    /// How often remembered results stood in for the model, for a backend
+    /// that remembers them ([`Memo`](super::Memo)).
+    fn memo_stats(&self) -> Option<super::MemoStats> {
+        None
+    }
 }
 
 impl Backend for LanguageModel {

@@ -13,9 +13,11 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod backend;
+mod memo;
 mod worker;
 
 pub use backend::{Backend, GenerationSummary, Score};
+pub use memo::{Memo, MemoStats};
 pub use worker::{Engine, Stats};
 
 /// What can go wrong when asking the engine for work.

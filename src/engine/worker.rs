@@ -94,6 +94,9 @@ pub struct Stats {
     pub queued: usize,
     /// Jobs the queue holds at most before callers are refused.
     pub queue_capacity: usize,
+    /// Scores and spans answered from memory, and computed by the model
+    /// (absent when the backend remembers nothing).
+    pub memo: Option<super::MemoStats>,
 }
 
 /// A cloneable handle to the model's worker thread.
@@ -144,6 +147,7 @@ impl Engine {
             // as free, so this never underflows.
             queued: queue_capacity.saturating_sub(self.jobs.capacity()),
             queue_capacity,
+            memo: self.backend.memo_stats(),
         }
     }
 

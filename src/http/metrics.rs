@@ -125,6 +125,18 @@ fn render(engine: Option<crate::engine::Stats>, answers_abandoned: u64) -> Strin
             "Model jobs the queue holds before new questions are refused (503).",
             &[("", engine.queue_capacity as u64)],
         );
+        if let Some(memo) = engine.memo {
+            metric(
+                "eulcat_model_results_total",
+                "counter",
+                "Re-ranking scores and answer spans, by origin: remembered from an earlier \
+                 identical request, or computed by the model.",
+                &[
+                    ("{origin=\"remembered\"}", memo.hits),
+                    ("{origin=\"computed\"}", memo.misses),
+                ],
+            );
+        }
     }
     out
 }
@@ -140,6 +152,7 @@ mod tests {
             jobs_skipped: 2,
             queued: 1,
             queue_capacity: 32,
+            memo: Some(crate::engine::MemoStats { hits: 5, misses: 9 }),
             ..Default::default()
         };
         let text = render(Some(stats), 3);
@@ -148,6 +161,7 @@ mod tests {
         assert!(text.contains("eulcat_engine_queue_depth 1\n"));
         assert!(text.contains("eulcat_answers_abandoned_total 3\n"));
         assert!(text.contains("eulcat_ready 1\n"));
+        assert!(text.contains("eulcat_model_results_total{origin=\"remembered\"} 5\n"));
         let starting = render(None, 0);
         assert!(starting.contains("eulcat_ready 0\n"));
         assert!(!starting.contains("eulcat_engine_"));
