@@ -131,6 +131,9 @@ def main():
         print(f"| {name:<38} | {a:>10.1f} | {b:>10.1f} | {b / a:>11.2f}x |")
     print(f"| {'answer latency p50 / p95, ms':<38} | {'':>10} | "
           f"{eulcat['answer_ms_p50']:>4.0f} / {eulcat['answer_ms_p95']:<4.0f}| {'':>12} |")
+    if "repeated_answer_ms_p50" in eulcat:
+        print(f"| {'same questions again p50 / p95, ms':<38} | {'':>10} | "
+              f"{eulcat['repeated_answer_ms_p50']:>4.0f} / {eulcat['repeated_answer_ms_p95']:<4.0f}| {'':>12} |")
     concurrent = eulcat["concurrent_decode_tokens_per_s"]
     single = concurrent.get("1")
     for n in sorted(concurrent, key=int):

@@ -96,6 +96,12 @@ pub struct Report {
     pub answer_ms_p50: f64,
     /// End-to-end answer latency, 95th percentile, in milliseconds.
     pub answer_ms_p95: f64,
+    /// The same questions asked a second time (a kiosk's repeated
+    /// questions, answered from remembered results), median, in
+    /// milliseconds. The figures above are all first askings.
+    pub repeated_answer_ms_p50: f64,
+    /// The same, 95th percentile.
+    pub repeated_answer_ms_p95: f64,
     /// Peak resident memory of the process, in megabytes.
     pub peak_rss_mb: f64,
     /// Aggregate generation rate with N simultaneous conversations, keyed
@@ -107,10 +113,20 @@ pub struct Report {
     pub batched_decode_tokens_per_s: BTreeMap<String, f64>,
 }
 
+/// End-to-end answer latencies over a question set, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerLatencies<'a> {
+    /// Each question asked for the first time.
+    pub first: &'a [f64],
+    /// The same questions asked once more, in the same process.
+    pub repeated: &'a [f64],
+}
+
 impl Report {
     /// Puts the model figures and the answer latencies together; reads the
     /// peak memory now, so call it last.
-    pub fn new(threads: usize, model: ModelFigures, answer_latencies_ms: &[f64]) -> Self {
+    pub fn new(threads: usize, model: ModelFigures, answers: &AnswerLatencies<'_>) -> Self {
+        let answer_latencies_ms = answers.first;
         Self {
             threads,
             prompt_tokens: model.prompt_tokens,
@@ -123,6 +139,8 @@ impl Report {
             answers: answer_latencies_ms.len(),
             answer_ms_p50: percentile(answer_latencies_ms, 0.50),
             answer_ms_p95: percentile(answer_latencies_ms, 0.95),
+            repeated_answer_ms_p50: percentile(answers.repeated, 0.50),
+            repeated_answer_ms_p95: percentile(answers.repeated, 0.95),
             peak_rss_mb: peak_rss_mb().unwrap_or(f64::NAN),
             concurrent_decode_tokens_per_s: keyed(&model.concurrent),
             batched_decode_tokens_per_s: keyed(&model.batched),
@@ -158,6 +176,13 @@ impl Report {
         row(
             "answer latency, ms (p95)",
             format!("{:.0}", self.answer_ms_p95),
+        );
+        row(
+            "same questions again, ms (p50 / p95)",
+            format!(
+                "{:.0} / {:.0}",
+                self.repeated_answer_ms_p50, self.repeated_answer_ms_p95
+            ),
         );
         row(
             "peak resident memory, MB",
@@ -246,7 +271,11 @@ mod tests {
             concurrent: vec![(1, 50.0), (2, 90.0)],
             batched: vec![(10, 300.0), (2, 95.0)],
         };
-        let report = Report::new(2, figures, &[100.0, 200.0]);
+        let answers = AnswerLatencies {
+            first: &[100.0, 200.0],
+            repeated: &[2.0, 3.0],
+        };
+        let report = Report::new(2, figures, &answers);
         assert_eq!(report.prefill_tokens_per_s, 200.0);
         assert_eq!(report.ttft_ms_p50, 20.0);
         let json = serde_json::to_value(&report).unwrap();
@@ -256,6 +285,7 @@ mod tests {
             "ttft_ms_p50",
             "answer_ms_p50",
             "answer_ms_p95",
+            "repeated_answer_ms_p50",
             "peak_rss_mb",
         ] {
             assert!(json[key].is_number(), "{key}");
