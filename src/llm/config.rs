@@ -77,10 +77,10 @@ impl Config {
             )));
         }
         if config.kv_heads == 0
-            || config.heads % config.kv_heads != 0
+            || !config.heads.is_multiple_of(config.kv_heads)
             || config.global_every == 0
             || config.sliding_window == 0
-            || config.head_dim % 2 != 0
+            || !config.head_dim.is_multiple_of(2)
         {
             return Err(Error::UnsupportedModel(format!(
                 "inconsistent attention shape {config:?}"
@@ -91,7 +91,7 @@ impl Config {
 
     /// Whether layer `index` attends to the whole context (else the window).
     pub(crate) fn is_global(&self, index: usize) -> bool {
-        (index + 1) % self.global_every == 0
+        (index + 1).is_multiple_of(self.global_every)
     }
 }
 

@@ -21,6 +21,8 @@ mod layer;
 mod mask;
 mod model;
 mod ops;
+#[cfg(target_arch = "x86_64")]
+mod q8_0;
 mod requant;
 mod stop;
 pub mod tokenizer;
