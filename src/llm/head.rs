@@ -9,12 +9,13 @@
 
 use std::borrow::Cow;
 
-use candle_core::quantized::{QMatMul, QStorage, QTensor};
-use candle_core::{Device, Module, Tensor};
+use candle_core::quantized::{QStorage, QTensor};
+use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
 use super::cache::KvCache;
 use super::model::{LanguageModel, Pass};
+use super::weights::Linear;
 use super::{Error, Result};
 
 /// Rows of logits computed per head matmul when scoring, to bound memory
@@ -128,12 +129,15 @@ impl LanguageModel {
             .step_by(SCORE_ROWS_PER_PASS)
             .zip(targets.chunks(SCORE_ROWS_PER_PASS))
         {
-            let rows = hidden.narrow(0, start, targets.len())?;
-            let logits: Vec<Vec<f32>> = self.weights.head.forward(&rows)?.to_vec2()?;
+            let rows: Vec<f32> = hidden
+                .narrow(0, start, targets.len())?
+                .flatten_all()?
+                .to_vec1()?;
+            let logits = self.weights.head.apply(&rows, targets.len())?;
             // Rows are independent: normalizing them in parallel changes
             // nothing in the result.
             let row_scores: Vec<f32> = logits
-                .par_iter()
+                .par_chunks_exact(self.vocab_size())
                 .zip(targets.par_iter())
                 .map(|(row, &target)| log_softmax_at(row, target as usize))
                 .collect();
@@ -151,18 +155,18 @@ impl LanguageModel {
             )));
         }
         // Past a fraction of the vocabulary, gathering costs more than it saves.
+        let hidden: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
         if ids.len() * 8 > vocab {
-            let all: Vec<f32> = self.weights.head.forward(hidden)?.squeeze(0)?.to_vec1()?;
+            let all = self.weights.head.apply(&hidden, 1)?;
             return Ok(ids.iter().map(|&t| all[t as usize]).collect());
         }
-        let head = gather_rows(&self.weights.embed, ids)?;
-        Ok(head.forward(hidden)?.squeeze(0)?.to_vec1()?)
+        gather_rows(&self.weights.embed, ids)?.apply(&hidden, 1)
     }
 }
 
 /// A matrix of the listed rows of a quantized `(rows, cols)` table, still
 /// quantized. Rows are whole blocks since `cols` is a multiple of the block.
-fn gather_rows(table: &QTensor, ids: &[u32]) -> Result<QMatMul> {
+fn gather_rows(table: &QTensor, ids: &[u32]) -> Result<Linear> {
     let dtype = table.dtype();
     let (_, cols) = table.shape().dims2()?;
     let row_bytes = cols / dtype.block_size() * dtype.type_size();
@@ -173,10 +177,7 @@ fn gather_rows(table: &QTensor, ids: &[u32]) -> Result<QMatMul> {
         bytes.extend_from_slice(&data[start..start + row_bytes]);
     }
     let storage = QStorage::from_data(Cow::Owned(bytes), &Device::Cpu, dtype)?;
-    Ok(QMatMul::from_qtensor(QTensor::new(
-        storage,
-        (ids.len(), cols),
-    )?)?)
+    Linear::new(QTensor::new(storage, (ids.len(), cols))?)
 }
 
 /// Natural-log softmax of `logits` at `index`, computed in f64.
@@ -189,7 +190,8 @@ pub(crate) fn log_softmax_at(logits: &[f32], index: usize) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::quantized::GgmlDType;
+    use candle_core::quantized::{GgmlDType, QMatMul};
+    use candle_core::Module;
 
     #[test]
     fn log_softmax_matches_definition() {
@@ -217,14 +219,8 @@ mod tests {
                 .to_vec1()
                 .unwrap();
         let ids = [39u32, 0, 7, 7, 21];
-        let some: Vec<f32> = gather_rows(&table, &ids)
-            .unwrap()
-            .forward(&x)
-            .unwrap()
-            .squeeze(0)
-            .unwrap()
-            .to_vec1()
-            .unwrap();
+        let input: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
+        let some = gather_rows(&table, &ids).unwrap().apply(&input, 1).unwrap();
         for (&id, value) in ids.iter().zip(some) {
             assert!((full[id as usize] - value).abs() < 1e-5, "row {id}");
         }

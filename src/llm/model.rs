@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_core::quantized::gguf_file;
-use candle_core::{Device, Module, Tensor};
+use candle_core::{Device, Tensor};
 
 use super::attention::Heads;
 use super::cache::KvCache;
@@ -144,9 +144,11 @@ impl LanguageModel {
     /// Feeds `tokens` after what `cache` holds; returns full-vocabulary
     /// logits of the last position.
     pub fn forward_last(&self, cache: &mut KvCache, tokens: &[u32]) -> Result<Vec<f32>> {
-        let hidden = self.forward_hidden(cache, tokens, 1)?;
-        let logits = self.weights.head.forward(&hidden)?;
-        Ok(logits.squeeze(0)?.to_vec1()?)
+        let hidden: Vec<f32> = self
+            .forward_hidden(cache, tokens, 1)?
+            .flatten_all()?
+            .to_vec1()?;
+        self.weights.head.apply(&hidden, 1)
     }
 
     /// [`forward_last`](Self::forward_last) for several sequences in one
@@ -172,8 +174,11 @@ impl LanguageModel {
         if rows == 0 {
             return Ok(Vec::new());
         }
-        let hidden = Tensor::from_vec(hidden, (rows, self.config.hidden), &Device::Cpu)?;
-        Ok(self.weights.head.forward(&hidden)?.to_vec2()?)
+        let logits = self.weights.head.apply(&hidden, rows)?;
+        Ok(logits
+            .chunks_exact(self.vocab_size())
+            .map(<[f32]>::to_vec)
+            .collect())
     }
 
     /// Feeds `tokens` after what `cache` holds and returns the normalized

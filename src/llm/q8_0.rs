@@ -26,16 +26,15 @@
 //!
 //! Must not depend on the model: it is plain arithmetic on slices.
 
-use std::arch::x86_64::{__m512, __m512i, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ};
-use std::sync::{Mutex, PoisonError};
+use std::arch::x86_64::{__m512, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
 use pulp::x86::V4;
 
 /// Values per Q8_0 block.
 const BLOCK: usize = 32;
-/// Bytes of a Q8_0 block in GGUF: an f16 scale and 32 signed bytes.
-const BLOCK_BYTES: usize = 34;
 /// Row pairs per tile.
 const PAIRS: usize = 4;
 /// Tokens per tile.
@@ -43,29 +42,27 @@ const TOKENS: usize = 4;
 /// Fewest row pairs per task when rows, not tokens, are split across
 /// threads (decode and small batches).
 const PAIRS_PER_TASK: usize = 16;
+/// Matrices up to this size stay in a core's L2 cache between products.
+const CACHED_BYTES: usize = 2 << 20;
 /// Block products below which one thread does the whole product: waking
 /// another costs more than it saves.
 const SMALL_WORK_BLOCKS: usize = 1 << 12;
 
-/// Block `b` of two consecutive rows, as one register holds them.
-#[derive(Clone, Copy)]
-struct PairBlock {
-    /// |w| of the first row's 32 values, then of the second's: the
-    /// unsigned side of `maddubs`.
-    magnitudes: [u8; 2 * BLOCK],
-    /// Bit `i` set when value `i` of `magnitudes` is negative.
-    signs: u64,
-    /// The f16 scales of the file, widened to f32.
-    scales: [f32; 2],
+/// A Q8_0 block as GGUF and candle store it.
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+struct Block {
+    /// f16, little-endian.
+    scale: [u8; 2],
+    values: [i8; BLOCK],
 }
 
-/// A Q8_0 matrix, `rows × cols`, laid out for the AVX-512 kernel.
+/// A Q8_0 matrix, `rows × cols`, multiplied in place in candle's storage:
+/// no copy, so the tied output head can share the embedding table.
 pub(crate) struct Q8Matrix {
+    tensor: Arc<QTensor>,
     rows: usize,
     blocks: usize,
-    /// Pair-major: block `b` of rows `2p` and `2p + 1` at `p * blocks + b`.
-    /// An odd last row is paired with zeros.
-    pairs: Vec<PairBlock>,
     simd: V4,
 }
 
@@ -76,64 +73,57 @@ struct Activations {
 }
 
 impl Q8Matrix {
-    /// Reads the GGUF Q8_0 bytes of a `rows × cols` matrix. `None` when
-    /// the CPU lacks AVX-512 or the bytes are not such a matrix.
-    pub(crate) fn from_gguf_bytes(bytes: &[u8], rows: usize, cols: usize) -> Option<Self> {
+    /// The kernel over a `(rows, cols)` Q8_0 tensor. `None` when the CPU
+    /// lacks AVX-512 or the tensor is not such a matrix.
+    pub(crate) fn new(tensor: Arc<QTensor>) -> Option<Self> {
         let simd = V4::try_new()?;
-        if rows == 0
-            || !cols.is_multiple_of(BLOCK)
-            || bytes.len() != rows * cols / BLOCK * BLOCK_BYTES
-        {
+        let (rows, cols) = tensor.shape().dims2().ok()?;
+        if tensor.dtype() != GgmlDType::Q8_0 || rows == 0 || !cols.is_multiple_of(BLOCK) {
             return None;
         }
         let blocks = cols / BLOCK;
-        let row_bytes = blocks * BLOCK_BYTES;
-        let empty = PairBlock {
-            magnitudes: [0; 2 * BLOCK],
-            signs: 0,
-            scales: [0.0; 2],
-        };
-        let mut pairs = vec![empty; rows.div_ceil(2) * blocks];
-        for (r, row) in bytes.chunks_exact(row_bytes).enumerate() {
-            let half = r % 2;
-            for (b, block) in row.chunks_exact(BLOCK_BYTES).enumerate() {
-                let pair = &mut pairs[r / 2 * blocks + b];
-                pair.scales[half] = f16::from_le_bytes([block[0], block[1]]).to_f32();
-                for (i, &byte) in block[2..].iter().enumerate() {
-                    let value = byte as i8;
-                    pair.magnitudes[half * BLOCK + i] = value.unsigned_abs();
-                    pair.signs |= u64::from(value < 0) << (half * BLOCK + i);
-                }
-            }
+        let bytes = tensor.data().ok()?;
+        if bytes.len() != rows * blocks * std::mem::size_of::<Block>() {
+            return None;
         }
+        drop(bytes);
         Some(Self {
+            tensor,
             rows,
             blocks,
-            pairs,
             simd,
         })
     }
 
-    /// Bytes held.
-    pub(crate) fn size_in_bytes(&self) -> usize {
-        self.pairs.len() * std::mem::size_of::<PairBlock>()
-    }
-
     /// `x` (`tokens` rows of `cols` values) times the matrix transposed:
     /// `tokens` rows of `rows` values.
-    pub(crate) fn apply(&self, x: &[f32], tokens: usize) -> Vec<f32> {
+    pub(crate) fn apply(&self, x: &[f32], tokens: usize) -> candle_core::Result<Vec<f32>> {
+        let bytes = self.tensor.data()?;
+        let matrix: &[Block] = bytemuck::try_cast_slice(&bytes)
+            .map_err(|e| candle_core::Error::Msg(format!("Q8_0 storage: {e}")))?;
         let activations = self.quantize(x, tokens);
         let rows = self.rows;
         let pairs = rows.div_ceil(2);
         let mut out = vec![0f32; tokens * rows];
         let threads = rayon::current_num_threads().max(1);
         if threads == 1 || rows * tokens * self.blocks < SMALL_WORK_BLOCKS {
-            self.pairs_times_tokens(&activations, 0..pairs, 0, tokens, &mut out, |r, t| {
-                t * rows + r
-            });
-        } else if tokens >= threads * TOKENS {
+            self.pairs_times_tokens(
+                matrix,
+                &activations,
+                0..pairs,
+                0,
+                tokens,
+                &mut out,
+                |r, t| t * rows + r,
+            );
+        } else if tokens >= threads * TOKENS
+            && (matrix.len() * std::mem::size_of::<Block>() <= CACHED_BYTES || tokens >= 64)
+        {
             // Prompt processing: each task takes whole tokens and walks
-            // every row once, so its output rows are contiguous.
+            // every row once, so its output rows are contiguous. Each
+            // thread then reads the whole matrix: fine from its cache or
+            // with many tokens to share the read, not for the 178 MB head
+            // under a few tokens, which is memory-bound.
             let per_task = tokens.div_ceil(threads).next_multiple_of(TOKENS);
             let parts: Vec<Mutex<&mut [f32]>> =
                 out.chunks_mut(per_task * rows).map(Mutex::new).collect();
@@ -141,9 +131,15 @@ impl Q8Matrix {
                 let mut out = lock(&parts[task]);
                 let count = out.len() / rows;
                 let first = task * per_task;
-                self.pairs_times_tokens(&activations, 0..pairs, first, count, &mut out, |r, t| {
-                    t * rows + r
-                });
+                self.pairs_times_tokens(
+                    matrix,
+                    &activations,
+                    0..pairs,
+                    first,
+                    count,
+                    &mut out,
+                    |r, t| t * rows + r,
+                );
             });
         } else {
             // Decode or a few tokens: tasks take row ranges, each into its
@@ -165,9 +161,15 @@ impl Q8Matrix {
                 let first_row = 2 * range.start;
                 let mut part = lock(&parts[task]);
                 let width = part.len() / tokens;
-                self.pairs_times_tokens(&activations, range, 0, tokens, &mut part, |r, t| {
-                    t * width + (r - first_row)
-                });
+                self.pairs_times_tokens(
+                    matrix,
+                    &activations,
+                    range,
+                    0,
+                    tokens,
+                    &mut part,
+                    |r, t| t * width + (r - first_row),
+                );
             });
             for (range, part) in ranges.iter().zip(parts) {
                 let part = part.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -177,7 +179,7 @@ impl Q8Matrix {
                 }
             }
         }
-        out
+        Ok(out)
     }
 
     /// Quantizes each row of `x` per block as candle's `BlockQ8_0::from_float`
@@ -226,6 +228,7 @@ impl Q8Matrix {
     /// each written to `out[at(row, token - first)]`.
     fn pairs_times_tokens(
         &self,
+        matrix: &[Block],
         activations: &Activations,
         pairs: std::ops::Range<usize>,
         first: usize,
@@ -243,10 +246,17 @@ impl Q8Matrix {
         let mut pair = pairs.start;
         while pair < pairs.end {
             if pair + PAIRS <= pairs.end {
-                self.group_times_tokens::<PAIRS>(activations, pair, first, count, &mut write);
+                self.group_times_tokens::<PAIRS>(
+                    matrix,
+                    activations,
+                    pair,
+                    first,
+                    count,
+                    &mut write,
+                );
                 pair += PAIRS;
             } else {
-                self.group_times_tokens::<1>(activations, pair, first, count, &mut write);
+                self.group_times_tokens::<1>(matrix, activations, pair, first, count, &mut write);
                 pair += 1;
             }
         }
@@ -256,6 +266,7 @@ impl Q8Matrix {
     /// tiles of [`TOKENS`] tokens.
     fn group_times_tokens<const P: usize>(
         &self,
+        matrix: &[Block],
         activations: &Activations,
         pair: usize,
         first: usize,
@@ -265,7 +276,7 @@ impl Q8Matrix {
         let mut token = 0;
         while token < count {
             if token + TOKENS <= count {
-                let sums = self.tile::<P, TOKENS>(activations, pair, first + token);
+                let sums = self.tile::<P, TOKENS>(matrix, activations, pair, first + token);
                 for (p, lanes) in sums.iter().enumerate() {
                     for (t, lanes) in lanes.iter().enumerate() {
                         write(pair + p, token + t, lanes);
@@ -273,7 +284,7 @@ impl Q8Matrix {
                 }
                 token += TOKENS;
             } else {
-                let sums = self.tile::<P, 1>(activations, pair, first + token);
+                let sums = self.tile::<P, 1>(matrix, activations, pair, first + token);
                 for (p, lanes) in sums.iter().enumerate() {
                     write(pair + p, token, &lanes[0]);
                 }
@@ -285,10 +296,12 @@ impl Q8Matrix {
     /// The lanes of `P` row pairs × `T` tokens: for each (pair, token),
     /// lanes 0–7 belong to the pair's first row and 8–15 to its second,
     /// each lane accumulated over the blocks in order exactly as candle's
-    /// `vec_dot_q8_0_q8_0` accumulates its eight.
+    /// `vec_dot_q8_0_q8_0` accumulates its eight. An odd last row is paired
+    /// with itself.
     #[inline(always)]
     fn tile<const P: usize, const T: usize>(
         &self,
+        matrix: &[Block],
         activations: &Activations,
         pair: usize,
         first: usize,
@@ -296,27 +309,35 @@ impl Q8Matrix {
         let blocks = self.blocks;
         let simd = self.simd;
         let (f, bw) = (simd.avx512f, simd.avx512bw);
-        let weights: [&[PairBlock]; P] =
-            std::array::from_fn(|p| &self.pairs[(pair + p) * blocks..][..blocks]);
+        let row = |r: usize| &matrix[r.min(self.rows - 1) * blocks..][..blocks];
+        let firsts: [&[Block]; P] = std::array::from_fn(|p| row(2 * (pair + p)));
+        let seconds: [&[Block]; P] = std::array::from_fn(|p| row(2 * (pair + p) + 1));
         let values: [&[[i8; BLOCK]]; T] =
             std::array::from_fn(|t| &activations.values[(first + t) * blocks..][..blocks]);
         let scales: [&[f32]; T] =
             std::array::from_fn(|t| &activations.scales[(first + t) * blocks..][..blocks]);
         let zero = f._mm512_setzero_si512();
         let ones = f._mm512_set1_epi16(1);
+        let scale_of = |block: &Block| f16::from_le_bytes(block.scale).to_f32();
         let mut acc: [[__m512; T]; P] = [[f._mm512_setzero_ps(); T]; P];
         for b in 0..blocks {
-            let magnitudes: [__m512i; P] =
-                std::array::from_fn(|p| bytemuck::cast(weights[p][b].magnitudes));
-            let negative: [u64; P] = std::array::from_fn(|p| weights[p][b].signs);
-            let row_scales: [__m512; P] = std::array::from_fn(|p| {
-                let [first_row, second_row] = weights[p][b].scales;
-                f._mm512_mask_blend_ps(
+            let mut magnitudes = [zero; P];
+            let mut negative = [0u64; P];
+            let mut row_scales = [f._mm512_setzero_ps(); P];
+            for p in 0..P {
+                let (upper, lower) = (&firsts[p][b], &seconds[p][b]);
+                let weights = f._mm512_inserti64x4::<1>(
+                    f._mm512_castsi256_si512(bytemuck::cast(upper.values)),
+                    bytemuck::cast(lower.values),
+                );
+                magnitudes[p] = bw._mm512_abs_epi8(weights);
+                negative[p] = bw._mm512_movepi8_mask(weights);
+                row_scales[p] = f._mm512_mask_blend_ps(
                     0xFF00,
-                    f._mm512_set1_ps(first_row),
-                    f._mm512_set1_ps(second_row),
-                )
-            });
+                    f._mm512_set1_ps(scale_of(upper)),
+                    f._mm512_set1_ps(scale_of(lower)),
+                );
+            }
             for t in 0..T {
                 // The same block in both halves: one per row of the pair.
                 let a = f._mm512_broadcast_i64x4(bytemuck::cast(values[t][b]));
@@ -365,15 +386,14 @@ fn sum_of_eight(lanes: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+    use candle_core::quantized::QMatMul;
     use candle_core::{Device, Module, Tensor};
 
     fn matrices(rows: usize, cols: usize) -> (QMatMul, Q8Matrix) {
         let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
-        let q = QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap();
-        let bytes = q.data().unwrap().into_owned();
-        let ours = Q8Matrix::from_gguf_bytes(&bytes, rows, cols).expect("AVX-512 and Q8_0");
-        (QMatMul::from_qtensor(q).unwrap(), ours)
+        let q = Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap());
+        let ours = Q8Matrix::new(q.clone()).expect("AVX-512 and Q8_0");
+        (QMatMul::from_arc(q).unwrap(), ours)
     }
 
     #[test]
@@ -381,7 +401,9 @@ mod tests {
         if V4::try_new().is_none() {
             return; // the caller keeps candle's kernel on such CPUs
         }
-        for (rows, cols) in [(256, 640), (1030, 640), (7, 64), (2, 32)] {
+        // Odd row counts, a single block, every tile remainder, and both
+        // thread splits (by rows for few tokens, by tokens for many).
+        for (rows, cols) in [(256, 640), (1031, 640), (7, 64), (1, 32), (2, 32)] {
             let (candle, ours) = matrices(rows, cols);
             for tokens in [1, 2, 3, 5, 8, 17, 64] {
                 let x = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu).unwrap();
@@ -393,7 +415,8 @@ mod tests {
                     .to_vec1()
                     .unwrap();
                 let input: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
-                let got = ours.apply(&input, tokens);
+                let got = ours.apply(&input, tokens).unwrap();
+                assert_eq!(got.len(), expected.len());
                 let same = expected
                     .iter()
                     .zip(&got)
@@ -404,8 +427,52 @@ mod tests {
     }
 
     #[test]
-    fn zero_rows_and_other_sizes_are_refused() {
-        assert!(Q8Matrix::from_gguf_bytes(&[0; 33], 1, 32).is_none());
-        assert!(Q8Matrix::from_gguf_bytes(&[0; 34], 1, 31).is_none());
+    fn activations_round_half_away_from_zero_like_candle() {
+        let Some(simd) = V4::try_new() else { return };
+        // Halves and near-halves after scaling by 127 / amax (amax = 127).
+        let mut x: Vec<f32> = vec![
+            127.0,
+            -0.5,
+            0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.499_999_97,
+            -0.499_999_97,
+        ];
+        x.extend((0..24).map(|i| i as f32 * 0.37 - 4.0));
+        let tensor = Arc::new(
+            QTensor::quantize(
+                &Tensor::zeros((1, 32), candle_core::DType::F32, &Device::Cpu).unwrap(),
+                GgmlDType::Q8_0,
+            )
+            .unwrap(),
+        );
+        let matrix = Q8Matrix {
+            tensor,
+            rows: 1,
+            blocks: 1,
+            simd,
+        };
+        let ours = matrix.quantize(&x, 1);
+        let candle = QTensor::quantize(
+            &Tensor::from_slice(&x, (1, 32), &Device::Cpu).unwrap(),
+            GgmlDType::Q8_0,
+        )
+        .unwrap();
+        let bytes = candle.data().unwrap();
+        let block: &[Block] = bytemuck::cast_slice(&bytes);
+        assert_eq!(ours.values[0], block[0].values);
+        assert_eq!(ours.scales[0], f16::from_le_bytes(block[0].scale).to_f32());
+    }
+
+    #[test]
+    fn other_types_and_shapes_are_refused() {
+        let dense = Tensor::zeros((4, 64), candle_core::DType::F32, &Device::Cpu).unwrap();
+        let q4 = QTensor::quantize(&dense, GgmlDType::Q4_0).unwrap();
+        assert!(Q8Matrix::new(Arc::new(q4)).is_none());
+        let flat = Tensor::zeros(64, candle_core::DType::F32, &Device::Cpu).unwrap();
+        let q8 = QTensor::quantize(&flat, GgmlDType::Q8_0).unwrap();
+        assert!(Q8Matrix::new(Arc::new(q8)).is_none());
     }
 }

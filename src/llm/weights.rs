@@ -25,7 +25,7 @@ use super::Result;
 /// A quantized weight matrix applied to rows of activations.
 pub(crate) enum Linear {
     /// Q8_0 on AVX-512: our blocked kernel, bit-for-bit candle's results
-    /// at 2–2.7× its speed on prompt-sized batches (see `q8_0`).
+    /// at about twice its speed (see `q8_0`).
     #[cfg(target_arch = "x86_64")]
     Q8(super::q8_0::Q8Matrix),
     /// Every other case: candle's kernels.
@@ -42,37 +42,29 @@ pub(crate) enum Linear {
 }
 
 impl Linear {
-    fn new(tensor: QTensor) -> Result<Self> {
+    pub(crate) fn new(tensor: QTensor) -> Result<Self> {
+        Self::shared(Arc::new(tensor))
+    }
+
+    /// The matrix of a tensor also used elsewhere (the tied head shares
+    /// the embedding table), without a copy.
+    pub(crate) fn shared(tensor: Arc<QTensor>) -> Result<Self> {
         #[cfg(target_arch = "x86_64")]
-        if tensor.dtype() == GgmlDType::Q8_0 {
-            let (rows, cols) = tensor.shape().dims2()?;
-            if let Some(matrix) =
-                super::q8_0::Q8Matrix::from_gguf_bytes(&tensor.data()?, rows, cols)
-            {
-                return Ok(Self::Q8(matrix));
-            }
+        if let Some(matrix) = super::q8_0::Q8Matrix::new(tensor.clone()) {
+            return Ok(Self::Q8(matrix));
         }
         let pad_single_row = tensor.dtype() == GgmlDType::Q6K;
         Ok(Self::Candle {
-            matrix: QMatMul::from_qtensor(tensor)?,
+            matrix: QMatMul::from_arc(tensor)?,
             pad_single_row,
         })
-    }
-
-    /// Bytes held by the matrix.
-    fn size_in_bytes(&self, tensor_bytes: usize) -> usize {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Self::Q8(matrix) => matrix.size_in_bytes(),
-            Self::Candle { .. } => tensor_bytes,
-        }
     }
 
     /// Multiplies `rows` rows of input (row-major) by the matrix.
     pub(crate) fn apply(&self, x: &[f32], rows: usize) -> Result<Vec<f32>> {
         let (matrix, pad_single_row) = match self {
             #[cfg(target_arch = "x86_64")]
-            Self::Q8(matrix) => return Ok(matrix.apply(x, rows)),
+            Self::Q8(matrix) => return Ok(matrix.apply(x, rows)?),
             Self::Candle {
                 matrix,
                 pad_single_row,
@@ -112,7 +104,7 @@ pub(crate) struct LayerWeights {
 pub(crate) struct Weights {
     /// `(vocab, hidden)` Q8_0 table: input embedding and tied output head.
     pub(crate) embed: Arc<QTensor>,
-    pub(crate) head: QMatMul,
+    pub(crate) head: Linear,
     pub(crate) output_norm: Vec<f32>,
     pub(crate) layers: Vec<LayerWeights>,
     /// Tensors read and bytes held, for the load log.
@@ -154,10 +146,8 @@ impl<R: Read + Seek> Loader<'_, R> {
             }
             _ => {}
         }
-        let tensor_bytes = tensor.storage_size_in_bytes();
-        let linear = Linear::new(tensor)?;
-        self.bytes += linear.size_in_bytes(tensor_bytes);
-        Ok(linear)
+        self.bytes += tensor.storage_size_in_bytes();
+        Linear::new(tensor)
     }
 }
 
@@ -176,7 +166,7 @@ impl Weights {
         let embed = loader.qtensor("token_embd.weight")?;
         loader.bytes += embed.storage_size_in_bytes();
         let embed = Arc::new(embed);
-        let head = QMatMul::from_arc(embed.clone())?;
+        let head = Linear::shared(embed.clone())?;
         let output_norm = loader.vector("output_norm.weight")?;
         let mut layers = Vec::with_capacity(config.layers);
         for i in 0..config.layers {
