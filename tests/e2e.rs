@@ -136,3 +136,43 @@ async fn a_question_asked_again_is_answered_from_memory_with_the_same_answer() {
     );
     assert_eq!(after_again.hits - after_first.hits, after_first.misses);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visitors_generating_at_once_get_the_texts_they_would_get_alone() {
+    use eulcat::engine::{Backend, Engine};
+    use eulcat::llm::GenerationParams;
+
+    let model = real_model();
+    let params = GenerationParams {
+        max_tokens: 10,
+        ..Default::default()
+    };
+    let prompts = [
+        "Qu'est-ce que la Normandie ?",
+        "Donne un conseil.",
+        "Bonjour !",
+    ];
+    let alone: Vec<String> = prompts
+        .iter()
+        .map(|p| {
+            Backend::generate(&*model, p, &params, &mut |_| {
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap()
+            .text
+        })
+        .collect();
+    let engine = Engine::start(model as Arc<dyn Backend>, 8);
+    let handles: Vec<_> = prompts
+        .iter()
+        .map(|p| {
+            let engine = engine.clone();
+            let (prompt, params) = (p.to_string(), params.clone());
+            tokio::spawn(async move { engine.generate(prompt, params, None).await })
+        })
+        .collect();
+    for (handle, expected) in handles.into_iter().zip(alone) {
+        assert_eq!(handle.await.unwrap().unwrap().text, expected);
+    }
+    assert_eq!(engine.stats().jobs_panicked, 0);
+}

@@ -9,7 +9,8 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use eulcat::llm::{
-    Constraint, FinishReason, GenerationParams, KvCache, LanguageModel, LoadOptions, SpanConstraint,
+    Constraint, Decoding, FinishReason, GenerationParams, KvCache, LanguageModel, LoadOptions,
+    SpanConstraint,
 };
 use serde_json::Value;
 
@@ -508,4 +509,86 @@ fn speed_and_memory_report() {
     );
     let rss = peak_rss_mb();
     println!("[llm] peak RSS (VmHWM) {rss:?} MB");
+}
+
+#[test]
+fn generations_decoded_together_get_what_each_gets_alone() {
+    let _guard = exclusive();
+    let model = model();
+    let tokenizer = model.tokenizer();
+    let prompts = [
+        "La Normandie est une région",
+        "Le programme régional d'intelligence artificielle vise à",
+        "Bonjour, je voudrais savoir",
+    ];
+    let params = GenerationParams {
+        max_tokens: 12,
+        ..Default::default()
+    };
+    let encoded: Vec<Vec<u32>> = prompts
+        .iter()
+        .map(|p| tokenizer.encode_with_bos(p).unwrap())
+        .collect();
+    let alone: Vec<Vec<u32>> = encoded
+        .iter()
+        .map(|ids| {
+            let generation = model
+                .generate(ids, &params, &mut |_| ControlFlow::Continue(()))
+                .unwrap();
+            assert_eq!(
+                generation.tokens.len(),
+                12,
+                "no early stop, or the test proves less"
+            );
+            generation.tokens
+        })
+        .collect();
+
+    // The first two start together; the third joins after three steps, as
+    // a visitor arriving while others are being answered.
+    let start = |k: usize| model.start_decoding(&encoded[k], &params).unwrap();
+    let mut running: Vec<(usize, Decoding)> = vec![(0, start(0)), (1, start(1))];
+    let mut streamed: Vec<Vec<u32>> = vec![Vec::new(); 3];
+    let mut finished: Vec<Vec<u32>> = vec![Vec::new(); 3];
+    let mut widest = 0;
+    for step in 0.. {
+        if step == 3 {
+            running.push((2, start(2)));
+        }
+        let mut i = 0;
+        while i < running.len() {
+            let (who, decoding) = &mut running[i];
+            let who = *who;
+            let sink = &mut streamed[who];
+            if decoding
+                .choose_next(model, &mut |t| {
+                    sink.push(t);
+                    ControlFlow::Continue(())
+                })
+                .unwrap()
+            {
+                i += 1;
+            } else {
+                let (_, decoding) = running.remove(i);
+                let generation = decoding
+                    .finish(model, &mut |t| {
+                        streamed[who].push(t);
+                        ControlFlow::Continue(())
+                    })
+                    .unwrap();
+                finished[who] = generation.tokens;
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        widest = widest.max(running.len());
+        let mut decodings: Vec<&mut Decoding> = running.iter_mut().map(|(_, d)| d).collect();
+        model.advance(&mut decodings).unwrap();
+    }
+    assert_eq!(widest, 3, "all three were decoded in the same passes");
+    for k in 0..3 {
+        assert_eq!(finished[k], alone[k], "prompt {k}: tokens");
+        assert_eq!(streamed[k], alone[k], "prompt {k}: streamed tokens");
+    }
 }

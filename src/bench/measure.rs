@@ -1,13 +1,13 @@
 //! The model measurements: prompt processing and greedy generation on the
 //! fixed prompt (as llama.cpp is measured: one pass over the prompt, then
 //! one token at a time with the full logits), and N conversations
-//! generating at once on N threads.
+//! generating at once.
 
-use std::sync::Barrier;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use super::{Error, Result, Settings, PROMPT_TEXT};
-use crate::llm::LanguageModel;
+use crate::llm::{Decoding, GenerationParams, LanguageModel};
 
 /// Raw figures of [`measure_model`].
 #[derive(Debug, Clone, PartialEq)]
@@ -22,12 +22,11 @@ pub struct ModelFigures {
     pub decode_runs: Vec<f64>,
     /// Time to the first token of each run, in milliseconds.
     pub ttft_ms_runs: Vec<f64>,
-    /// `(conversations, aggregate tokens per second)`, each conversation on
-    /// its own thread, as the service runs them today.
+    /// `(conversations, aggregate tokens per second)`, served together as
+    /// the engine serves them (continuous batching, sampling included).
     pub concurrent: Vec<(usize, f64)>,
-    /// `(sequences, aggregate tokens per second)` when the sequences are
-    /// decoded together, one batched forward pass per step: what
-    /// continuous batching in the engine would reach.
+    /// `(sequences, aggregate tokens per second)` of the batched forward
+    /// pass alone, one per step: the ceiling of the figure above.
     pub batched: Vec<(usize, f64)>,
 }
 
@@ -87,37 +86,40 @@ pub fn measure_model(model: &LanguageModel, settings: &Settings) -> Result<Model
     Ok(figures)
 }
 
-/// Aggregate generation rate of `n` conversations on `n` threads: each
-/// reads `prompt`, all wait for each other, then each generates `tokens`
-/// tokens; the clock runs from the common start to the last finish.
+/// Aggregate generation rate of `n` conversations served at once, as the
+/// engine serves them: each reads `prompt` (not timed, as llama.cpp's
+/// generation figure), then all pick their tokens and share one batched
+/// forward pass per step until each has `tokens` tokens or stops.
 fn concurrent_rate(model: &LanguageModel, prompt: &[u32], n: usize, tokens: usize) -> Result<f64> {
     if n == 0 {
         return Err(Error::Settings("zero conversations".into()));
     }
-    let ready = Barrier::new(n + 1);
-    let done = std::thread::scope(|scope| -> Result<f64> {
-        let workers: Vec<_> = (0..n)
-            .map(|_| {
-                scope.spawn(|| -> Result<()> {
-                    let mut cache = model.new_cache();
-                    let prefill = model.forward_last(&mut cache, prompt);
-                    ready.wait();
-                    let mut next = argmax(&prefill?);
-                    for _ in 0..tokens {
-                        next = argmax(&model.forward_last(&mut cache, &[next])?);
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        ready.wait();
-        let started = Instant::now();
-        for worker in workers {
-            worker.join().map_err(|_| Error::Thread)??;
+    let params = GenerationParams {
+        max_tokens: tokens,
+        ..GenerationParams::default()
+    };
+    let mut running = (0..n)
+        .map(|_| model.start_decoding(prompt, &params))
+        .collect::<std::result::Result<Vec<Decoding>, _>>()?;
+    let mut generated = 0;
+    let started = Instant::now();
+    while !running.is_empty() {
+        let mut i = 0;
+        while i < running.len() {
+            let mut count = |_| {
+                generated += 1;
+                ControlFlow::Continue(())
+            };
+            if running[i].choose_next(model, &mut count)? {
+                i += 1;
+            } else {
+                running.swap_remove(i).finish(model, &mut count)?;
+            }
         }
-        Ok(started.elapsed().as_secs_f64())
-    })?;
-    Ok((n * tokens) as f64 / done)
+        let mut decodings: Vec<&mut Decoding> = running.iter_mut().collect();
+        model.advance(&mut decodings)?;
+    }
+    Ok(generated as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Aggregate generation rate of `n` sequences decoded in lockstep, one

@@ -104,12 +104,11 @@ pub struct Report {
     pub repeated_answer_ms_p95: f64,
     /// Peak resident memory of the process, in megabytes.
     pub peak_rss_mb: f64,
-    /// Aggregate generation rate with N simultaneous conversations, keyed
-    /// by N.
+    /// Aggregate generation rate with N simultaneous conversations served
+    /// as the engine serves them (decoded together), keyed by N.
     pub concurrent_decode_tokens_per_s: BTreeMap<String, f64>,
-    /// Aggregate generation rate of N sequences decoded together in one
-    /// batched pass per step (what continuous batching would give), keyed
-    /// by N.
+    /// Aggregate generation rate of the batched forward pass alone over N
+    /// sequences (no sampling), keyed by N.
     pub batched_decode_tokens_per_s: BTreeMap<String, f64>,
 }
 

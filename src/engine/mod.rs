@@ -16,7 +16,9 @@ mod backend;
 mod memo;
 mod worker;
 
-pub use backend::{Backend, GenerationSummary, Score};
+pub use backend::{
+    Backend, GenerationJob, GenerationSummary, ResultSink, Score, TextSink, MAX_TOGETHER,
+};
 pub use memo::{Memo, MemoStats};
 pub use worker::{Engine, Stats};
 

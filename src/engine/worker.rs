@@ -1,13 +1,16 @@
 //! The worker thread and the cloneable handle that submits jobs to it.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Backend, Error, GenerationSummary, Result, Score};
+use super::{Backend, Error, GenerationJob, GenerationSummary, Result, Score};
 use crate::llm::GenerationParams;
 
 /// One unit of work for the model. Each carries its own reply channel, so a
@@ -210,25 +213,137 @@ impl Engine {
 }
 
 fn run(backend: Arc<dyn Backend>, mut jobs: mpsc::Receiver<Job>, counters: &Counters) {
-    while let Some(job) = jobs.blocking_recv() {
-        if job.caller_gone() {
-            tracing::debug!("skipping a job whose caller has gone");
-            counters.count(Outcome::Skipped);
-            continue;
+    // Generations that arrived while the batch was full, oldest first.
+    let mut held = VecDeque::new();
+    loop {
+        let job = match held.pop_front() {
+            Some(job) => job,
+            None => match jobs.blocking_recv() {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        match job {
+            Job::Generate {
+                prompt,
+                params,
+                tokens,
+                reply,
+            } => {
+                if reply.is_closed() {
+                    counters.count(Outcome::Skipped);
+                    continue;
+                }
+                let first = generation_job(prompt, params, tokens, reply, counters);
+                let together = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    // Between decoding steps: newcomers join, other work runs.
+                    let mut more = |room: bool| {
+                        next_generation(backend.as_ref(), &mut jobs, &mut held, counters, room)
+                    };
+                    backend.generate_together(first, &mut more);
+                }));
+                if together.is_err() {
+                    // The replies of the generations in the batch were dropped:
+                    // their callers see `Stopped`.
+                    tracing::error!("a batch of generations panicked; the engine carries on");
+                    counters.count(Outcome::Panicked);
+                }
+            }
+            other => run_one(backend.as_ref(), other, counters),
         }
-        // A bug in one job must not take the engine down for every visitor:
-        // the job's reply channel is dropped, so its caller sees `Stopped`.
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| execute(backend.as_ref(), job)))
-            .unwrap_or_else(|_| {
-                tracing::error!("a model job panicked; the engine carries on");
-                Outcome::Panicked
-            });
-        if outcome == Outcome::Abandoned {
-            tracing::debug!("the caller left while its job ran");
-        }
-        counters.count(outcome);
     }
     tracing::info!("engine stopped");
+}
+
+/// Runs a job that is not a generation, to completion.
+fn run_one(backend: &dyn Backend, job: Job, counters: &Counters) {
+    if job.caller_gone() {
+        tracing::debug!("skipping a job whose caller has gone");
+        counters.count(Outcome::Skipped);
+        return;
+    }
+    // A bug in one job must not take the engine down for every visitor:
+    // the job's reply channel is dropped, so its caller sees `Stopped`.
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| execute(backend, job)))
+        .unwrap_or_else(|_| {
+            tracing::error!("a model job panicked; the engine carries on");
+            Outcome::Panicked
+        });
+    if outcome == Outcome::Abandoned {
+        tracing::debug!("the caller left while its job ran");
+    }
+    counters.count(outcome);
+}
+
+/// What the worker hands the backend between two decoding steps: the next
+/// generation to join (when there is `room`), after running any other
+/// queued work to completion; `None` when the queue is empty.
+fn next_generation<'a>(
+    backend: &dyn Backend,
+    jobs: &mut mpsc::Receiver<Job>,
+    held: &mut VecDeque<Job>,
+    counters: &'a Counters,
+    room: bool,
+) -> Option<GenerationJob<'a>> {
+    loop {
+        let job = match held.pop_front() {
+            Some(job) if room => job,
+            Some(job) => {
+                held.push_front(job);
+                jobs.try_recv().ok()?
+            }
+            None => jobs.try_recv().ok()?,
+        };
+        match job {
+            Job::Generate { reply, .. } if reply.is_closed() => {
+                counters.count(Outcome::Skipped);
+            }
+            Job::Generate {
+                prompt,
+                params,
+                tokens,
+                reply,
+            } if room => return Some(generation_job(prompt, params, tokens, reply, counters)),
+            job @ Job::Generate { .. } => held.push_back(job),
+            other => run_one(backend, other, counters),
+        }
+    }
+}
+
+/// A queued generation as the backend takes it: its text goes to `tokens`
+/// (and it stops when that receiver or the reply's is dropped), its result
+/// to `reply`, and its outcome is counted.
+fn generation_job<'a>(
+    prompt: String,
+    params: GenerationParams,
+    tokens: Option<mpsc::UnboundedSender<String>>,
+    reply: oneshot::Sender<Result<GenerationSummary>>,
+    counters: &'a Counters,
+) -> GenerationJob<'a> {
+    let reply = Rc::new(RefCell::new(Some(reply)));
+    let watched = Rc::clone(&reply);
+    GenerationJob {
+        prompt,
+        params,
+        on_text: Box::new(move |text| {
+            let gone = watched
+                .borrow()
+                .as_ref()
+                .is_none_or(oneshot::Sender::is_closed);
+            match &tokens {
+                _ if gone => ControlFlow::Break(()),
+                Some(sink) if sink.send(text.to_string()).is_err() => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            }
+        }),
+        on_done: Box::new(move |result| {
+            let outcome = match reply.borrow_mut().take() {
+                Some(reply) => delivered(reply.send(result.map_err(Error::from))),
+                None => Outcome::Abandoned,
+            };
+            counters.count(outcome);
+        }),
+    }
 }
 
 /// `Done` when the reply reached the caller, `Abandoned` when the caller had
@@ -259,23 +374,8 @@ fn execute(backend: &dyn Backend, job: Job) -> Outcome {
                     .map_err(Error::from),
             ),
         ),
-        Job::Generate {
-            prompt,
-            params,
-            tokens,
-            reply,
-        } => {
-            let result = backend.generate(&prompt, &params, &mut |text| {
-                if reply.is_closed() {
-                    return ControlFlow::Break(());
-                }
-                match &tokens {
-                    Some(sink) if sink.send(text.to_string()).is_err() => ControlFlow::Break(()),
-                    _ => ControlFlow::Continue(()),
-                }
-            });
-            delivered(reply.send(result.map_err(Error::from)))
-        }
+        // Generations run through `generate_together` (see `run`).
+        Job::Generate { reply, .. } => delivered(reply.send(Err(Error::Stopped))),
     }
 }
 
@@ -430,5 +530,132 @@ mod tests {
         let stats = stats_once(&engine, |s| s.jobs_done == 1).await;
         assert_eq!(stats.jobs_abandoned, 1, "{stats:?}");
         assert_eq!(stats.jobs_done, 1, "{stats:?}");
+    }
+
+    /// Decodes in lockstep as a batching backend does: every step, each
+    /// active generation emits its prompt once, and ends after `length`
+    /// steps. At most `room` run together. Records the widest step.
+    struct Lockstep {
+        length: usize,
+        room: usize,
+        gate: Gate,
+        widest: Mutex<usize>,
+    }
+
+    impl Backend for Lockstep {
+        fn score(&self, _prompt: &str, _continuation: &str) -> Result<Score, llm::Error> {
+            Ok(Score {
+                logprob_sum: -1.0,
+                tokens: 1,
+            })
+        }
+
+        fn extract_span(&self, _: &str, _: &str, _: usize) -> Result<String, llm::Error> {
+            Ok(String::new())
+        }
+
+        fn generate(
+            &self,
+            _: &str,
+            _: &GenerationParams,
+            _: &mut dyn FnMut(&str) -> ControlFlow<()>,
+        ) -> Result<GenerationSummary, llm::Error> {
+            unreachable!("the worker runs generations together")
+        }
+
+        fn generate_together<'a>(
+            &self,
+            first: GenerationJob<'a>,
+            more: &mut dyn FnMut(bool) -> Option<GenerationJob<'a>>,
+        ) {
+            // The first step waits until the test has queued the others.
+            self.gate.pass();
+            let mut active = vec![(first, String::new())];
+            loop {
+                while let Some(job) = more(active.len() < self.room) {
+                    active.push((job, String::new()));
+                }
+                if active.is_empty() {
+                    return;
+                }
+                let mut widest = self.widest.lock().unwrap();
+                *widest = (*widest).max(active.len());
+                drop(widest);
+                for (job, text) in &mut active {
+                    text.push_str(&job.prompt);
+                    let _ = (job.on_text)(&job.prompt);
+                }
+                let (done, running): (Vec<_>, Vec<_>) = active
+                    .into_iter()
+                    .partition(|(job, text)| text.len() == self.length * job.prompt.len());
+                active = running;
+                for (job, text) in done {
+                    (job.on_done)(Ok(GenerationSummary {
+                        text,
+                        prompt_tokens: 1,
+                        generated_tokens: self.length,
+                        finish_reason: FinishReason::Length,
+                        prefill_ms: 0.0,
+                        decode_ms: 0.0,
+                    }));
+                }
+            }
+        }
+
+        fn count_tokens(&self, text: &str) -> Result<usize, llm::Error> {
+            Ok(text.len())
+        }
+    }
+
+    #[tokio::test]
+    async fn queued_generations_join_the_running_one_and_other_work_runs_between_steps() {
+        let backend = Arc::new(Lockstep {
+            length: 3,
+            room: 3,
+            gate: Gate::default(),
+            widest: Mutex::new(0),
+        });
+        let engine = Engine::start(Arc::clone(&backend) as Arc<dyn Backend>, 8);
+        let generate = |prompt: &str| {
+            let engine = engine.clone();
+            let prompt = prompt.to_string();
+            tokio::spawn(async move {
+                engine
+                    .generate(prompt, GenerationParams::default(), None)
+                    .await
+            })
+        };
+        let first = generate("a");
+        let gate_backend = Arc::clone(&backend);
+        tokio::task::spawn_blocking(move || gate_backend.gate.wait_for_entries(1))
+            .await
+            .unwrap();
+        // Three more generations (one more than there is room for) and a
+        // scoring job wait while the first generation's step is held.
+        let others: Vec<_> = ["b", "c", "d"].into_iter().map(generate).collect();
+        let score = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.score(pair()).await }
+        });
+        while engine.stats().queued < 4 {
+            tokio::task::yield_now().await;
+        }
+        backend.gate.open();
+        assert_eq!(first.await.unwrap().unwrap().text, "aaa");
+        for (handle, letter) in others.into_iter().zip(["b", "c", "d"]) {
+            assert_eq!(handle.await.unwrap().unwrap().text, letter.repeat(3));
+        }
+        assert!(score.await.unwrap().is_ok());
+        assert_eq!(
+            *backend.widest.lock().unwrap(),
+            3,
+            "never more than the room"
+        );
+        let stats = stats_once(&engine, |s| s.jobs_done == 5).await;
+        assert_eq!(stats.jobs_done, 5, "{stats:?}");
+        assert_eq!(
+            stats.jobs_skipped + stats.jobs_abandoned + stats.jobs_panicked,
+            0
+        );
     }
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 
+use super::cache::KvCache;
 use super::model::LanguageModel;
 use super::stop::{cut, StopMatcher};
 use super::{Error, Result};
@@ -95,6 +96,34 @@ impl GenerationParams {
     }
 }
 
+/// A generation in progress: what [`LanguageModel::generate`] keeps between
+/// two tokens. Several can take their next step together, in one batched
+/// forward pass ([`LanguageModel::advance`]): that is how the engine serves
+/// several conversations at once, each getting exactly the tokens it would
+/// get alone.
+pub struct Decoding {
+    cache: KvCache,
+    /// Logits of the next position.
+    logits: Vec<f32>,
+    sampler: LogitsProcessor,
+    end_ids: HashSet<u32>,
+    matcher: StopMatcher,
+    params: GenerationParams,
+    /// Prompt and generated tokens, for the repeat penalty.
+    context: Vec<u32>,
+    tokens: Vec<u32>,
+    /// Tokens already handed to the caller.
+    emitted: usize,
+    stop_at: Option<usize>,
+    /// The token the model must read next; `None` when the logits are
+    /// current (or the generation is over).
+    pending: Option<u32>,
+    finish_reason: Option<FinishReason>,
+    prompt_tokens: usize,
+    prefill_ms: f64,
+    decode_started: Instant,
+}
+
 impl LanguageModel {
     /// Generates after `prompt`, handing each token to `on_token` as soon as
     /// it cannot be part of a stop sequence; `ControlFlow::Break` cancels.
@@ -104,6 +133,16 @@ impl LanguageModel {
         params: &GenerationParams,
         on_token: &mut dyn FnMut(u32) -> ControlFlow<()>,
     ) -> Result<Generation> {
+        let mut decoding = self.start_decoding(prompt, params)?;
+        while decoding.choose_next(self, on_token)? {
+            self.advance(&mut [&mut decoding])?;
+        }
+        decoding.finish(self, on_token)
+    }
+
+    /// Reads `prompt` (the prefill) and returns the generation ready for
+    /// its first token.
+    pub fn start_decoding(&self, prompt: &[u32], params: &GenerationParams) -> Result<Decoding> {
         if prompt.is_empty() {
             return Err(Error::InvalidRequest(
                 "generation needs a non-empty prompt".into(),
@@ -111,78 +150,149 @@ impl LanguageModel {
         }
         let started = Instant::now();
         let mut cache = self.new_cache();
-        let mut logits = self.forward_last(&mut cache, prompt)?;
-        let prefill_ms = started.elapsed().as_secs_f64() * 1e3;
-        let decode_started = Instant::now();
+        let logits = self.forward_last(&mut cache, prompt)?;
+        Ok(Decoding {
+            cache,
+            logits,
+            sampler: LogitsProcessor::from_sampling(params.seed, params.sampling()),
+            end_ids: self.tokenizer.stop_ids().iter().copied().collect(),
+            matcher: StopMatcher::new(&params.stop_sequences),
+            params: params.clone(),
+            context: prompt.to_vec(),
+            tokens: Vec::new(),
+            emitted: 0,
+            stop_at: None,
+            pending: None,
+            finish_reason: None,
+            prompt_tokens: prompt.len(),
+            prefill_ms: started.elapsed().as_secs_f64() * 1e3,
+            decode_started: Instant::now(),
+        })
+    }
 
-        let mut sampler = LogitsProcessor::from_sampling(params.seed, params.sampling());
-        let end_ids: HashSet<u32> = self.tokenizer.stop_ids().iter().copied().collect();
-        let matcher = StopMatcher::new(&params.stop_sequences);
-        let decode = |ids: &[u32]| -> Result<String> { Ok(self.tokenizer.decode(ids)?) };
-        let mut context = prompt.to_vec();
-        let mut tokens = Vec::new();
-        let mut emitted = 0;
-        let mut stop_at = None;
-
-        let finish_reason = loop {
-            if tokens.len() >= params.max_tokens {
-                break FinishReason::Length;
-            }
-            if params.repeat_penalty != 1.0 {
-                let recent = &context[context.len().saturating_sub(params.repeat_last_n)..];
-                apply_repeat_penalty(&mut logits, params.repeat_penalty, recent);
-            }
-            let next =
-                sampler.sample(&Tensor::from_vec(logits, self.vocab_size(), &Device::Cpu)?)?;
-            if end_ids.contains(&next) {
-                break FinishReason::Stop;
-            }
-            tokens.push(next);
-            context.push(next);
-            let check = matcher.check(&tokens, emitted, &decode)?;
-            let mut cancelled = false;
-            for &token in &tokens[emitted..check.safe_tokens] {
-                if on_token(token).is_break() {
-                    cancelled = true;
-                    break;
-                }
-            }
-            emitted = check.safe_tokens;
-            if cancelled {
-                break FinishReason::Cancelled;
-            }
-            if check.stop_at.is_some() {
-                stop_at = check.stop_at;
-                break FinishReason::Stop;
-            }
-            if tokens.len() >= params.max_tokens {
-                break FinishReason::Length;
-            }
-            if cache.len() >= self.max_context {
-                break FinishReason::Length;
-            }
-            logits = self.forward_last(&mut cache, &[next])?;
+    /// Runs the model on the chosen token of every generation that has one,
+    /// all in one forward pass (the weights are read once for all), and
+    /// gives each its next logits.
+    pub fn advance(&self, decodings: &mut [&mut Decoding]) -> Result<()> {
+        let mut waiting: Vec<&mut Decoding> = decodings
+            .iter_mut()
+            .filter(|d| d.pending.is_some())
+            .map(|d| &mut **d)
+            .collect();
+        let tokens: Vec<[u32; 1]> = waiting
+            .iter()
+            .filter_map(|d| d.pending.map(|token| [token]))
+            .collect();
+        let logits = if let [only] = waiting.as_mut_slice() {
+            vec![self.forward_last(&mut only.cache, &tokens[0])?]
+        } else {
+            let mut steps: Vec<(&mut KvCache, &[u32])> = waiting
+                .iter_mut()
+                .zip(&tokens)
+                .map(|(d, token)| (&mut d.cache, token.as_slice()))
+                .collect();
+            self.forward_last_batch(&mut steps)?
         };
-        // Text held back for a stop sequence that never came is released.
-        if stop_at.is_none() && finish_reason != FinishReason::Cancelled {
-            for &token in &tokens[emitted..] {
+        for (decoding, logits) in waiting.into_iter().zip(logits) {
+            decoding.logits = logits;
+            decoding.pending = None;
+        }
+        Ok(())
+    }
+}
+
+impl Decoding {
+    /// Picks the next token from the current logits and hands `on_token`
+    /// what can no longer be part of a stop sequence. True when the model
+    /// must now read that token ([`LanguageModel::advance`]); false when
+    /// the generation is over (then [`finish`](Self::finish)).
+    pub fn choose_next(
+        &mut self,
+        model: &LanguageModel,
+        on_token: &mut dyn FnMut(u32) -> ControlFlow<()>,
+    ) -> Result<bool> {
+        if self.finish_reason.is_some() {
+            return Ok(false);
+        }
+        let reason = self.choose(model, on_token)?;
+        self.finish_reason = reason;
+        Ok(reason.is_none())
+    }
+
+    /// The body of one decoding step; `Some` when the generation ends.
+    fn choose(
+        &mut self,
+        model: &LanguageModel,
+        on_token: &mut dyn FnMut(u32) -> ControlFlow<()>,
+    ) -> Result<Option<FinishReason>> {
+        let params = &self.params;
+        if self.tokens.len() >= params.max_tokens {
+            return Ok(Some(FinishReason::Length));
+        }
+        let mut logits = std::mem::take(&mut self.logits);
+        if params.repeat_penalty != 1.0 {
+            let recent = &self.context[self.context.len().saturating_sub(params.repeat_last_n)..];
+            apply_repeat_penalty(&mut logits, params.repeat_penalty, recent);
+        }
+        let vocab = logits.len();
+        let next = self
+            .sampler
+            .sample(&Tensor::from_vec(logits, vocab, &Device::Cpu)?)?;
+        if self.end_ids.contains(&next) {
+            return Ok(Some(FinishReason::Stop));
+        }
+        self.tokens.push(next);
+        self.context.push(next);
+        let decode = |ids: &[u32]| -> Result<String> { Ok(model.tokenizer.decode(ids)?) };
+        let check = self.matcher.check(&self.tokens, self.emitted, &decode)?;
+        let mut cancelled = false;
+        for &token in &self.tokens[self.emitted..check.safe_tokens] {
+            if on_token(token).is_break() {
+                cancelled = true;
+                break;
+            }
+        }
+        self.emitted = check.safe_tokens;
+        if cancelled {
+            return Ok(Some(FinishReason::Cancelled));
+        }
+        if check.stop_at.is_some() {
+            self.stop_at = check.stop_at;
+            return Ok(Some(FinishReason::Stop));
+        }
+        if self.tokens.len() >= params.max_tokens || self.cache.len() >= model.max_context {
+            return Ok(Some(FinishReason::Length));
+        }
+        self.pending = Some(next);
+        Ok(None)
+    }
+
+    /// The finished generation. Text held back for a stop sequence that
+    /// never came is released to `on_token` first.
+    pub fn finish(
+        self,
+        model: &LanguageModel,
+        on_token: &mut dyn FnMut(u32) -> ControlFlow<()>,
+    ) -> Result<Generation> {
+        let finish_reason = self.finish_reason.unwrap_or(FinishReason::Cancelled);
+        if self.stop_at.is_none() && finish_reason != FinishReason::Cancelled {
+            for &token in &self.tokens[self.emitted..] {
                 if on_token(token).is_break() {
                     break;
                 }
             }
         }
         Ok(Generation {
-            text: cut(decode(&tokens)?, stop_at),
-            tokens,
+            text: cut(model.tokenizer.decode(&self.tokens)?, self.stop_at),
+            tokens: self.tokens,
             finish_reason,
-            prompt_tokens: prompt.len(),
-            prefill_ms,
-            decode_ms: decode_started.elapsed().as_secs_f64() * 1e3,
+            prompt_tokens: self.prompt_tokens,
+            prefill_ms: self.prefill_ms,
+            decode_ms: self.decode_started.elapsed().as_secs_f64() * 1e3,
         })
     }
 }
 
-/// Makes recently seen tokens less likely (CTRL-style penalty).
 fn apply_repeat_penalty(logits: &mut [f32], penalty: f32, recent: &[u32]) {
     let seen: HashSet<u32> = recent.iter().copied().collect();
     for token in seen {

@@ -30,7 +30,7 @@ mod weights;
 
 pub use cache::KvCache;
 pub use constraint::{Constraint, SpanConstraint};
-pub use generate::{FinishReason, Generation, GenerationParams};
+pub use generate::{Decoding, FinishReason, Generation, GenerationParams};
 pub use model::{LanguageModel, LoadOptions};
 pub use tokenizer::TextTokenizer;
 

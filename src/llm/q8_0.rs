@@ -66,6 +66,13 @@ pub(crate) struct Q8Matrix {
     simd: V4,
 }
 
+/// The two sides of one product.
+#[derive(Clone, Copy)]
+struct Operands<'a> {
+    matrix: &'a [Block],
+    activations: &'a Activations,
+}
+
 /// A batch of activations quantized to Q8_0.
 struct Activations {
     values: Vec<[i8; BLOCK]>,
@@ -102,22 +109,18 @@ impl Q8Matrix {
         let matrix: &[Block] = bytemuck::try_cast_slice(&bytes)
             .map_err(|e| candle_core::Error::Msg(format!("Q8_0 storage: {e}")))?;
         let activations = self.quantize(x, tokens);
+        let operands = Operands {
+            matrix,
+            activations: &activations,
+        };
         let rows = self.rows;
         let pairs = rows.div_ceil(2);
         let mut out = vec![0f32; tokens * rows];
         let threads = rayon::current_num_threads().max(1);
         if threads == 1 || rows * tokens * self.blocks < SMALL_WORK_BLOCKS {
-            self.pairs_times_tokens(
-                matrix,
-                &activations,
-                0..pairs,
-                0,
-                tokens,
-                &mut out,
-                |r, t| t * rows + r,
-            );
+            self.pairs_times_tokens(operands, 0..pairs, 0, tokens, &mut out, |r, t| t * rows + r);
         } else if tokens >= threads * TOKENS
-            && (matrix.len() * std::mem::size_of::<Block>() <= CACHED_BYTES || tokens >= 64)
+            && (std::mem::size_of_val(matrix) <= CACHED_BYTES || tokens >= 64)
         {
             // Prompt processing: each task takes whole tokens and walks
             // every row once, so its output rows are contiguous. Each
@@ -131,15 +134,9 @@ impl Q8Matrix {
                 let mut out = lock(&parts[task]);
                 let count = out.len() / rows;
                 let first = task * per_task;
-                self.pairs_times_tokens(
-                    matrix,
-                    &activations,
-                    0..pairs,
-                    first,
-                    count,
-                    &mut out,
-                    |r, t| t * rows + r,
-                );
+                self.pairs_times_tokens(operands, 0..pairs, first, count, &mut out, |r, t| {
+                    t * rows + r
+                });
             });
         } else {
             // Decode or a few tokens: tasks take row ranges, each into its
@@ -161,15 +158,9 @@ impl Q8Matrix {
                 let first_row = 2 * range.start;
                 let mut part = lock(&parts[task]);
                 let width = part.len() / tokens;
-                self.pairs_times_tokens(
-                    matrix,
-                    &activations,
-                    range,
-                    0,
-                    tokens,
-                    &mut part,
-                    |r, t| t * width + (r - first_row),
-                );
+                self.pairs_times_tokens(operands, range, 0, tokens, &mut part, |r, t| {
+                    t * width + (r - first_row)
+                });
             });
             for (range, part) in ranges.iter().zip(parts) {
                 let part = part.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -228,8 +219,7 @@ impl Q8Matrix {
     /// each written to `out[at(row, token - first)]`.
     fn pairs_times_tokens(
         &self,
-        matrix: &[Block],
-        activations: &Activations,
+        operands: Operands<'_>,
         pairs: std::ops::Range<usize>,
         first: usize,
         count: usize,
@@ -246,17 +236,10 @@ impl Q8Matrix {
         let mut pair = pairs.start;
         while pair < pairs.end {
             if pair + PAIRS <= pairs.end {
-                self.group_times_tokens::<PAIRS>(
-                    matrix,
-                    activations,
-                    pair,
-                    first,
-                    count,
-                    &mut write,
-                );
+                self.group_times_tokens::<PAIRS>(operands, pair, first, count, &mut write);
                 pair += PAIRS;
             } else {
-                self.group_times_tokens::<1>(matrix, activations, pair, first, count, &mut write);
+                self.group_times_tokens::<1>(operands, pair, first, count, &mut write);
                 pair += 1;
             }
         }
@@ -266,8 +249,7 @@ impl Q8Matrix {
     /// tiles of [`TOKENS`] tokens.
     fn group_times_tokens<const P: usize>(
         &self,
-        matrix: &[Block],
-        activations: &Activations,
+        operands: Operands<'_>,
         pair: usize,
         first: usize,
         count: usize,
@@ -276,7 +258,7 @@ impl Q8Matrix {
         let mut token = 0;
         while token < count {
             if token + TOKENS <= count {
-                let sums = self.tile::<P, TOKENS>(matrix, activations, pair, first + token);
+                let sums = self.tile::<P, TOKENS>(operands, pair, first + token);
                 for (p, lanes) in sums.iter().enumerate() {
                     for (t, lanes) in lanes.iter().enumerate() {
                         write(pair + p, token + t, lanes);
@@ -284,7 +266,7 @@ impl Q8Matrix {
                 }
                 token += TOKENS;
             } else {
-                let sums = self.tile::<P, 1>(matrix, activations, pair, first + token);
+                let sums = self.tile::<P, 1>(operands, pair, first + token);
                 for (p, lanes) in sums.iter().enumerate() {
                     write(pair + p, token, &lanes[0]);
                 }
@@ -301,11 +283,14 @@ impl Q8Matrix {
     #[inline(always)]
     fn tile<const P: usize, const T: usize>(
         &self,
-        matrix: &[Block],
-        activations: &Activations,
+        operands: Operands<'_>,
         pair: usize,
         first: usize,
     ) -> [[[f32; 16]; T]; P] {
+        let Operands {
+            matrix,
+            activations,
+        } = operands;
         let blocks = self.blocks;
         let simd = self.simd;
         let (f, bw) = (simd.avx512f, simd.avx512bw);
