@@ -8,6 +8,11 @@
 //! answers 503 with `Retry-After`) instead of letting waits grow without
 //! bound. A job whose caller has gone away (a closed connection) is skipped.
 //!
+//! Generations are batched continuously: while one runs, every queued
+//! generation joins it at the next decoding step (up to [`MAX_TOGETHER`]),
+//! all sharing one forward pass per step, and a finished one leaves; other
+//! queued work (scoring, spans) runs between two steps.
+//!
 //! Knows nothing of HTTP; depends on [`crate::llm`] only for its types.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
