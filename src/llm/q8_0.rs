@@ -26,7 +26,7 @@
 //!
 //! Must not depend on the model: it is plain arithmetic on slices.
 
-use std::arch::x86_64::{__m512, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ};
+use std::arch::x86_64::{__m512, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _MM_HINT_T0};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use candle_core::quantized::{GgmlDType, QTensor};
@@ -42,6 +42,12 @@ const TOKENS: usize = 4;
 /// Fewest row pairs per task when rows, not tokens, are split across
 /// threads (decode and small batches).
 const PAIRS_PER_TASK: usize = 16;
+/// How far ahead of the block being read the next reads are announced
+/// to the memory system, in blocks (640 × 34 B ≈ 22 KB). On the 178 MB
+/// output head at one token, measured: 12.2 ms without, 8.7 ms at 160
+/// blocks, 7.0 ms at 640, 7.1 ms at 1280: the hardware prefetcher alone
+/// does not keep the two cores fed.
+const PREFETCH_BLOCKS: usize = 640;
 /// Matrices up to this size stay in a core's L2 cache between products.
 const CACHED_BYTES: usize = 2 << 20;
 /// Block products below which one thread does the whole product: waking
@@ -311,6 +317,15 @@ impl Q8Matrix {
             let mut row_scales = [f._mm512_setzero_ps(); P];
             for p in 0..P {
                 let (upper, lower) = (&firsts[p][b], &seconds[p][b]);
+                if let Some(ahead) = matrix.get(PREFETCH_BLOCKS + (2 * (pair + p)) * blocks + b) {
+                    simd.sse
+                        ._mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(ahead).cast());
+                }
+                if let Some(ahead) = matrix.get(PREFETCH_BLOCKS + (2 * (pair + p) + 1) * blocks + b)
+                {
+                    simd.sse
+                        ._mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(ahead).cast());
+                }
                 let weights = f._mm512_inserti64x4::<1>(
                     f._mm512_castsi256_si512(bytemuck::cast(upper.values)),
                     bytemuck::cast(lower.values),
