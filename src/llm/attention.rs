@@ -15,9 +15,12 @@
 //! Query heads sharing a key/value head read the same cached rows; K and V
 //! are never copied per query head.
 
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 
 use super::mask::visible_keys;
+use super::ops::{lock, on_model_threads};
 
 /// Layout of one attention call.
 #[derive(Debug, Clone, Copy)]
@@ -81,15 +84,16 @@ pub(crate) fn attend(
             *o *= inverse;
         }
     };
-    // One query (decode) is too little work to be worth waking threads.
     if queries.len() <= heads * head_dim {
-        for (item, (out, query)) in out
-            .chunks_mut(head_dim)
-            .zip(queries.chunks(head_dim))
-            .enumerate()
-        {
-            one(item, out, query);
-        }
+        // One query (decode): its heads go to candle's spinning matmul
+        // threads, which cost about a microsecond to wake where rayon's
+        // cost tens. Attention over 500+ positions was a third of a
+        // decoded token's time on one thread.
+        let parts: Vec<Mutex<&mut [f32]>> = out.chunks_mut(head_dim).map(Mutex::new).collect();
+        on_model_threads(parts.len(), |item| {
+            let query = &queries[item * head_dim..(item + 1) * head_dim];
+            one(item, &mut lock(&parts[item]), query);
+        });
     } else {
         out.par_chunks_mut(head_dim)
             .zip(queries.par_chunks(head_dim))

@@ -24,6 +24,12 @@ pub struct KvCache {
     last_hidden: Option<Vec<f32>>,
 }
 
+/// What [`KvCache::roll_back`] returns to.
+pub(crate) struct Checkpoint {
+    len: usize,
+    last_hidden: Option<Vec<f32>>,
+}
+
 /// One layer's keys and values, row-major `[position][kv_head * head_dim]`.
 #[derive(Debug, Clone)]
 pub(crate) struct LayerCache {
@@ -114,6 +120,30 @@ impl KvCache {
 
     pub(crate) fn layer_count(&self) -> usize {
         self.layers.len()
+    }
+
+    /// Where the cache stands now, to [`roll_back`](Self::roll_back) to if
+    /// a forward pass fails halfway.
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            len: self.len,
+            last_hidden: self.last_hidden.clone(),
+        }
+    }
+
+    /// Forgets what was added since `checkpoint`, including the rows a
+    /// failed pass wrote to some layers only. Rows a sliding-window layer
+    /// dropped meanwhile are not needed by any later position (only by a
+    /// [`truncate`](Self::truncate) further back), so the cache continues
+    /// exactly as before.
+    pub(crate) fn roll_back(&mut self, checkpoint: Checkpoint) {
+        for layer in &mut self.layers {
+            let keep = checkpoint.len.saturating_sub(layer.start) * layer.width;
+            layer.keys.truncate(keep);
+            layer.values.truncate(keep);
+        }
+        self.len = checkpoint.len;
+        self.last_hidden = checkpoint.last_hidden;
     }
 
     /// Records that `tokens` more positions went through every layer.
@@ -208,5 +238,28 @@ mod tests {
         clone.truncate(0).unwrap();
         assert!(clone.is_empty());
         assert_eq!(step(&mut clone, 2), vec![0, 0]);
+    }
+
+    #[test]
+    fn roll_back_forgets_a_half_done_pass() {
+        let mut cache = KvCache::new([Some(4), None], 2);
+        for _ in 0..20 {
+            step(&mut cache, 1);
+        }
+        cache.set_last_hidden(vec![1.0]);
+        let before = cache.clone();
+        let checkpoint = cache.checkpoint();
+        // A pass that wrote three positions to the first layer only, then
+        // failed.
+        let rows = [20.0f32, 20.0, 21.0, 21.0, 22.0, 22.0];
+        cache.layer_mut(0).extend(&rows, &rows, 20);
+        cache.roll_back(checkpoint);
+        assert_eq!(cache.len(), 20);
+        assert_eq!(cache.last_hidden(), Some(&[1.0][..]));
+        for (layer, original) in cache.layers.iter().zip(&before.layers) {
+            assert_eq!(layer.keys, original.keys);
+            assert_eq!(layer.values, original.values);
+            assert_eq!(layer.start, original.start);
+        }
     }
 }

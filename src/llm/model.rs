@@ -8,7 +8,7 @@ use candle_core::quantized::gguf_file;
 use candle_core::{Device, Tensor};
 
 use super::attention::Heads;
-use super::cache::KvCache;
+use super::cache::{Checkpoint, KvCache};
 use super::config::Config;
 use super::layer::{BlockContext, Segment};
 use super::ops::{rms_norm, Rope};
@@ -213,8 +213,22 @@ impl LanguageModel {
         for pass in passes.iter() {
             self.check(pass)?;
         }
-        // Work on clones so a failure leaves the callers' caches intact.
-        let mut work: Vec<KvCache> = passes.iter().map(|p| p.cache.clone()).collect();
+        // A failure rolls every cache back to where it was. (Cloning them
+        // instead copied the whole cache at every decoded token: 23 MB per
+        // token at 630 positions, 9 % of decode time.)
+        let checkpoints: Vec<Checkpoint> = passes.iter().map(|p| p.cache.checkpoint()).collect();
+        let result = self.forward_passes(passes);
+        if result.is_err() {
+            for (pass, checkpoint) in passes.iter_mut().zip(checkpoints) {
+                pass.cache.roll_back(checkpoint);
+            }
+        }
+        result
+    }
+
+    /// The body of [`forward_hidden_batch`](Self::forward_hidden_batch),
+    /// extending the caches in place.
+    fn forward_passes(&self, passes: &mut [Pass<'_>]) -> Result<Vec<Vec<f32>>> {
         let hidden_size = self.config.hidden;
         let mut kept: Vec<Vec<f32>> = passes
             .iter()
@@ -237,11 +251,11 @@ impl LanguageModel {
                     &tokens[offset..tokens.len().min(offset + PREFILL_CHUNK)]
                 })
                 .collect();
-            let mut caches: Vec<&mut KvCache> = work
+            let mut caches: Vec<&mut KvCache> = passes
                 .iter_mut()
                 .enumerate()
                 .filter(|(i, _)| members.contains(i))
-                .map(|(_, cache)| cache)
+                .map(|(_, pass)| &mut *pass.cache)
                 .collect();
             let hidden = self.forward_chunks(&mut caches, &chunks)?;
             let mut row = 0;
@@ -257,9 +271,8 @@ impl LanguageModel {
                 row += chunk.len();
             }
         }
-        for ((pass, rows), cache) in passes.iter_mut().zip(&mut kept).zip(work) {
+        for (pass, rows) in passes.iter_mut().zip(&mut kept) {
             rms_norm(rows, &self.weights.output_norm, self.config.rms_eps);
-            *pass.cache = cache;
             pass.cache
                 .set_last_hidden(rows[(pass.keep_last - 1) * hidden_size..].to_vec());
         }

@@ -7,6 +7,8 @@
 //! decode 5× slower than its arithmetic. Here they run inline, each row on
 //! its own, so results never depend on how many rows are processed at once.
 
+use std::sync::{Mutex, PoisonError};
+
 /// RMS-normalizes every row of `x` (rows of `weight.len()` values) in place
 /// and scales it by `weight`. Gemma's `1 + w` is already in the GGUF weight.
 /// The mean square is accumulated in f64, as llama.cpp does.
@@ -84,6 +86,21 @@ pub(crate) fn add_assign(x: &mut [f32], y: &[f32]) {
     for (a, &b) in x.iter_mut().zip(y) {
         *a += b;
     }
+}
+
+/// Runs `task(i)` for every `i < tasks` on candle's matmul threads, the
+/// ones the rest of the model's products run on: they spin between
+/// products, so handing them work costs about a microsecond, and a second
+/// pool would fight them for the two cores.
+pub(crate) fn on_model_threads(tasks: usize, task: impl Fn(usize) + Sync) {
+    candle_core::utils::barrier_pool().execute_chunked(tasks, |range| range.for_each(&task));
+}
+
+/// Each part is locked by the one task that owns it, so a poisoned lock
+/// can only be that task's own earlier panic; its data is still plain
+/// numbers.
+pub(crate) fn lock<'a, T>(part: &'a Mutex<T>) -> std::sync::MutexGuard<'a, T> {
+    part.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@
 use std::arch::x86_64::{__m512, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _MM_HINT_T0};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::ops::{lock, on_model_threads};
+
 use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
 use pulp::x86::V4;
@@ -354,21 +356,6 @@ impl Q8Matrix {
         }
         acc.map(|row| row.map(bytemuck::cast))
     }
-}
-
-/// Runs `task(i)` for every `i < tasks` on candle's matmul threads, the
-/// ones the rest of the model's products run on: they spin between
-/// products, so handing them work costs about a microsecond, and a second
-/// pool would fight them for the two cores.
-fn on_model_threads(tasks: usize, task: impl Fn(usize) + Sync) {
-    candle_core::utils::barrier_pool().execute_chunked(tasks, |range| range.for_each(&task));
-}
-
-/// Each part is locked by the one task that owns it, so a poisoned lock
-/// can only be that task's own earlier panic; its data is still plain
-/// numbers.
-fn lock<'a, T>(part: &'a Mutex<T>) -> std::sync::MutexGuard<'a, T> {
-    part.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// candle's `hsum_float_8`: halves added lane-wise, then pairs, then the
