@@ -17,8 +17,6 @@
 
 use std::sync::Mutex;
 
-use rayon::prelude::*;
-
 use super::mask::visible_keys;
 use super::ops::{lock, on_model_threads};
 
@@ -84,22 +82,15 @@ pub(crate) fn attend(
             *o *= inverse;
         }
     };
-    if queries.len() <= heads * head_dim {
-        // One query (decode): its heads go to candle's spinning matmul
-        // threads, which cost about a microsecond to wake where rayon's
-        // cost tens. Attention over 500+ positions was a third of a
-        // decoded token's time on one thread.
-        let parts: Vec<Mutex<&mut [f32]>> = out.chunks_mut(head_dim).map(Mutex::new).collect();
-        on_model_threads(parts.len(), |item| {
-            let query = &queries[item * head_dim..(item + 1) * head_dim];
-            one(item, &mut lock(&parts[item]), query);
-        });
-    } else {
-        out.par_chunks_mut(head_dim)
-            .zip(queries.par_chunks(head_dim))
-            .enumerate()
-            .for_each(|(item, (out, query))| one(item, out, query));
-    }
+    // Every (query, head) goes to candle's spinning matmul threads, which
+    // cost about a microsecond to wake where rayon's cost tens and would
+    // fight them for the two cores. Each is computed alone: no bit depends
+    // on the split.
+    let parts: Vec<Mutex<&mut [f32]>> = out.chunks_mut(head_dim).map(Mutex::new).collect();
+    on_model_threads(parts.len(), |item| {
+        let query = &queries[item * head_dim..(item + 1) * head_dim];
+        one(item, &mut lock(&parts[item]), query);
+    });
     out
 }
 

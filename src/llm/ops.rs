@@ -71,8 +71,23 @@ impl Rope {
 
 /// `gelu(gate) * up`, in place in `gate`, with the tanh approximation of
 /// GELU (Gemma's `gelu_pytorch_tanh`; the exact erf form is not what the
-/// model was trained with).
+/// model was trained with). Large inputs are split across the model's
+/// threads: libm's `tanhf` made this 14 % of prompt processing on one core.
+/// Each value is computed alone, so the split changes no bit.
 pub(crate) fn gelu_mul(gate: &mut [f32], up: &[f32]) {
+    const PER_TASK: usize = 4096;
+    if gate.len() < 2 * PER_TASK {
+        gelu_mul_serial(gate, up);
+        return;
+    }
+    let parts: Vec<Mutex<&mut [f32]>> = gate.chunks_mut(PER_TASK).map(Mutex::new).collect();
+    on_model_threads(parts.len(), |task| {
+        let up = &up[task * PER_TASK..];
+        gelu_mul_serial(&mut lock(&parts[task]), up);
+    });
+}
+
+fn gelu_mul_serial(gate: &mut [f32], up: &[f32]) {
     const SQRT_2_OVER_PI: f32 = 0.797_884_6;
     for (g, &u) in gate.iter_mut().zip(up) {
         let x = *g;
