@@ -67,15 +67,42 @@ pub(crate) fn attend(
         let key = |j: usize| &kv.keys[j * row + offset..j * row + offset + head_dim];
         let value = |j: usize| &kv.values[j * row + offset..j * row + offset + head_dim];
 
-        let scores: Vec<f32> = (first..last).map(|j| dot(query, key(j)) * scale).collect();
+        // Four keys at a time: each dot product keeps its own order, but
+        // four independent sums hide the latency of the additions, which
+        // bounded a lone dot product to one add every four cycles.
+        let mut scores = Vec::with_capacity(last - first);
+        let mut j = first;
+        while j + KEYS_TOGETHER <= last {
+            let dots = dot_many(query, [key(j), key(j + 1), key(j + 2), key(j + 3)]);
+            scores.extend(dots.map(|d| d * scale));
+            j += KEYS_TOGETHER;
+        }
+        scores.extend((j..last).map(|j| dot(query, key(j)) * scale));
         let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let weights: Vec<f32> = scores.iter().map(|score| (score - max).exp()).collect();
         let mut total = 0f32;
-        for (j, score) in (first..last).zip(&scores) {
-            let weight = (score - max).exp();
+        for weight in &weights {
             total += weight;
-            for (o, &v) in out.iter_mut().zip(value(j)) {
-                *o += weight * v;
+        }
+        // Each output value still adds its terms key by key, in order; four
+        // keys per sweep only spare three loads and stores of the output.
+        let mut j = first;
+        for w in weights.chunks(KEYS_TOGETHER) {
+            if let [w0, w1, w2, w3] = *w {
+                let n = out.len();
+                let (v0, v1) = (&value(j)[..n], &value(j + 1)[..n]);
+                let (v2, v3) = (&value(j + 2)[..n], &value(j + 3)[..n]);
+                for t in 0..n {
+                    out[t] = out[t] + w0 * v0[t] + w1 * v1[t] + w2 * v2[t] + w3 * v3[t];
+                }
+            } else {
+                for (k, &weight) in w.iter().enumerate() {
+                    for (o, &v) in out.iter_mut().zip(value(j + k)) {
+                        *o += weight * v;
+                    }
+                }
             }
+            j += w.len();
         }
         let inverse = 1.0 / total;
         for o in out.iter_mut() {
@@ -92,6 +119,32 @@ pub(crate) fn attend(
         one(item, &mut lock(&parts[item]), query);
     });
     out
+}
+
+const KEYS_TOGETHER: usize = 4;
+
+/// `KEYS_TOGETHER` dot products of `a`, each bit for bit `dot(a, b[k])`.
+fn dot_many(a: &[f32], b: [&[f32]; KEYS_TOGETHER]) -> [f32; KEYS_TOGETHER] {
+    const LANES: usize = 16;
+    let mut lanes = [[0f32; LANES]; KEYS_TOGETHER];
+    let whole = a.len() / LANES * LANES;
+    for start in (0..whole).step_by(LANES) {
+        let x = &a[start..start + LANES];
+        for (lanes, b) in lanes.iter_mut().zip(&b) {
+            let y = &b[start..start + LANES];
+            for i in 0..LANES {
+                lanes[i] += x[i] * y[i];
+            }
+        }
+    }
+    std::array::from_fn(|k| {
+        let tail: f32 = a[whole..]
+            .iter()
+            .zip(&b[k][whole..])
+            .map(|(x, y)| x * y)
+            .sum();
+        lanes[k].iter().sum::<f32>() + tail
+    })
 }
 
 /// Dot product with a fixed summation order (16 lanes, then the lanes in
@@ -243,6 +296,18 @@ mod tests {
                 batch[pos * per_query..(pos + 1) * per_query],
                 "position {pos}"
             );
+        }
+    }
+
+    #[test]
+    fn dot_products_together_match_each_alone_bit_for_bit() {
+        for len in [1, 15, 16, 37, 256] {
+            let a = values(len, 7);
+            let b: Vec<Vec<f32>> = (0..4).map(|k| values(len, 8 + k)).collect();
+            let together = dot_many(&a, [&b[0], &b[1], &b[2], &b[3]]);
+            for k in 0..4 {
+                assert_eq!(together[k].to_bits(), dot(&a, &b[k]).to_bits(), "len {len}");
+            }
         }
     }
 
