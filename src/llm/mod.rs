@@ -25,6 +25,7 @@ mod ops;
 mod q8_0;
 mod requant;
 mod stop;
+mod tanh;
 pub mod tokenizer;
 mod weights;
 

@@ -9,6 +9,8 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use super::tanh::tanh;
+
 /// RMS-normalizes every row of `x` (rows of `weight.len()` values) in place
 /// and scales it by `weight`. Gemma's `1 + w` is already in the GGUF weight.
 /// The mean square is accumulated in f64, as llama.cpp does.
@@ -92,7 +94,7 @@ fn gelu_mul_serial(gate: &mut [f32], up: &[f32]) {
     for (g, &u) in gate.iter_mut().zip(up) {
         let x = *g;
         let inner = SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x);
-        *g = 0.5 * x * (1.0 + inner.tanh()) * u;
+        *g = 0.5 * x * (1.0 + tanh(inner)) * u;
     }
 }
 
