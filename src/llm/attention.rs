@@ -17,6 +17,7 @@
 
 use std::sync::Mutex;
 
+use super::lanes::Lanes;
 use super::mask::visible_keys;
 use super::ops::{lock, on_model_threads};
 
@@ -56,6 +57,7 @@ pub(crate) fn attend(
     let group = heads / kv_heads;
     let row = kv_heads * head_dim;
     let mut out = vec![0f32; queries.len()];
+    let lanes = Lanes::detect();
     let one = |item: usize, out: &mut [f32], query: &[f32]| {
         let position = q_start + item / heads;
         let kv_head = (item % heads) / group;
@@ -73,11 +75,11 @@ pub(crate) fn attend(
         let mut scores = Vec::with_capacity(last - first);
         let mut j = first;
         while j + KEYS_TOGETHER <= last {
-            let dots = dot_many(query, [key(j), key(j + 1), key(j + 2), key(j + 3)]);
-            scores.extend(dots.map(|d| d * scale));
+            let keys: [&[f32]; KEYS_TOGETHER] = std::array::from_fn(|k| key(j + k));
+            scores.extend(lanes.dots(query, keys).map(|d| d * scale));
             j += KEYS_TOGETHER;
         }
-        scores.extend((j..last).map(|j| dot(query, key(j)) * scale));
+        scores.extend((j..last).map(|j| lanes.dots(query, [key(j)])[0] * scale));
         let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let weights: Vec<f32> = scores.iter().map(|score| (score - max).exp()).collect();
         let mut total = 0f32;
@@ -88,18 +90,12 @@ pub(crate) fn attend(
         // keys per sweep only spare three loads and stores of the output.
         let mut j = first;
         for w in weights.chunks(KEYS_TOGETHER) {
-            if let [w0, w1, w2, w3] = *w {
-                let n = out.len();
-                let (v0, v1) = (&value(j)[..n], &value(j + 1)[..n]);
-                let (v2, v3) = (&value(j + 2)[..n], &value(j + 3)[..n]);
-                for t in 0..n {
-                    out[t] = out[t] + w0 * v0[t] + w1 * v1[t] + w2 * v2[t] + w3 * v3[t];
-                }
+            if let &[w0, w1, w2, w3] = w {
+                let values: [&[f32]; KEYS_TOGETHER] = std::array::from_fn(|k| value(j + k));
+                lanes.add_weighted(out, [w0, w1, w2, w3], values);
             } else {
                 for (k, &weight) in w.iter().enumerate() {
-                    for (o, &v) in out.iter_mut().zip(value(j + k)) {
-                        *o += weight * v;
-                    }
+                    lanes.add_weighted(out, [weight], [value(j + k)]);
                 }
             }
             j += w.len();
@@ -121,51 +117,8 @@ pub(crate) fn attend(
     out
 }
 
+/// Keys per step of the inner loops.
 const KEYS_TOGETHER: usize = 4;
-
-/// `KEYS_TOGETHER` dot products of `a`, each bit for bit `dot(a, b[k])`.
-fn dot_many(a: &[f32], b: [&[f32]; KEYS_TOGETHER]) -> [f32; KEYS_TOGETHER] {
-    const LANES: usize = 16;
-    let mut lanes = [[0f32; LANES]; KEYS_TOGETHER];
-    let whole = a.len() / LANES * LANES;
-    for start in (0..whole).step_by(LANES) {
-        let x = &a[start..start + LANES];
-        for (lanes, b) in lanes.iter_mut().zip(&b) {
-            let y = &b[start..start + LANES];
-            for i in 0..LANES {
-                lanes[i] += x[i] * y[i];
-            }
-        }
-    }
-    std::array::from_fn(|k| {
-        let tail: f32 = a[whole..]
-            .iter()
-            .zip(&b[k][whole..])
-            .map(|(x, y)| x * y)
-            .sum();
-        lanes[k].iter().sum::<f32>() + tail
-    })
-}
-
-/// Dot product with a fixed summation order (16 lanes, then the lanes in
-/// order), which the compiler can vectorize.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 16;
-    let mut lanes = [0f32; LANES];
-    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = a_chunks
-        .remainder()
-        .iter()
-        .zip(b_chunks.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a_chunks.zip(b_chunks) {
-        for i in 0..LANES {
-            lanes[i] += x[i] * y[i];
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
-}
 
 #[cfg(test)]
 mod tests {
@@ -297,24 +250,5 @@ mod tests {
                 "position {pos}"
             );
         }
-    }
-
-    #[test]
-    fn dot_products_together_match_each_alone_bit_for_bit() {
-        for len in [1, 15, 16, 37, 256] {
-            let a = values(len, 7);
-            let b: Vec<Vec<f32>> = (0..4).map(|k| values(len, 8 + k)).collect();
-            let together = dot_many(&a, [&b[0], &b[1], &b[2], &b[3]]);
-            for k in 0..4 {
-                assert_eq!(together[k].to_bits(), dot(&a, &b[k]).to_bits(), "len {len}");
-            }
-        }
-    }
-
-    #[test]
-    fn dot_product_handles_tails() {
-        let a: Vec<f32> = (0..37).map(|i| i as f32).collect();
-        let b = vec![1f32; 37];
-        assert_eq!(dot(&a, &b), (0..37).sum::<i32>() as f32);
     }
 }

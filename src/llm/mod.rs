@@ -17,6 +17,7 @@ mod constraint;
 pub mod detokenizer;
 mod generate;
 mod head;
+mod lanes;
 mod layer;
 mod mask;
 mod model;
