@@ -174,11 +174,7 @@ impl LanguageModel {
         if rows == 0 {
             return Ok(Vec::new());
         }
-        let logits = self.weights.head.apply(&hidden, rows)?;
-        Ok(logits
-            .chunks_exact(self.vocab_size())
-            .map(<[f32]>::to_vec)
-            .collect())
+        self.weights.head.apply_each(&hidden, rows)
     }
 
     /// Feeds `tokens` after what `cache` holds and returns the normalized

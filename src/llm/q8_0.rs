@@ -27,7 +27,7 @@
 //! Must not depend on the model: it is plain arithmetic on slices.
 
 use std::arch::x86_64::{__m512, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _MM_HINT_T0};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use super::ops::{lock, on_model_threads};
 
@@ -110,9 +110,25 @@ impl Q8Matrix {
         })
     }
 
+    /// Output values per token.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// `x` (`tokens` rows of `cols` values) times the matrix transposed:
     /// `tokens` rows of `rows` values.
     pub(crate) fn apply(&self, x: &[f32], tokens: usize) -> candle_core::Result<Vec<f32>> {
+        let mut out = vec![0f32; tokens * self.rows];
+        let mut rows: Vec<&mut [f32]> = out.chunks_mut(self.rows).collect();
+        self.apply_into(x, &mut rows)?;
+        Ok(out)
+    }
+
+    /// [`apply`](Self::apply) with each token's output row given by the
+    /// caller (`out.len()` tokens, each `rows` long), so that a caller
+    /// wanting one vector per token gets it without another copy.
+    pub(crate) fn apply_into(&self, x: &[f32], out: &mut [&mut [f32]]) -> candle_core::Result<()> {
+        let tokens = out.len();
         let bytes = self.tensor.data()?;
         let matrix: &[Block] = bytemuck::try_cast_slice(&bytes)
             .map_err(|e| candle_core::Error::Msg(format!("Q8_0 storage: {e}")))?;
@@ -123,62 +139,57 @@ impl Q8Matrix {
         };
         let rows = self.rows;
         let pairs = rows.div_ceil(2);
-        let mut out = vec![0f32; tokens * rows];
         let threads = rayon::current_num_threads().max(1);
         if threads == 1 || rows * tokens * self.blocks < SMALL_WORK_BLOCKS {
-            self.pairs_times_tokens(operands, 0..pairs, 0, tokens, &mut out, |r, t| t * rows + r);
+            self.pairs_times_tokens(operands, 0..pairs, 0, tokens, |r, t, v| out[t][r] = v);
         } else if tokens >= threads * TOKENS
             && (std::mem::size_of_val(matrix) <= CACHED_BYTES || tokens >= 64)
         {
             // Prompt processing: each task takes whole tokens and walks
-            // every row once, so its output rows are contiguous. Each
-            // thread then reads the whole matrix: fine from its cache or
-            // with many tokens to share the read, not for the 178 MB head
-            // under a few tokens, which is memory-bound.
+            // every row once. Each thread then reads the whole matrix: fine
+            // from its cache or with many tokens to share the read, not for
+            // the 178 MB head under a few tokens, which is memory-bound.
             let per_task = tokens.div_ceil(threads).next_multiple_of(TOKENS);
-            let parts: Vec<Mutex<&mut [f32]>> =
-                out.chunks_mut(per_task * rows).map(Mutex::new).collect();
+            let parts: Vec<Mutex<&mut [&mut [f32]]>> =
+                out.chunks_mut(per_task).map(Mutex::new).collect();
             on_model_threads(parts.len(), |task| {
                 let mut out = lock(&parts[task]);
-                let count = out.len() / rows;
+                let count = out.len();
                 let first = task * per_task;
-                self.pairs_times_tokens(operands, 0..pairs, first, count, &mut out, |r, t| {
-                    t * rows + r
+                self.pairs_times_tokens(operands, 0..pairs, first, count, |r, t, v| {
+                    out[t][r] = v;
                 });
             });
         } else {
-            // Decode or a few tokens: tasks take row ranges, each into its
-            // own buffer, gathered afterwards.
+            // Decode or a few tokens: tasks take row ranges, each writing
+            // its slice of every token's row.
             let per_task = pairs.div_ceil(threads * 4).max(PAIRS_PER_TASK);
             let ranges: Vec<_> = (0..pairs)
                 .step_by(per_task)
                 .map(|start| start..(start + per_task).min(pairs))
                 .collect();
-            let parts: Vec<Mutex<Vec<f32>>> = ranges
-                .iter()
-                .map(|range| {
+            let mut slices: Vec<Vec<&mut [f32]>> =
+                ranges.iter().map(|_| Vec::with_capacity(tokens)).collect();
+            for token_row in out.iter_mut() {
+                let mut rest: &mut [f32] = token_row;
+                for (range, slices) in ranges.iter().zip(&mut slices) {
                     let width = (2 * range.end).min(rows) - 2 * range.start;
-                    Mutex::new(vec![0f32; width * tokens])
-                })
-                .collect();
+                    let (mine, after) = std::mem::take(&mut rest).split_at_mut(width);
+                    slices.push(mine);
+                    rest = after;
+                }
+            }
+            let parts: Vec<Mutex<Vec<&mut [f32]>>> = slices.into_iter().map(Mutex::new).collect();
             on_model_threads(ranges.len(), |task| {
                 let range = ranges[task].clone();
                 let first_row = 2 * range.start;
                 let mut part = lock(&parts[task]);
-                let width = part.len() / tokens;
-                self.pairs_times_tokens(operands, range, 0, tokens, &mut part, |r, t| {
-                    t * width + (r - first_row)
+                self.pairs_times_tokens(operands, range, 0, tokens, |r, t, v| {
+                    part[t][r - first_row] = v;
                 });
             });
-            for (range, part) in ranges.iter().zip(parts) {
-                let part = part.into_inner().unwrap_or_else(PoisonError::into_inner);
-                let width = part.len() / tokens;
-                for (t, values) in part.chunks_exact(width).enumerate() {
-                    out[t * rows + 2 * range.start..][..width].copy_from_slice(values);
-                }
-            }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Quantizes each row of `x` per block as candle's `BlockQ8_0::from_float`
@@ -224,21 +235,20 @@ impl Q8Matrix {
     }
 
     /// Products of row pairs `pairs` with tokens `first..first + count`,
-    /// each written to `out[at(row, token - first)]`.
+    /// each handed to `store(row, token - first, value)`.
     fn pairs_times_tokens(
         &self,
         operands: Operands<'_>,
         pairs: std::ops::Range<usize>,
         first: usize,
         count: usize,
-        out: &mut [f32],
-        at: impl Fn(usize, usize) -> usize,
+        mut store: impl FnMut(usize, usize, f32),
     ) {
         let mut write = |pair: usize, token: usize, lanes: &[f32; 16]| {
             let (a, b) = lanes.split_at(8);
-            out[at(2 * pair, token)] = sum_of_eight(a);
+            store(2 * pair, token, sum_of_eight(a));
             if 2 * pair + 1 < self.rows {
-                out[at(2 * pair + 1, token)] = sum_of_eight(b);
+                store(2 * pair + 1, token, sum_of_eight(b));
             }
         };
         let mut pair = pairs.start;

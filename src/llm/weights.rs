@@ -81,6 +81,25 @@ impl Linear {
         let out = if padded { out.narrow(0, 0, 1)? } else { out };
         Ok(out.flatten_all()?.to_vec1()?)
     }
+
+    /// [`apply`](Self::apply) with one vector per input row: what batched
+    /// decoding hands each sequence (the output head's 1 MB per sequence
+    /// is then written once, not copied out of a shared buffer).
+    pub(crate) fn apply_each(&self, x: &[f32], rows: usize) -> Result<Vec<Vec<f32>>> {
+        #[cfg(target_arch = "x86_64")]
+        if let Self::Q8(matrix) = self {
+            let mut out: Vec<Vec<f32>> = (0..rows).map(|_| vec![0f32; matrix.rows()]).collect();
+            let mut slices: Vec<&mut [f32]> = out.iter_mut().map(Vec::as_mut_slice).collect();
+            matrix.apply_into(x, &mut slices)?;
+            return Ok(out);
+        }
+        let out = self.apply(x, rows)?;
+        let width = out.len() / rows.max(1);
+        Ok(out
+            .chunks_exact(width.max(1))
+            .map(<[f32]>::to_vec)
+            .collect())
+    }
 }
 
 /// The weights of one transformer block.
