@@ -163,6 +163,9 @@ impl From<store::Error> for ApiError {
             | store::Error::Sqlite(_)
             | store::Error::Json(_)
             | store::Error::Io(_) => Self::Internal(error.to_string()),
+            // A configuration error: the store is opened at start, so no
+            // request can meet it.
+            store::Error::UnsupportedUrl(_) => Self::Internal(error.to_string()),
         }
     }
 }

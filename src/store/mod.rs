@@ -44,6 +44,14 @@ pub enum Error {
     /// Feedback names an answer that was never given (or was forgotten).
     #[error("unknown answer id {0}")]
     UnknownAnswer(String),
+    /// A URL of another kind than PostgreSQL's. Taken as a file path, a
+    /// `sqlite:///data/x.db` would silently create a folder named
+    /// `sqlite:` beside the service.
+    #[error(
+        "store {0:?}: give a SQLite file path (data/eulcat.sqlite3) or a postgres:// URL; \
+         other URLs, sqlite:// included, are not understood"
+    )]
+    UnsupportedUrl(String),
 }
 
 /// Result of store operations.
@@ -190,6 +198,8 @@ impl Store {
     pub fn open_location(location: &str) -> Result<Self> {
         if is_postgres_url(location) {
             Self::connect(location)
+        } else if location.contains("://") {
+            Err(Error::UnsupportedUrl(redacted(location)))
         } else {
             Self::open(Path::new(location))
         }
@@ -466,6 +476,16 @@ mod tests {
             suggestions: vec![],
             timings_ms: Timings::default(),
         }
+    }
+
+    #[test]
+    fn a_url_that_is_not_postgres_is_refused_not_taken_for_a_path() {
+        let folder = tempfile::tempdir().unwrap();
+        let location = format!("sqlite://{}/x.db", folder.path().display());
+        let error = Store::open_location(&location).err().unwrap();
+        assert!(matches!(error, Error::UnsupportedUrl(_)), "{error}");
+        assert!(error.to_string().contains("SQLite file path"));
+        assert!(!std::path::Path::new("sqlite:").exists());
     }
 
     #[test]
