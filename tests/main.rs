@@ -7,6 +7,7 @@ mod corpus;
 mod crash;
 mod e2e;
 mod edge;
+mod embedding;
 mod export;
 mod formats;
 mod frontends;

@@ -122,11 +122,19 @@ pub(crate) fn test_python(what: &str) -> Option<PathBuf> {
 /// The real model file, fetched with the product's own `pull` the first
 /// time (CI pulls it before the tests; a developer's first run does too).
 pub(crate) fn model_path() -> PathBuf {
+    pulled(eulcat::model_store::DEFAULT_MODEL)
+}
+
+/// The embedding model's zip, fetched like [`model_path`].
+pub(crate) fn embedding_model_path() -> PathBuf {
+    pulled("embeddinggemma-300m")
+}
+
+fn pulled(name: &str) -> PathBuf {
     static PULLED: Mutex<()> = Mutex::new(());
     let _guard = PULLED.lock().unwrap_or_else(|p| p.into_inner());
     let models = root().join("models");
-    let manifest = eulcat::model_store::Manifest::find(&models, eulcat::model_store::DEFAULT_MODEL)
-        .expect("manifest");
+    let manifest = eulcat::model_store::Manifest::find(&models, name).expect("manifest");
     if let Ok(path) = eulcat::model_store::locate(&manifest, &models) {
         return path;
     }
@@ -148,6 +156,18 @@ pub(crate) fn real_model() -> Arc<llm::LanguageModel> {
             Arc::new(
                 llm::LanguageModel::load(&model_path(), &llm::LoadOptions { max_context: 4096 })
                     .expect("the model loads"),
+            )
+        })
+        .clone()
+}
+
+/// The real embedding model, loaded once for the whole test binary.
+pub(crate) fn real_embedder() -> Arc<llm::Embedder> {
+    static MODEL: std::sync::OnceLock<Arc<llm::Embedder>> = std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            Arc::new(
+                llm::Embedder::load(&embedding_model_path()).expect("the embedding model loads"),
             )
         })
         .clone()

@@ -18,7 +18,7 @@
 use std::sync::Mutex;
 
 use super::lanes::Lanes;
-use super::mask::visible_keys;
+use super::mask::{keys_around, visible_keys};
 use super::ops::{lock, on_model_threads};
 
 /// Layout of one attention call.
@@ -28,6 +28,9 @@ pub(crate) struct Heads {
     pub(crate) kv_heads: usize,
     pub(crate) head_dim: usize,
     pub(crate) window: Option<usize>,
+    /// Whether a query also sees the keys after it (an encoder such as
+    /// EmbeddingGemma reads the whole text at once) or only those before.
+    pub(crate) bidirectional: bool,
 }
 
 /// Keys and values of positions `start..start + rows`, row-major
@@ -53,15 +56,21 @@ pub(crate) fn attend(
         kv_heads,
         head_dim,
         window,
+        bidirectional,
     } = shape;
     let group = heads / kv_heads;
     let row = kv_heads * head_dim;
     let mut out = vec![0f32; queries.len()];
     let lanes = Lanes::detect();
+    let keys_held = kv.start + kv.keys.len() / row.max(1);
     let one = |item: usize, out: &mut [f32], query: &[f32]| {
         let position = q_start + item / heads;
         let kv_head = (item % heads) / group;
-        let visible = visible_keys(position, window);
+        let visible = if bidirectional {
+            keys_around(position, window, keys_held)
+        } else {
+            visible_keys(position, window)
+        };
         debug_assert!(visible.start >= kv.start, "a visible key was dropped");
         let first = visible.start.max(kv.start) - kv.start;
         let last = visible.end - kv.start;
@@ -144,6 +153,7 @@ mod tests {
         kv_heads: 2,
         head_dim: 20,
         window: Some(3),
+        bidirectional: false,
     };
 
     /// Straightforward f64 attention for one (query, head).

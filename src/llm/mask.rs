@@ -14,9 +14,29 @@ pub(crate) fn visible_keys(q: usize, window: Option<usize>) -> Range<usize> {
     first..q + 1
 }
 
+/// Positions of the keys the query at `q` attends to in a bidirectional
+/// encoder holding keys `0..held`: every key, or on sliding-window layers
+/// those less than `window` positions away on either side (Hugging Face's
+/// bidirectional window, `|q - k| < window`).
+pub(crate) fn keys_around(q: usize, window: Option<usize>, held: usize) -> Range<usize> {
+    match window {
+        None => 0..held,
+        Some(w) => q.saturating_sub(w.saturating_sub(1))..held.min(q + w),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidirectional_sees_both_sides_within_the_window() {
+        assert_eq!(keys_around(3, None, 10), 0..10);
+        assert_eq!(keys_around(3, Some(512), 10), 0..10);
+        assert_eq!(keys_around(600, Some(512), 2000), 89..1112);
+        assert!(!keys_around(600, Some(512), 2000).contains(&1112));
+        assert_eq!(keys_around(0, Some(2), 5), 0..2);
+    }
 
     #[test]
     fn causal_without_window() {

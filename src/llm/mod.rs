@@ -15,6 +15,7 @@ mod cache;
 mod config;
 mod constraint;
 pub mod detokenizer;
+pub mod embedding;
 mod generate;
 mod head;
 mod lanes;
@@ -32,6 +33,7 @@ mod weights;
 
 pub use cache::KvCache;
 pub use constraint::{Constraint, SpanConstraint};
+pub use embedding::{Embedder, Input};
 pub use generate::{Decoding, FinishReason, Generation, GenerationParams};
 pub use model::{LanguageModel, LoadOptions};
 pub use tokenizer::TextTokenizer;

@@ -325,6 +325,7 @@ impl LanguageModel {
                 kv_heads: config.kv_heads,
                 head_dim: config.head_dim,
                 window: (!global).then_some(config.sliding_window),
+                bidirectional: false,
             };
             let context = BlockContext {
                 shape,
