@@ -8,7 +8,11 @@
 
 use std::ops::ControlFlow;
 
-use crate::llm::{self, FinishReason, GenerationParams, LanguageModel, SpanConstraint};
+use std::sync::Arc;
+
+use crate::llm::{
+    self, Embedder, FinishReason, GenerationParams, Input, LanguageModel, SpanConstraint,
+};
 
 /// The log-likelihood of a continuation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,6 +139,88 @@ pub trait Backend: Send + Sync + 'static {
     /// that remembers them ([`Memo`](super::Memo)).
     fn memo_stats(&self) -> Option<super::MemoStats> {
         None
+    }
+
+    /// Length of the vectors [`embed`](Self::embed) gives, or `None` when
+    /// this backend has no embedding model (retrieval is then by words
+    /// alone).
+    fn embedding_dimension(&self) -> Option<usize> {
+        None
+    }
+
+    /// Unit vectors of the meaning of `inputs`.
+    fn embed(&self, inputs: &[Input]) -> Result<Vec<Vec<f32>>, llm::Error> {
+        let _ = inputs;
+        Err(llm::Error::InvalidRequest(
+            "no embedding model is loaded".into(),
+        ))
+    }
+}
+
+/// A backend with an embedding model beside it: both run on the engine's
+/// one thread, so embedding a question never competes with re-ranking for
+/// the two cores.
+pub struct WithEmbedder {
+    inner: Arc<dyn Backend>,
+    embedder: Arc<Embedder>,
+}
+
+impl WithEmbedder {
+    /// `inner` for everything but embeddings, which `embedder` computes.
+    pub fn new(inner: Arc<dyn Backend>, embedder: Arc<Embedder>) -> Self {
+        Self { inner, embedder }
+    }
+}
+
+impl Backend for WithEmbedder {
+    fn score(&self, prompt: &str, continuation: &str) -> Result<Score, llm::Error> {
+        self.inner.score(prompt, continuation)
+    }
+
+    fn score_batch(&self, pairs: &[(String, String)]) -> Result<Vec<Score>, llm::Error> {
+        self.inner.score_batch(pairs)
+    }
+
+    fn extract_span(
+        &self,
+        prompt: &str,
+        source: &str,
+        max_tokens: usize,
+    ) -> Result<String, llm::Error> {
+        self.inner.extract_span(prompt, source, max_tokens)
+    }
+
+    fn generate(
+        &self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<GenerationSummary, llm::Error> {
+        self.inner.generate(prompt, params, on_text)
+    }
+
+    fn generate_together<'a>(
+        &self,
+        first: GenerationJob<'a>,
+        more: &mut dyn FnMut(bool) -> Option<GenerationJob<'a>>,
+    ) {
+        self.inner.generate_together(first, more)
+    }
+
+    fn count_tokens(&self, text: &str) -> Result<usize, llm::Error> {
+        self.inner.count_tokens(text)
+    }
+
+    fn memo_stats(&self) -> Option<super::MemoStats> {
+        self.inner.memo_stats()
+    }
+
+    fn embedding_dimension(&self) -> Option<usize> {
+        Some(self.embedder.dimension())
+    }
+
+    fn embed(&self, inputs: &[Input]) -> Result<Vec<Vec<f32>>, llm::Error> {
+        self.embedder.embed(inputs)
     }
 }
 

@@ -153,6 +153,16 @@ impl Backend for Memo {
     fn memo_stats(&self) -> Option<MemoStats> {
         Some(self.stats())
     }
+
+    fn embedding_dimension(&self) -> Option<usize> {
+        self.inner.embedding_dimension()
+    }
+
+    /// Not remembered here: the answer pipeline keeps the corpus's vectors
+    /// itself, and a question's vector costs a few tens of milliseconds.
+    fn embed(&self, inputs: &[llm::Input]) -> Result<Vec<Vec<f32>>, llm::Error> {
+        self.inner.embed(inputs)
+    }
 }
 
 #[cfg(test)]

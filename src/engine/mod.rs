@@ -22,7 +22,8 @@ mod memo;
 mod worker;
 
 pub use backend::{
-    Backend, GenerationJob, GenerationSummary, ResultSink, Score, TextSink, MAX_TOGETHER,
+    Backend, GenerationJob, GenerationSummary, ResultSink, Score, TextSink, WithEmbedder,
+    MAX_TOGETHER,
 };
 pub use memo::{Memo, MemoStats};
 pub use worker::{Engine, Stats};

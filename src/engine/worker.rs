@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Backend, Error, GenerationJob, GenerationSummary, Result, Score};
-use crate::llm::GenerationParams;
+use crate::llm::{GenerationParams, Input};
 
 /// One unit of work for the model. Each carries its own reply channel, so a
 /// caller that gave up (dropped the receiver) is noticed and skipped.
@@ -32,6 +32,10 @@ enum Job {
         tokens: Option<mpsc::UnboundedSender<String>>,
         reply: oneshot::Sender<Result<GenerationSummary>>,
     },
+    Embed {
+        inputs: Vec<Input>,
+        reply: oneshot::Sender<Result<Vec<Vec<f32>>>>,
+    },
 }
 
 impl Job {
@@ -40,6 +44,7 @@ impl Job {
             Job::Score { reply, .. } => reply.is_closed(),
             Job::Span { reply, .. } => reply.is_closed(),
             Job::Generate { reply, .. } => reply.is_closed(),
+            Job::Embed { reply, .. } => reply.is_closed(),
         }
     }
 }
@@ -201,6 +206,19 @@ impl Engine {
             tokens,
             reply,
         })?;
+        answer.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Length of the meaning vectors [`embed`](Self::embed) gives; `None`
+    /// without an embedding model.
+    pub fn embedding_dimension(&self) -> Option<usize> {
+        self.backend.embedding_dimension()
+    }
+
+    /// Unit vectors of the meaning of `inputs`.
+    pub async fn embed(&self, inputs: Vec<Input>) -> Result<Vec<Vec<f32>>> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Embed { inputs, reply })?;
         answer.await.map_err(|_| Error::Stopped)?
     }
 
@@ -374,6 +392,9 @@ fn execute(backend: &dyn Backend, job: Job) -> Outcome {
                     .map_err(Error::from),
             ),
         ),
+        Job::Embed { inputs, reply } => {
+            delivered(reply.send(backend.embed(&inputs).map_err(Error::from)))
+        }
         // Generations run through `generate_together` (see `run`).
         Job::Generate { reply, .. } => delivered(reply.send(Err(Error::Stopped))),
     }

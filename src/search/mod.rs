@@ -15,6 +15,7 @@ mod index;
 mod query;
 mod schema;
 mod stopwords;
+pub mod vectors;
 
 use crate::corpus::Passage;
 
@@ -22,6 +23,7 @@ pub use analyzer::{analyze, french_analyzer, ANALYZER_NAME};
 pub use fingerprint::corpus_fingerprint;
 pub use index::SearchIndex;
 pub use query::escape_html;
+pub use vectors::{vector_key, SentenceAt, SentenceVectors, VectorCache, VectorKey};
 
 /// Errors raised by the index.
 #[derive(Debug, thiserror::Error)]
