@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use crate::answer::{self, AnswerPipeline, Writing};
 use crate::config::{Common, GeneratorKind, Mode};
 use crate::corpus;
-use crate::engine::{Engine, Memo};
+use crate::engine::{Backend, Engine, Memo, WithEmbedder};
 use crate::generator::{Generator, RemoteGenerator, RemoteSettings};
-use crate::llm::{self, LanguageModel, LoadOptions};
+use crate::llm::{self, Embedder, LanguageModel, LoadOptions};
 use crate::model_store::{self, Manifest, PullOptions};
 use crate::search::{self, SearchIndex, SyncReport};
 
@@ -76,8 +76,41 @@ pub fn manifest(common: &Common) -> Result<Manifest> {
 /// The model file, downloading it first when it is missing and `download`
 /// allows it.
 pub async fn model_file(common: &Common, download: bool) -> Result<PathBuf> {
-    let manifest = manifest(common)?;
-    match model_store::locate(&manifest, &common.models_dir) {
+    installed_or_pulled(&manifest(common)?, &common.models_dir, download).await
+}
+
+/// The name that turns sentence embeddings off.
+pub const NO_EMBEDDING_MODEL: &str = "none";
+
+/// The manifest of the configured embedding model, or `None` when
+/// embeddings are turned off.
+pub fn embedding_manifest(common: &Common) -> Result<Option<Manifest>> {
+    if common.embedding_model == NO_EMBEDDING_MODEL {
+        return Ok(None);
+    }
+    Ok(Some(Manifest::find(
+        &common.models_dir,
+        &common.embedding_model,
+    )?))
+}
+
+/// The embedding model's file, downloading it first when it is missing
+/// and `download` allows it; `None` when embeddings are turned off.
+pub async fn embedding_file(common: &Common, download: bool) -> Result<Option<PathBuf>> {
+    let Some(manifest) = embedding_manifest(common)? else {
+        return Ok(None);
+    };
+    installed_or_pulled(&manifest, &common.models_dir, download)
+        .await
+        .map(Some)
+}
+
+async fn installed_or_pulled(
+    manifest: &Manifest,
+    models_dir: &Path,
+    download: bool,
+) -> Result<PathBuf> {
+    match model_store::locate(manifest, models_dir) {
         Ok(path) => Ok(path),
         Err(missing) if !download => Err(missing.into()),
         Err(missing) => {
@@ -86,9 +119,14 @@ pub async fn model_file(common: &Common, download: bool) -> Result<PathBuf> {
                 progress: true,
                 ..PullOptions::default()
             };
-            Ok(model_store::pull(&manifest, &common.models_dir, &options).await?)
+            Ok(model_store::pull(manifest, models_dir, &options).await?)
         }
     }
+}
+
+/// Loads the embedding model off the async executor.
+pub async fn load_embedder(path: PathBuf) -> Result<Embedder> {
+    Ok(tokio::task::spawn_blocking(move || Embedder::load(&path)).await??)
 }
 
 /// Loads the model off the async executor.
@@ -167,12 +205,18 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
     let remote = remote_generator(common)?;
     let manifest = manifest(common)?;
     let path = model_file(common, options.download).await?;
+    let embedding_path = embedding_file(common, options.download).await?;
     let model = load_model(path).await?;
+    let mut backend: Arc<dyn Backend> = Arc::new(model);
+    if let Some(path) = embedding_path {
+        let embedder = load_embedder(path).await?;
+        backend = Arc::new(WithEmbedder::new(backend, Arc::new(embedder)));
+    }
     let (corpus_dir, index_dir) = (common.corpus_dir.clone(), common.index_dir.clone());
     let index = tokio::task::spawn_blocking(move || open_index(&corpus_dir, &index_dir, false))
         .await??
         .index;
-    let engine = Engine::start(Arc::new(Memo::new(Arc::new(model))), options.queue_capacity);
+    let engine = Engine::start(Arc::new(Memo::new(backend)), options.queue_capacity);
     if remote.is_some() && common.mode == Mode::Reader {
         tracing::warn!("--generator remote has no effect in reader mode: answers are quoted");
     }
@@ -190,9 +234,15 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
         writing,
         max_message_chars: options.max_message_chars,
         session_idle: Duration::from_secs(30 * 60),
+        embedding_model: common.embedding_model.clone(),
+        vector_cache: Some(vector_cache_path(&common.index_dir)),
         ..answer::Settings::default()
     };
     let pipeline = AnswerPipeline::new(Arc::new(index), engine, settings)?;
+    let embedded = pipeline.embed_corpus().await?;
+    if embedded > 0 {
+        tracing::info!(sentences = embedded, "sentences searchable by meaning");
+    }
     Ok(match remote {
         Some(generator) => {
             tracing::info!(generator = %generator.describe(), "generative answers written remotely");
@@ -200,6 +250,16 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
         }
         None => pipeline,
     })
+}
+
+/// Where the corpus sentences' vectors are cached: a file beside the
+/// tantivy index folder (inside it, a rebuilt index would take it along).
+pub fn vector_cache_path(index_dir: &Path) -> PathBuf {
+    let name = index_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "index".into());
+    index_dir.with_file_name(format!("{name}-vectors.bin"))
 }
 
 /// The remote generator the configuration asks for, if any.

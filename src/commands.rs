@@ -32,6 +32,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export { store, output } => export(store, output).await,
         Command::Pull { from, index_url } => pull(&common, from, index_url).await,
         Command::Eval(args) => evaluate(&common, &args).await,
+        Command::FitDecision { features, output } => fit_decision(&features, output.as_deref()),
         Command::Bench(args) => benchmark(&common, &args).await,
         Command::Generate {
             prompt,
@@ -244,13 +245,79 @@ async fn pull(
         model_store::run_pull_command(&common.models_dir, &common.model, from.as_deref(), &options)
             .await?;
     println!("model ready: {}", path.display());
+    // `--from` names one model's file or pieces: the embedding model is
+    // installed from its own with `--model <its name> --from …`.
+    if from.is_none() && common.embedding_model != app::NO_EMBEDDING_MODEL {
+        let path = model_store::run_pull_command(
+            &common.models_dir,
+            &common.embedding_model,
+            None,
+            &options,
+        )
+        .await?;
+        println!("embedding model ready: {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fit_decision(features: &std::path::Path, output: Option<&std::path::Path>) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(features)
+        .with_context(|| format!("cannot read {}", features.display()))?;
+    let records: Vec<eval::fit::Record> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .with_context(|| {
+            format!(
+                "{} is not a features file of `eulcat eval --features`",
+                features.display()
+            )
+        })?;
+    let (mut decision, report) = eval::fit::fit_decision(&records);
+    eprint!("{report}");
+    decision.provenance = format!(
+        "fitted by `eulcat fit-decision` on {} ({} questions)",
+        features.display(),
+        records.len()
+    );
+    let json = serde_json::to_string_pretty(&decision)?;
+    match output {
+        Some(path) => std::fs::write(path, json + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => println!("{json}"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 async fn evaluate(common: &Common, args: &EvalArgs) -> Result<ExitCode> {
     let cases = eval::load(&args.file)?;
-    let pipeline = app::build_pipeline(common, &service_options(4, 2000, true)).await?;
+    let mut pipeline = app::build_pipeline(common, &service_options(4, 2000, true)).await?;
+    if args.rules {
+        pipeline = pipeline.with_decision(None);
+    } else if let Some(path) = &args.decision {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        pipeline = pipeline.with_decision(Some(
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a decision", path.display()))?,
+        ));
+    }
     let (outcomes, summary) = eval::run(&pipeline, &cases).await?;
+    if let Some(path) = &args.features {
+        let mut lines = String::new();
+        for (case, outcome) in cases.iter().zip(&outcomes) {
+            let record = eval::fit::Record {
+                id: case.id.clone(),
+                expected: case.kind,
+                register: case.register.clone(),
+                considered: outcome.considered.clone(),
+            };
+            lines.push_str(&serde_json::to_string(&record)?);
+            lines.push('\n');
+        }
+        std::fs::write(path, lines).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     for outcome in &outcomes {
         let verdict = if outcome.passed { "PASS" } else { "FAIL" };
         let unsupported = if outcome.unsupported_numbers.is_empty() {
@@ -272,6 +339,9 @@ async fn evaluate(common: &Common, args: &EvalArgs) -> Result<ExitCode> {
         if !outcome.passed {
             println!("     answer: {}", outcome.answer.replace('\n', " "));
         }
+    }
+    for (register, part) in eval::by_register(&cases, &outcomes) {
+        println!("  {register}: {part}");
     }
     println!("{summary}");
     if args.json {
@@ -299,7 +369,9 @@ async fn benchmark(common: &Common, args: &BenchArgs) -> Result<ExitCode> {
     // The raw model first, then the whole pipeline, one after the other, so
     // the peak memory is that of one loaded model, as when serving.
     let path = app::model_file(common, true).await?;
+    let started = std::time::Instant::now();
     let model = app::load_model(path).await?;
+    let model_load_s = started.elapsed().as_secs_f64();
     let settings = bench::Settings {
         runs: args.runs,
         ..bench::Settings::default()
@@ -307,6 +379,20 @@ async fn benchmark(common: &Common, args: &BenchArgs) -> Result<ExitCode> {
     eprintln!("bench: prompt processing, generation, concurrent conversations…");
     let figures =
         tokio::task::spawn_blocking(move || bench::measure_model(&model, &settings)).await??;
+    let embedding = match app::embedding_file(common, true).await? {
+        Some(path) => {
+            eprintln!("bench: the embedding model, loaded and embedding each question alone…");
+            let questions: Vec<String> = cases
+                .iter()
+                .filter_map(|case| case.question.clone())
+                .collect();
+            Some(
+                tokio::task::spawn_blocking(move || bench::measure_embedder(&path, &questions))
+                    .await??,
+            )
+        }
+        None => None,
+    };
     eprintln!("bench: answer latency over {} questions…", cases.len());
     let common = Common {
         mode: Mode::Reader,
@@ -326,7 +412,7 @@ async fn benchmark(common: &Common, args: &BenchArgs) -> Result<ExitCode> {
         first: &first,
         repeated: &repeated,
     };
-    let report = bench::Report::new(threads, figures, &answers);
+    let report = bench::Report::new(threads, figures, model_load_s, &answers, embedding);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

@@ -61,6 +61,16 @@ pub struct Common {
         global = true
     )]
     pub model: String,
+    /// Manifest of the sentence-embedding model that lets questions find
+    /// passages by meaning, not only by words; `none` searches by words
+    /// alone (then `pull` and `serve` do not need it).
+    #[arg(
+        long,
+        env = "EULCAT_EMBEDDING_MODEL",
+        default_value = "embeddinggemma-300m",
+        global = true
+    )]
+    pub embedding_model: String,
     /// Threads used by the model's matrix products; defaults to the machine's cores.
     #[arg(long, env = "EULCAT_THREADS", global = true)]
     pub threads: Option<usize>,
@@ -170,6 +180,16 @@ pub enum Command {
     /// Measure speed and memory: prompt processing, generation, answer
     /// latency, concurrent conversations.
     Bench(BenchArgs),
+    /// Fit the decision to answer on features recorded by `eval
+    /// --features` (over the training questions only), and write it as
+    /// JSON (the committed one is `src/answer/decision.json`).
+    FitDecision {
+        /// Features recorded by `eulcat eval FILE --features OUT`.
+        features: PathBuf,
+        /// Where to write the fitted decision; standard output when absent.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Continue a prompt with the raw model, streaming the text with timings.
     Generate {
         /// The prompt.
@@ -288,6 +308,16 @@ pub struct EvalArgs {
     /// Fail when more answers than this hold a number absent from their sources.
     #[arg(long)]
     pub max_unsupported: Option<usize>,
+    /// Write every sentence the reader weighed, its signals and whether it
+    /// holds the expected answer, one question a line (for `fit-decision`).
+    #[arg(long)]
+    pub features: Option<PathBuf>,
+    /// Decide with this fitted decision (JSON) instead of the committed one.
+    #[arg(long, conflicts_with = "rules")]
+    pub decision: Option<PathBuf>,
+    /// Decide with the fixed rules instead of the learned decision.
+    #[arg(long)]
+    pub rules: bool,
 }
 
 /// Options of `eulcat bench`.

@@ -121,6 +121,11 @@ impl Reindexer {
         if changes.changed() {
             let pipeline = self.pipeline.clone();
             tokio::task::spawn_blocking(move || pipeline.refresh_knowledge()).await??;
+            // Only new or changed sentences reach the model; a failure
+            // leaves the new passages found by their words alone.
+            if let Err(error) = self.pipeline.embed_corpus().await {
+                tracing::warn!(%error, "could not embed the re-indexed corpus");
+            }
         }
         for file in &skipped {
             tracing::warn!(path = %file.path.display(), reason = %file.reason, "document skipped");

@@ -31,6 +31,7 @@ fn reply(session: &str, id: &str, kind: AnswerKind, answer: &str) -> Reply {
         }],
         suggestions: vec![],
         timings_ms: Timings::default(),
+        considered: Vec::new(),
     }
 }
 

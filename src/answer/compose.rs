@@ -85,11 +85,19 @@ fn french_date(iso: &str) -> String {
 }
 
 /// Today's date (UTC), ISO `YYYY-MM-DD`, from the system clock.
-fn today_iso() -> String {
+pub(crate) fn today_iso() -> String {
     let days = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 86_400);
     civil_date(i64::try_from(days).unwrap_or(0))
+}
+
+/// This year (UTC), from the system clock.
+pub(crate) fn this_year() -> i32 {
+    today_iso()
+        .get(..4)
+        .and_then(|year| year.parse().ok())
+        .unwrap_or(2026)
 }
 
 /// Days since 1970-01-01 → proleptic Gregorian `YYYY-MM-DD` (Howard
@@ -119,6 +127,11 @@ pub(crate) fn worth_highlighting(span: &str, quote: &str, answer_type: AnswerTyp
     let folded_span = fold(span);
     let folded_quote = fold(quote);
     if folded_quote.starts_with(&folded_span) || !folded_quote.contains(&folded_span) {
+        return false;
+    }
+    // A span cut inside a number (« 100 » of « plus de 1 100 entreprises »)
+    // states a number the quote does not: never show it as the answer.
+    if !super::grounding::unsupported_numbers(span, &[quote]).is_empty() {
         return false;
     }
     match answer_type {
@@ -151,6 +164,28 @@ pub(crate) fn no_answer_message(question: &str, suggestions: &[String]) -> Strin
     message
 }
 
+/// The reply when the closest passage is on the question's subject but
+/// does not give the detail asked for: say so, and show that passage so
+/// the visitor sees what the documents do say.
+pub(crate) fn no_detail_message(question: &str, passage: &Passage, quote: &str) -> String {
+    let origin = if passage.heading().is_empty() || passage.heading() == passage.doc_title {
+        passage.doc_title.clone()
+    } else {
+        format!("{}, {}", passage.doc_title, passage.heading())
+    };
+    if looks_english(question) {
+        format!(
+            "The documents I have touch on this, but do not give that detail, so I would rather not guess. \
+             The closest passage (« {origin} »): « {quote} »"
+        )
+    } else {
+        format!(
+            "Les documents dont je dispose abordent ce sujet, mais ne donnent pas ce détail : je préfère ne pas inventer. \
+             Le passage le plus proche (« {origin} ») : « {quote} »"
+        )
+    }
+}
+
 /// A rough language guess: English function words outnumber French ones.
 fn looks_english(text: &str) -> bool {
     const ENGLISH: [&str; 16] = [
@@ -181,6 +216,17 @@ fn capitalize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_cut_inside_a_number_is_not_highlighted() {
+        let quote = "L'agence a rendu visite à plus de 1 100 entreprises.";
+        assert!(!worth_highlighting("100", quote, AnswerType::Number));
+        assert!(worth_highlighting(
+            "1 100 entreprises",
+            quote,
+            AnswerType::Number
+        ));
+    }
 
     #[test]
     fn calendar_dates_from_day_counts() {

@@ -111,13 +111,33 @@ impl AnswerType {
             "plafonnee",
             "combien d'euros",
         ];
-        if MONEY.iter().any(|w| has(w) || has_phrase(w)) || has_phrase("combien d'argent") {
+        // English visitors ask about the same French documents: their
+        // question words set the kind of fact just as well.
+        if MONEY.iter().any(|w| has(w) || has_phrase(w))
+            || has_phrase("combien d'argent")
+            || has_phrase("how much money")
+            || has_phrase("how much does")
+            || has_phrase("how much is")
+            || has("price")
+            || has("cost")
+            || has("costs")
+            || has("budget")
+            || has("funding")
+        {
             return Self::Amount;
         }
-        if has_phrase("combien de temps") || has("duree") || has_phrase("pendant combien") {
+        if has_phrase("combien de temps")
+            || has("duree")
+            || has_phrase("pendant combien")
+            || has_phrase("how long")
+        {
             return Self::Duration;
         }
-        if has("combien") || has_phrase("nombre de") || has_phrase("quel nombre") {
+        if has("combien")
+            || has_phrase("nombre de")
+            || has_phrase("quel nombre")
+            || has_phrase("how many")
+        {
             return Self::Number;
         }
         let date_phrases = [
@@ -128,15 +148,24 @@ impl AnswerType {
             "date limite",
             "a quelle periode",
         ];
-        if has("quand") || has("date") || date_phrases.iter().any(|p| has_phrase(p)) {
+        if has("quand")
+            || has("date")
+            || date_phrases.iter().any(|p| has_phrase(p))
+            || tokens.first().is_some_and(|w| *w == "when")
+            || has_phrase("what date")
+            || has_phrase("which year")
+            || has_phrase("what year")
+        {
             return Self::Date;
         }
-        if asks_who(&tokens) {
+        if asks_who(&tokens) || tokens.first().is_some_and(|w| *w == "who") {
             return Self::Name;
         }
         if has("ou") && tokens.first().is_some_and(|w| *w == "ou" || *w == "et")
             || has_phrase("dans quelle ville")
             || has_phrase("quel lieu")
+            || tokens.first().is_some_and(|w| *w == "where")
+            || has_phrase("which city")
         {
             return Self::Place;
         }
@@ -221,6 +250,64 @@ fn asks_who(tokens: &[&str]) -> bool {
     })
 }
 
+/// Whether the question asks how things are *now* (« le directeur
+/// actuel », « aujourd'hui », « en ce moment », « currently »): a sentence
+/// that tells how they were then does not answer it.
+pub fn asks_about_now(question: &str) -> bool {
+    let folded = fold(question);
+    let tokens: Vec<&str> = words(&folded).collect();
+    const NOW: [&str; 12] = [
+        "actuel",
+        "actuelle",
+        "actuels",
+        "actuelles",
+        "actuellement",
+        "aujourd'hui",
+        "maintenant",
+        "desormais",
+        "currently",
+        "current",
+        "now",
+        "today",
+    ];
+    tokens.iter().any(|w| NOW.contains(w))
+        || [
+            "en ce moment",
+            "a ce jour",
+            "aujourd",
+            "cette annee",
+            "this year",
+        ]
+        .iter()
+        .any(|phrase| folded.contains(phrase))
+}
+
+/// Whether `text` tells how things were at a past time: a verb in the
+/// imperfect or the past (« comptait », « était », « a été ») or a year
+/// before `today_year`.
+pub fn tells_the_past(text: &str, today_year: i32) -> bool {
+    let folded = fold(text);
+    const PAST: [&str; 12] = [
+        "etait",
+        "etaient",
+        "comptait",
+        "comptaient",
+        "avait",
+        "avaient",
+        "fut",
+        "furent",
+        "dirigeait",
+        "regroupait",
+        "employait",
+        "ancien",
+    ];
+    words(&folded).any(|w| PAST.contains(&w))
+        || text::years(text)
+            .iter()
+            .filter_map(|y| y.parse::<i32>().ok())
+            .any(|year| year < today_year - 1)
+}
+
 /// Whether a question leans on the conversation so far: « Et qui l'a
 /// gagné ? », « C'était quelle édition ? ». Such a question carries too few
 /// words of its own to be searched alone.
@@ -245,6 +332,50 @@ pub fn is_elliptic(question: &str, content_terms: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn questions_about_now_and_sentences_about_then() {
+        assert!(asks_about_now(
+            "qui est le directeur actuel de l'ad normandie ?"
+        ));
+        assert!(asks_about_now("Et aujourd'hui, qui la dirige ?"));
+        assert!(asks_about_now("ya cb de startup en ce moment"));
+        assert!(!asks_about_now("Qui a été le premier directeur ?"));
+        assert!(tells_the_past(
+            "Elle comptait 56 agents en mars 2019.",
+            2026
+        ));
+        assert!(tells_the_past(
+            "Son premier directeur était Alexandre Wahl.",
+            2026
+        ));
+        assert!(!tells_the_past(
+            "L'exposition ouvre le 13 décembre 2025.",
+            2026
+        ));
+    }
+
+    #[test]
+    fn english_question_words_set_the_kind_of_fact() {
+        assert_eq!(
+            AnswerType::of("When did the exhibition open?"),
+            AnswerType::Date
+        );
+        assert_eq!(
+            AnswerType::of("How much money did the region give?"),
+            AnswerType::Amount
+        );
+        assert_eq!(
+            AnswerType::of("How many teams took part?"),
+            AnswerType::Number
+        );
+        assert_eq!(
+            AnswerType::of("Who organised the conference?"),
+            AnswerType::Name
+        );
+        assert_eq!(AnswerType::of("Where is the Atrium?"), AnswerType::Place);
+        assert_eq!(AnswerType::of("What is the DataLab?"), AnswerType::Open);
+    }
 
     #[test]
     fn interrogatives_map_to_answer_types() {

@@ -26,7 +26,7 @@ const COREFERENCES: [&str; 16] = [
 
 /// Sentence-level document frequencies over the whole corpus, for weighting
 /// the question's words by how rare they are.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SentenceStats {
     document_frequency: HashMap<String, usize>,
     sentences: usize,
@@ -90,11 +90,20 @@ pub struct Candidate {
     pub sentence: usize,
     /// Lexical score: the rarity-weighted question words it holds.
     pub lexical: f32,
+    /// Cosine similarity of its meaning to the question's, when the corpus
+    /// has meaning vectors.
+    pub semantic: Option<f32>,
 }
 
 /// How much holding the kind of fact asked for weighs when choosing the
 /// sentences the model re-ranks: about one moderately rare question word.
 const ANSWER_TYPE_BONUS: f32 = 2.0;
+
+/// How much closeness in meaning weighs when choosing the sentences the
+/// model re-ranks: 0.1 of cosine similarity (the gap between a sentence on
+/// the question's subject and one merely near it) counts as one moderately
+/// rare question word.
+const SEMANTIC_WEIGHT: f32 = 20.0;
 
 /// The sentences of the retrieved passages worth re-ranking, `limit` at
 /// most: best lexical matches first, where a sentence that holds the kind
@@ -107,6 +116,7 @@ pub fn candidates(
     question_terms: &[String],
     answer_type: AnswerType,
     stats: &SentenceStats,
+    similarity: &dyn Fn(&Passage, usize) -> Option<f32>,
     limit: usize,
 ) -> Vec<Candidate> {
     let mut found = Vec::new();
@@ -135,11 +145,17 @@ pub fn candidates(
             lexical += 0.01 * (hits.len() - hit_rank) as f32;
             let typed =
                 answer_type != AnswerType::Open && answer_type.is_answered_by(sentence, question);
-            selection_score.push(lexical + if typed { ANSWER_TYPE_BONUS } else { 0.0 });
+            let semantic = similarity(&hit.passage, index);
+            selection_score.push(
+                lexical
+                    + if typed { ANSWER_TYPE_BONUS } else { 0.0 }
+                    + semantic.map_or(0.0, |cosine| SEMANTIC_WEIGHT * cosine),
+            );
             found.push(Candidate {
                 hit: hit_rank,
                 sentence: index,
                 lexical,
+                semantic,
             });
         }
     }
@@ -182,6 +198,10 @@ pub fn leans_back(sentence: &str) -> bool {
 /// [`Evidence::answers`]).
 const FOREIGN_SHARE: f32 = 1.0 / 3.0;
 
+/// From this cosine similarity, a sentence is taken to be about what the
+/// question asks even when it shares few of its words.
+const SIMILAR: f32 = 0.6;
+
 /// The evidence the abstention rule weighs for one candidate answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evidence {
@@ -196,6 +216,9 @@ pub struct Evidence {
     /// The share of the question's content words the corpus never
     /// mentions (« se garer », « cafétéria »).
     pub foreign_share: f32,
+    /// Cosine similarity of the answer's meaning to the question's, when
+    /// the corpus has meaning vectors.
+    pub similarity: Option<f32>,
 }
 
 impl Evidence {
@@ -209,9 +232,10 @@ impl Evidence {
     /// unfamiliar word in a longer question is more often a paraphrase
     /// (« pourcentage » for « 50 % »), so it takes a third of the words.
     pub fn answers(&self) -> bool {
-        self.coverage >= 0.5
-            && self.type_ok
-            && (self.is_well_covered() || (self.pmi >= 1.0 && self.foreign_share < FOREIGN_SHARE))
+        let lexical = self.coverage >= 0.5
+            && (self.is_well_covered() || (self.pmi >= 1.0 && self.foreign_share < FOREIGN_SHARE));
+        let by_meaning = self.similarity.is_some_and(|s| s >= SIMILAR);
+        self.type_ok && (lexical || by_meaning)
     }
 
     /// Whether the answer covers enough of the question to stand without
@@ -249,6 +273,7 @@ pub fn evidence(
     (heading, text): (&str, &str),
     pmi: f32,
     foreign_share: f32,
+    similarity: Option<f32>,
 ) -> Evidence {
     let terms: HashSet<String> = search::analyze(&format!("{heading} {text}"))
         .into_iter()
@@ -258,6 +283,59 @@ pub fn evidence(
         type_ok: answer_type.is_answered_by(text, question),
         pmi,
         foreign_share,
+        similarity,
+    }
+}
+
+/// Candidates ordered by closeness in meaning, words counting half as
+/// much (both in standard units among the candidates); the PMI, which
+/// needs the model's scoring pass, is left at 0.
+pub fn rank_by_meaning(candidates: Vec<Candidate>) -> Vec<(Candidate, f32, f32)> {
+    let semantic: Vec<f32> = candidates
+        .iter()
+        .map(|c| c.semantic.unwrap_or(0.0))
+        .collect();
+    let lexical: Vec<f32> = candidates.iter().map(|c| c.lexical).collect();
+    let (z_semantic, z_lexical) = (standardize(&semantic), standardize(&lexical));
+    let mut ranked: Vec<(Candidate, f32, f32)> = candidates
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (c, z_semantic[i] + 0.5 * z_lexical[i], 0.0))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked
+}
+
+/// The rarity-weighted share of the question's words that the corpus uses
+/// but the answer (with its section and title) does not: a question about
+/// « le directeur actuel » when the sentence names « le premier directeur »
+/// misses a word the documents would have used. Words the corpus never
+/// uses (a visitor's own wording) do not count: they are paraphrases more
+/// often than missing facts.
+pub fn missing_known(
+    question_terms: &[String],
+    heading: &str,
+    text: &str,
+    stats: &SentenceStats,
+) -> f32 {
+    let terms: HashSet<String> = search::analyze(&format!("{heading} {text}"))
+        .into_iter()
+        .collect();
+    let (mut missing, mut total) = (0.0, 0.0);
+    for term in question_terms {
+        if !stats.knows(term) {
+            continue;
+        }
+        let weight = stats.idf(term);
+        total += weight;
+        if coverage(std::slice::from_ref(term), &terms) == 0.0 {
+            missing += weight;
+        }
+    }
+    if total > 0.0 {
+        missing / total
+    } else {
+        0.0
     }
 }
 
@@ -333,8 +411,26 @@ mod tests {
             type_ok: true,
             pmi: 0.2,
             foreign_share: 0.0,
+            similarity: None,
         };
         assert!(good.answers());
+        // Close in meaning answers without the words, never without the type.
+        let paraphrase = Evidence {
+            coverage: 0.2,
+            similarity: Some(0.7),
+            ..good
+        };
+        assert!(paraphrase.answers());
+        assert!(!Evidence {
+            type_ok: false,
+            ..paraphrase
+        }
+        .answers());
+        assert!(!Evidence {
+            similarity: Some(0.3),
+            ..paraphrase
+        }
+        .answers());
         assert!(!Evidence {
             type_ok: false,
             ..good

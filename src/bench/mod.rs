@@ -73,6 +73,8 @@ impl Default for Settings {
 /// The whole benchmark, as `eulcat bench --json` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The CPU the figures were measured on (`/proc/cpuinfo`'s model name).
+    pub cpu: String,
     /// Threads the matrix products ran on.
     pub threads: usize,
     /// Prompt length, in tokens.
@@ -110,6 +112,25 @@ pub struct Report {
     /// Aggregate generation rate of the batched forward pass alone over N
     /// sequences (no sampling), keyed by N.
     pub batched_decode_tokens_per_s: BTreeMap<String, f64>,
+    /// Seconds to load the language model (GGUF, tokenizer, warm-up).
+    pub model_load_s: f64,
+    /// The embedding model's figures, when it is installed.
+    pub embedding: Option<EmbeddingFigures>,
+}
+
+/// Load time, memory and speed of the embedding model.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmbeddingFigures {
+    /// Seconds to read the zip and quantise the weights.
+    pub load_s: f64,
+    /// Megabytes the quantised weights hold.
+    pub weights_mb: f64,
+    /// Embedding one question, as the pipeline does, median, milliseconds.
+    pub question_ms_p50: f64,
+    /// The same, 95th percentile.
+    pub question_ms_p95: f64,
+    /// Questions embedded.
+    pub questions: usize,
 }
 
 /// End-to-end answer latencies over a question set, in milliseconds.
@@ -124,10 +145,19 @@ pub struct AnswerLatencies<'a> {
 impl Report {
     /// Puts the model figures and the answer latencies together; reads the
     /// peak memory now, so call it last.
-    pub fn new(threads: usize, model: ModelFigures, answers: &AnswerLatencies<'_>) -> Self {
+    pub fn new(
+        threads: usize,
+        model: ModelFigures,
+        model_load_s: f64,
+        answers: &AnswerLatencies<'_>,
+        embedding: Option<EmbeddingFigures>,
+    ) -> Self {
         let answer_latencies_ms = answers.first;
         Self {
+            cpu: cpu_model(),
             threads,
+            model_load_s,
+            embedding,
             prompt_tokens: model.prompt_tokens,
             decode_tokens: model.decode_tokens,
             prefill_tokens_per_s: median(&model.prefill_runs),
@@ -152,7 +182,23 @@ impl Report {
         let mut row = |name: &str, value: String| {
             let _ = writeln!(out, "| {name:<44} | {value:>12} |");
         };
+        row("CPU", self.cpu.clone());
         row("threads", self.threads.to_string());
+        row(
+            "language model load, s",
+            format!("{:.2}", self.model_load_s),
+        );
+        if let Some(e) = &self.embedding {
+            row("embedding model load, s", format!("{:.2}", e.load_s));
+            row(
+                "embedding model weights, MB",
+                format!("{:.0}", e.weights_mb),
+            );
+            row(
+                &format!("question embedding, ms (p50 / p95 of {})", e.questions),
+                format!("{:.0} / {:.0}", e.question_ms_p50, e.question_ms_p95),
+            );
+        }
         row(
             &format!(
                 "prompt processing ({} tokens), tokens/s",
@@ -221,6 +267,44 @@ fn sorted(rates: &BTreeMap<String, f64>) -> Vec<(usize, f64)> {
     out
 }
 
+/// Loads the embedding model at `path` and embeds each of `questions`
+/// alone, as the pipeline embeds a visitor's question.
+pub fn measure_embedder(path: &std::path::Path, questions: &[String]) -> Result<EmbeddingFigures> {
+    let started = std::time::Instant::now();
+    let embedder = crate::llm::Embedder::load(path)?;
+    let load_s = started.elapsed().as_secs_f64();
+    // One untimed question warms the caches and the thread pool.
+    let warm = crate::llm::Input::Query("Bonjour".into());
+    embedder.embed(std::slice::from_ref(&warm))?;
+    let mut times = Vec::with_capacity(questions.len());
+    for question in questions {
+        let input = crate::llm::Input::Query(question.clone());
+        let started = std::time::Instant::now();
+        embedder.embed(std::slice::from_ref(&input))?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(EmbeddingFigures {
+        load_s,
+        weights_mb: embedder.weight_bytes() as f64 / 1e6,
+        question_ms_p50: percentile(&times, 0.5),
+        question_ms_p95: percentile(&times, 0.95),
+        questions: times.len(),
+    })
+}
+
+/// The CPU's model name, as `/proc/cpuinfo` gives it (`unknown` elsewhere).
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// The median; NaN for an empty list.
 pub fn median(values: &[f64]) -> f64 {
     percentile(values, 0.5)
@@ -274,7 +358,7 @@ mod tests {
             first: &[100.0, 200.0],
             repeated: &[2.0, 3.0],
         };
-        let report = Report::new(2, figures, &answers);
+        let report = Report::new(2, figures, 1.5, &answers, None);
         assert_eq!(report.prefill_tokens_per_s, 200.0);
         assert_eq!(report.ttft_ms_p50, 20.0);
         let json = serde_json::to_value(&report).unwrap();

@@ -15,6 +15,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+pub mod fit;
+
 use crate::answer::{grounding, text::fold, AnswerKind, AnswerPipeline, Reply};
 
 /// What went wrong reading or running a question set.
@@ -82,6 +84,11 @@ pub struct Case {
     /// Strings that must all appear in the answer.
     #[serde(default)]
     pub expect_all: Vec<String>,
+    /// How the question was typed (`kiosk`, `website`, `staff`,
+    /// `english`), when the set says so; results are also given per
+    /// register.
+    #[serde(default)]
+    pub register: Option<String>,
 }
 
 impl Case {
@@ -113,6 +120,11 @@ pub struct Outcome {
     pub latency_ms: f64,
     /// The answer text.
     pub answer: String,
+    /// The sentences the reader weighed, each labelled by whether it holds
+    /// the expected answer (always false for a question the documents do
+    /// not answer): what `eulcat fit-decision` learns from.
+    #[serde(skip)]
+    pub considered: Vec<fit::Labelled>,
 }
 
 /// Passed and total for one kind of question.
@@ -274,6 +286,7 @@ pub fn score(case: &Case, reply: &Reply, latency_ms: f64) -> Outcome {
         unsupported_numbers,
         latency_ms,
         answer: reply.answer.clone(),
+        considered: fit::label(case, &reply.considered),
     }
 }
 
@@ -296,6 +309,25 @@ fn unsupported_numbers(reply: &Reply) -> Vec<String> {
         .collect();
     let refs: Vec<&str> = haystacks.iter().map(String::as_str).collect();
     grounding::unsupported_numbers(&reply.answer, &refs)
+}
+
+/// The summary of each register's outcomes (`cases` and `outcomes` in the
+/// same order, as [`run`] returns them), by register name; empty when the
+/// set names no register.
+pub fn by_register(cases: &[Case], outcomes: &[Outcome]) -> Vec<(String, Summary)> {
+    let mut groups: std::collections::BTreeMap<String, Vec<Outcome>> = Default::default();
+    for (case, outcome) in cases.iter().zip(outcomes) {
+        if let Some(register) = &case.register {
+            groups
+                .entry(register.clone())
+                .or_default()
+                .push(outcome.clone());
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(register, outcomes)| (register, summarize(&outcomes)))
+        .collect()
 }
 
 /// Rates and latency percentiles of a run.
@@ -352,6 +384,7 @@ mod tests {
             }],
             suggestions: vec![],
             timings_ms: Timings::default(),
+            considered: Vec::new(),
         }
     }
 
@@ -363,6 +396,7 @@ mod tests {
             turns: None,
             expect_any: any.iter().map(|s| s.to_string()).collect(),
             expect_all: vec![],
+            register: None,
         }
     }
 

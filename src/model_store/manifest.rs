@@ -18,6 +18,12 @@ pub const DEFAULT_MODEL: &str = "gemma-3-270m";
 /// pull its model even when `models/` holds no manifest yet.
 const BUILTIN_DEFAULT: &str = include_str!("../../models/gemma-3-270m.toml");
 
+/// The default embedding model.
+pub const DEFAULT_EMBEDDING_MODEL: &str = "embeddinggemma-300m";
+
+/// Its manifest, compiled in for the same reason.
+const BUILTIN_EMBEDDING: &str = include_str!("../../models/embeddinggemma-300m.toml");
+
 /// The placeholder a chat template must contain.
 const PROMPT_PLACEHOLDER: &str = "{prompt}";
 
@@ -90,6 +96,9 @@ impl Manifest {
         }
         if name == DEFAULT_MODEL {
             return Self::builtin();
+        }
+        if name == DEFAULT_EMBEDDING_MODEL {
+            return Self::parse(BUILTIN_EMBEDDING, Path::new("<built-in>"));
         }
         Err(Error::UnknownModel {
             name: name.to_owned(),
@@ -193,8 +202,10 @@ fn known_models(dir: &Path) -> Vec<String> {
                 .flatten()
         })
         .collect();
-    if !names.iter().any(|name| name == DEFAULT_MODEL) {
-        names.push(DEFAULT_MODEL.to_owned());
+    for builtin in [DEFAULT_MODEL, DEFAULT_EMBEDDING_MODEL] {
+        if !names.iter().any(|name| name == builtin) {
+            names.push(builtin.to_owned());
+        }
     }
     names.sort();
     names
@@ -348,14 +359,20 @@ member = "tiny_part2/data/tiny.gguf.part01"
         );
 
         match Manifest::find(dir.path(), "huge") {
-            Err(Error::UnknownModel { known, .. }) => assert_eq!(known, "gemma-3-270m, tiny"),
+            Err(Error::UnknownModel { known, .. }) => {
+                assert_eq!(known, "embeddinggemma-300m, gemma-3-270m, tiny")
+            }
             other => panic!("expected UnknownModel, got {other:?}"),
         }
-        // The default model is found even in an empty directory.
+        // The default models are found even in an empty directory.
         assert_eq!(
             Manifest::find(dir.path(), DEFAULT_MODEL).unwrap().name,
             DEFAULT_MODEL
         );
+        let embedding = Manifest::find(dir.path(), DEFAULT_EMBEDDING_MODEL).unwrap();
+        assert_eq!(embedding.name, DEFAULT_EMBEDDING_MODEL);
+        assert_eq!(embedding.sources.len(), 25);
+        assert_eq!(embedding.size, 1_147_303_689);
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod pypi;
 use std::path::{Path, PathBuf};
 
 pub use install::install_from;
-pub use manifest::{Manifest, Source, DEFAULT_MODEL};
+pub use manifest::{Manifest, Source, DEFAULT_EMBEDDING_MODEL, DEFAULT_MODEL};
 pub use pull::{pull, run_pull_command, PullOptions, DEFAULT_INDEX_URL};
 
 /// Everything that can go wrong while finding, fetching or checking a model.

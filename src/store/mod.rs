@@ -475,6 +475,7 @@ mod tests {
             }],
             suggestions: vec![],
             timings_ms: Timings::default(),
+            considered: Vec::new(),
         }
     }
 
