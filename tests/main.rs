@@ -22,5 +22,6 @@ mod pull;
 mod replicas;
 mod robustness;
 mod search;
+mod semantic;
 mod tokenizer;
 mod util;

@@ -165,8 +165,9 @@ pub(crate) fn no_answer_message(question: &str, suggestions: &[String]) -> Strin
 }
 
 /// The reply when the closest passage is on the question's subject but
-/// does not give the detail asked for: say so, and show that passage so
-/// the visitor sees what the documents do say.
+/// the reader is not sure it answers: say so plainly, and show that passage
+/// so the visitor sees what the documents do say (it may hold the detail
+/// in words the reader did not match, or only something near it).
 pub(crate) fn no_detail_message(question: &str, passage: &Passage, quote: &str) -> String {
     let origin = if passage.heading().is_empty() || passage.heading() == passage.doc_title {
         passage.doc_title.clone()
@@ -175,12 +176,12 @@ pub(crate) fn no_detail_message(question: &str, passage: &Passage, quote: &str) 
     };
     if looks_english(question) {
         format!(
-            "The documents I have touch on this, but do not give that detail, so I would rather not guess. \
+            "I could not find a sure answer to this in the documents I have, so I would rather not guess. \
              The closest passage (« {origin} »): « {quote} »"
         )
     } else {
         format!(
-            "Les documents dont je dispose abordent ce sujet, mais ne donnent pas ce détail : je préfère ne pas inventer. \
+            "Je ne trouve pas de réponse sûre à cette question dans les documents dont je dispose, et je préfère ne pas inventer. \
              Le passage le plus proche (« {origin} ») : « {quote} »"
         )
     }

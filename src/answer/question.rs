@@ -287,7 +287,7 @@ pub fn asks_about_now(question: &str) -> bool {
 /// before `today_year`.
 pub fn tells_the_past(text: &str, today_year: i32) -> bool {
     let folded = fold(text);
-    const PAST: [&str; 12] = [
+    const PAST: [&str; 16] = [
         "etait",
         "etaient",
         "comptait",
@@ -300,8 +300,18 @@ pub fn tells_the_past(text: &str, today_year: i32) -> bool {
         "regroupait",
         "employait",
         "ancien",
+        "ancienne",
+        "anciens",
+        "premier",
+        "premiere",
     ];
-    words(&folded).any(|w| PAST.contains(&w))
+    // « a été », « ont été »: the passé composé of « être ».
+    let tokens: Vec<&str> = words(&folded).collect();
+    let passe_compose = tokens
+        .windows(2)
+        .any(|pair| matches!(pair, ["a" | "ont", "ete"]));
+    tokens.iter().any(|w| PAST.contains(w))
+        || passe_compose
         || text::years(text)
             .iter()
             .filter_map(|y| y.parse::<i32>().ok())
@@ -347,6 +357,10 @@ mod tests {
         ));
         assert!(tells_the_past(
             "Son premier directeur était Alexandre Wahl.",
+            2026
+        ));
+        assert!(tells_the_past(
+            "Son premier directeur a été Alexandre Wahl.",
             2026
         ));
         assert!(!tells_the_past(

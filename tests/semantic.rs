@@ -1,0 +1,94 @@
+//! Retrieval by meaning with the real models: questions typed as visitors
+//! type them find the sentence that answers although they share few of
+//! its words, a question about the present is not answered with the past,
+//! and a question the documents touch without answering gets a refusal
+//! that shows the closest passage.
+
+use std::sync::Arc;
+
+use eulcat::answer::{AnswerKind, AnswerPipeline, Settings};
+use eulcat::engine::{Memo, WithEmbedder};
+
+use crate::util::{pipeline_with, real_embedder, real_model};
+
+/// One pipeline for the three checks: embedding the corpus takes seconds.
+async fn hybrid_pipeline() -> AnswerPipeline {
+    let backend = WithEmbedder::new(real_model(), real_embedder());
+    let pipeline = pipeline_with(Arc::new(Memo::new(Arc::new(backend))), Settings::default());
+    let embedded = pipeline.embed_corpus().await.expect("the corpus embeds");
+    assert!(embedded > 50, "{embedded} sentences embedded");
+    pipeline
+}
+
+#[tokio::test]
+async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents_do_not_say() {
+    let pipeline = hybrid_pipeline().await;
+    visitors_words_find_the_documents_words(&pipeline).await;
+    the_present_is_not_answered_with_the_past(&pipeline).await;
+    off_topic_questions_get_a_plain_refusal(&pipeline).await;
+}
+
+async fn visitors_words_find_the_documents_words(pipeline: &AnswerPipeline) {
+    for (question, expected) in [
+        // Spoken French: « expo », « c'est quand », no accents.
+        ("c quand que ca ouvre l'expo destination ia", "février 2026"),
+        // English about French documents.
+        (
+            "When did the Destination IA exhibition open?",
+            "12 février 2026",
+        ),
+        // « ça monte jusqu'à combien » for « plafonnée à ».
+        ("impulsion export ca monte jusqua combien", "75 000"),
+    ] {
+        let reply = pipeline.answer(question, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::Extractive,
+            "{question}: {}",
+            reply.answer
+        );
+        assert!(
+            reply.answer.contains(expected),
+            "{question}: {}",
+            reply.answer
+        );
+        assert!(!reply.considered.is_empty());
+        assert!(
+            reply.considered.iter().all(|c| c.probability.is_some()),
+            "the learned decision weighed every sentence"
+        );
+    }
+}
+
+async fn the_present_is_not_answered_with_the_past(pipeline: &AnswerPipeline) {
+    let reply = pipeline
+        .answer("qui est le directeur actuel de l'AD Normandie ?", None)
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::NoAnswer, "{}", reply.answer);
+    // The documents name the first director: that is shown, as what they
+    // say, never as the answer.
+    assert!(
+        reply.answer.contains("passage le plus proche"),
+        "{}",
+        reply.answer
+    );
+    assert_eq!(reply.sources.len(), 1, "{:?}", reply.sources);
+    assert!(reply.sources[0].highlight.is_none());
+}
+
+async fn off_topic_questions_get_a_plain_refusal(pipeline: &AnswerPipeline) {
+    for question in [
+        "quel temps fera-t-il demain à Caen ?",
+        "Who won the football world cup?",
+    ] {
+        let reply = pipeline.answer(question, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::NoAnswer,
+            "{question}: {}",
+            reply.answer
+        );
+        assert!(reply.sources.is_empty(), "{question}: {:?}", reply.sources);
+    }
+}
