@@ -36,6 +36,14 @@ const WORDS: &[(&str, &str)] = &[
     ("comen", "comment"),
     ("cmt", "comment"),
     ("cest", "c'est"),
+    ("cetait", "c'était"),
+    ("jai", "j'ai"),
+    ("jsuis", "je suis"),
+    ("chui", "je suis"),
+    ("jpeux", "je peux"),
+    ("jveux", "je veux"),
+    ("jsais", "je sais"),
+    ("lexpo", "l'exposition"),
     ("sest", "s'est"),
     ("ya", "il y a"),
     ("yaura", "il y aura"),
@@ -186,6 +194,14 @@ mod tests {
             "il y a combien de startups?"
         );
         assert_eq!(normalize("kel montant max"), "quel montant max");
+        assert_eq!(
+            normalize("jsuis dans lassurance jai droit a quoi"),
+            "je suis dans lassurance j'ai droit a quoi"
+        );
+        assert_eq!(
+            normalize("lexpo elle fini qd"),
+            "l'exposition elle fini quand"
+        );
     }
 
     #[test]
