@@ -1,11 +1,16 @@
 //! The answer pipeline: from a visitor's message to a reply that quotes its
 //! sources, or says plainly that the documents do not answer.
 //!
-//! Order of decisions: small talk (no retrieval) → hostile or off-task
-//! messages (`no_answer`) → follow-up resolution → retrieval → re-ranking by
-//! the model → abstention → an extractive answer (reader mode, the default
-//! and the only one for a base model) or a generated one that must pass the
-//! grounding check, falling back to the extractive one.
+//! Order of decisions: visitors' spellings rewritten (`spoken`) → small talk
+//! (no retrieval) → hostile or off-task messages (`no_answer`) → follow-up
+//! resolution → retrieval, by words and, with an embedding model, by
+//! meaning (`semantic`) → ranking (by meaning; by the model's query
+//! likelihood without embeddings) → the decision to answer (learned,
+//! `decision`; fixed rules without embeddings) → an extractive answer
+//! (reader mode, the default and the only one for a base model) or a
+//! generated one that must pass the grounding check, falling back to the
+//! extractive one; or a refusal, which shows the closest passage when one
+//! is on the question's subject.
 //!
 //! The only module that knows both retrieval and the model; knows nothing of
 //! HTTP.

@@ -1,5 +1,7 @@
-//! Lexical retrieval over the corpus passages: a tantivy index with a French
-//! analyzer, typo-tolerant queries and highlighted snippets.
+//! Retrieval over the corpus passages: a tantivy index with a French
+//! analyzer, typo-tolerant queries and highlighted snippets, and the
+//! sentences' meaning vectors with their cache ([`vectors`]; computing
+//! them is the answer pipeline's, through the engine).
 //!
 //! [`SearchIndex`] owns the index and one reader for its whole life; each
 //! query takes its own searcher. The index is derived data: it is rebuilt
