@@ -75,6 +75,14 @@ async fn the_present_is_not_answered_with_the_past(pipeline: &AnswerPipeline) {
     );
     assert_eq!(reply.sources.len(), 1, "{:?}", reply.sources);
     assert!(reply.sources[0].highlight.is_none());
+    // What to ask next: questions about passages near this one.
+    assert!(!reply.suggestions.is_empty(), "{:?}", reply.suggestions);
+    for suggestion in &reply.suggestions {
+        assert!(
+            suggestion.starts_with("Que disent les documents sur ") && suggestion.contains(" — "),
+            "{suggestion}"
+        );
+    }
 }
 
 async fn off_topic_questions_get_a_plain_refusal(pipeline: &AnswerPipeline) {

@@ -187,6 +187,16 @@ pub(crate) fn no_detail_message(question: &str, passage: &Passage, quote: &str) 
     }
 }
 
+/// A question about the passage titled `title`, in the language of
+/// `question`, for a visitor to tap after a refusal.
+pub(crate) fn question_about(question: &str, title: &str) -> String {
+    if looks_english(question) {
+        format!("What do the documents say about {title}?")
+    } else {
+        format!("Que disent les documents sur {title} ?")
+    }
+}
+
 /// A rough language guess: English function words outnumber French ones.
 fn looks_english(text: &str) -> bool {
     const ENGLISH: [&str; 16] = [

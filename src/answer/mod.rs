@@ -339,8 +339,9 @@ pub struct AnswerPipeline {
 enum Reading {
     /// A sentence that answers.
     Answer(Found),
-    /// None answers, but this one is on the question's subject.
-    Related(Found),
+    /// None answers, but this one is on the question's subject; with the
+    /// titles of other passages near the question.
+    Related(Found, Vec<String>),
     /// Nothing on the subject.
     Nothing,
 }
@@ -349,6 +350,9 @@ enum Reading {
 /// subject even when it does not answer, and is shown as what the
 /// documents do say.
 const RELATED: f32 = 0.55;
+
+/// Questions about nearby passages offered with a graded refusal.
+const NEARBY_SUGGESTIONS: usize = 3;
 
 /// The best candidate answer found, with what it rests on.
 #[derive(Clone)]
@@ -591,7 +595,9 @@ impl AnswerPipeline {
         self.record_turn(session_id, turn).await;
         let mut reply = match reading {
             Reading::Nothing => self.no_answer(session_id, message),
-            Reading::Related(closest) => self.no_detail(session_id, message, &closest),
+            Reading::Related(closest, nearby) => {
+                self.no_detail(session_id, message, &closest, &nearby)
+            }
             Reading::Answer(found) => self.write(session_id, &query, found, timings).await?,
         };
         reply.considered = considered;
@@ -819,7 +825,17 @@ impl AnswerPipeline {
         };
         Ok(match (answer, closest) {
             (Some(found), _) => Reading::Answer(found),
-            (None, Some((_, related))) => Reading::Related(related),
+            (None, Some((_, related))) => {
+                let mut nearby: Vec<String> = Vec::new();
+                for hit in &hits {
+                    let title = semantic::title_of(&hit.passage);
+                    if hit.passage.id != related.hit.passage.id && !nearby.contains(&title) {
+                        nearby.push(title);
+                    }
+                }
+                nearby.truncate(NEARBY_SUGGESTIONS);
+                Reading::Related(related, nearby)
+            }
             (None, None) => Reading::Nothing,
         })
     }
@@ -968,14 +984,27 @@ impl AnswerPipeline {
 
     /// The documents are on the subject but do not give the detail asked
     /// for: the reply says so and cites the closest passage.
-    fn no_detail(&self, session_id: &str, message: &str, closest: &Found) -> Reply {
+    /// The suggestions are questions about the other passages found near
+    /// the question, not section headings spread over the corpus.
+    fn no_detail(
+        &self,
+        session_id: &str,
+        message: &str,
+        closest: &Found,
+        nearby: &[String],
+    ) -> Reply {
         let answer = compose::no_detail_message(message, &closest.hit.passage, &closest.quote);
-        self.reply(
+        let mut reply = self.reply(
             session_id,
             answer,
             AnswerKind::NoAnswer,
             vec![source(closest, None)],
-        )
+        );
+        reply.suggestions = nearby
+            .iter()
+            .map(|title| compose::question_about(message, title))
+            .collect();
+        reply
     }
 
     fn no_answer(&self, session_id: &str, message: &str) -> Reply {
