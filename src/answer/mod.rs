@@ -725,7 +725,7 @@ impl AnswerPipeline {
         };
         timings.rerank = elapsed_ms(started);
         let years = question::years_named(message);
-        let foreign_share = knowledge.stats.foreign_share(&terms);
+        let words = reader::QuestionWords::new(terms, &knowledge.stats);
         let asks_now = question::asks_about_now(message);
         let this_year = compose::this_year();
         // The learned decision weighs the meaning signals; without them
@@ -753,11 +753,10 @@ impl AnswerPipeline {
             let heading = format!("{} {}", hit.passage.doc_title, hit.passage.heading());
             let evidence = reader::evidence(
                 query,
-                &terms,
+                &words,
                 answer_type,
                 (&heading, &quote),
                 *pmi,
-                foreign_share,
                 candidate.semantic,
             );
             let context = format!(
@@ -778,8 +777,8 @@ impl AnswerPipeline {
                 coverage: evidence.coverage,
                 typed: f32::from(u8::from(answer_type != AnswerType::Open)),
                 type_ok: f32::from(u8::from(evidence.type_ok)),
-                missing_known: reader::missing_known(&terms, &heading, &quote, &knowledge.stats),
-                foreign_share,
+                missing_known: evidence.missing_known,
+                foreign_share: evidence.foreign_share,
                 rank_score: *score,
                 stale: f32::from(u8::from(
                     asks_now && question::tells_the_past(&quote, this_year),

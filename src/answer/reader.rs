@@ -64,15 +64,6 @@ impl SentenceStats {
                 }))
     }
 
-    /// The share of `terms` the corpus never mentions (see [`Self::knows`]).
-    pub fn foreign_share(&self, terms: &[String]) -> f32 {
-        if terms.is_empty() {
-            return 0.0;
-        }
-        let foreign = terms.iter().filter(|t| !self.knows(t)).count();
-        foreign as f32 / terms.len() as f32
-    }
-
     /// Inverse document frequency (BM25's, kept positive).
     pub fn idf(&self, term: &str) -> f32 {
         let n = self.sentences as f32;
@@ -219,6 +210,9 @@ pub struct Evidence {
     /// Cosine similarity of the answer's meaning to the question's, when
     /// the corpus has meaning vectors.
     pub similarity: Option<f32>,
+    /// The rarity-weighted share of the question's words that the corpus
+    /// uses but the answer does not (see [`missing_known`]).
+    pub missing_known: f32,
 }
 
 impl Evidence {
@@ -263,27 +257,60 @@ pub fn coverage(question_terms: &[String], text_terms: &HashSet<String>) -> f32 
     covered as f32 / question_terms.len() as f32
 }
 
+/// What the corpus statistics say of a question's content words, read
+/// once per question (knowing a word scans the corpus vocabulary for its
+/// misspellings) and shared by every candidate answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionWords {
+    /// The question's content words.
+    pub terms: Vec<String>,
+    /// The share of them the corpus never mentions.
+    pub foreign_share: f32,
+    /// Those the corpus mentions, with their rarity (idf).
+    pub known: Vec<(String, f32)>,
+}
+
+impl QuestionWords {
+    /// Reads `terms` against `stats`.
+    pub fn new(terms: Vec<String>, stats: &SentenceStats) -> Self {
+        let known: Vec<(String, f32)> = terms
+            .iter()
+            .filter(|t| stats.knows(t))
+            .map(|t| (t.clone(), stats.idf(t)))
+            .collect();
+        let foreign_share = if terms.is_empty() {
+            0.0
+        } else {
+            (terms.len() - known.len()) as f32 / terms.len() as f32
+        };
+        Self {
+            terms,
+            foreign_share,
+            known,
+        }
+    }
+}
+
 /// Evidence that `text`, found under `heading` (document title and
-/// section), answers `question`, which names things the corpus never
-/// mentions in `foreign_share` of its content words.
+/// section), answers `question`, whose content words are `words`.
 pub fn evidence(
     question: &str,
-    question_terms: &[String],
+    words: &QuestionWords,
     answer_type: AnswerType,
     (heading, text): (&str, &str),
     pmi: f32,
-    foreign_share: f32,
     similarity: Option<f32>,
 ) -> Evidence {
     let terms: HashSet<String> = search::analyze(&format!("{heading} {text}"))
         .into_iter()
         .collect();
     Evidence {
-        coverage: coverage(question_terms, &terms),
+        coverage: coverage(&words.terms, &terms),
         type_ok: answer_type.is_answered_by(text, question),
         pmi,
-        foreign_share,
+        foreign_share: words.foreign_share,
         similarity,
+        missing_known: missing_known(&words.known, &terms),
     }
 }
 
@@ -312,23 +339,11 @@ pub fn rank_by_meaning(candidates: Vec<Candidate>) -> Vec<(Candidate, f32, f32)>
 /// misses a word the documents would have used. Words the corpus never
 /// uses (a visitor's own wording) do not count: they are paraphrases more
 /// often than missing facts.
-pub fn missing_known(
-    question_terms: &[String],
-    heading: &str,
-    text: &str,
-    stats: &SentenceStats,
-) -> f32 {
-    let terms: HashSet<String> = search::analyze(&format!("{heading} {text}"))
-        .into_iter()
-        .collect();
+pub fn missing_known(known: &[(String, f32)], text_terms: &HashSet<String>) -> f32 {
     let (mut missing, mut total) = (0.0, 0.0);
-    for term in question_terms {
-        if !stats.knows(term) {
-            continue;
-        }
-        let weight = stats.idf(term);
+    for (term, weight) in known {
         total += weight;
-        if coverage(std::slice::from_ref(term), &terms) == 0.0 {
+        if coverage(std::slice::from_ref(term), text_terms) == 0.0 {
             missing += weight;
         }
     }
@@ -412,6 +427,7 @@ mod tests {
             pmi: 0.2,
             foreign_share: 0.0,
             similarity: None,
+            missing_known: 0.0,
         };
         assert!(good.answers());
         // Close in meaning answers without the words, never without the type.
@@ -480,15 +496,22 @@ mod tests {
             "L'exposition Destination IA ouvre à Rouen.",
             "Le parking est gratuit.",
         ])]);
-        let terms = |q: &str| search::analyze(q);
-        assert_eq!(stats.foreign_share(&terms("exposition Rouen")), 0.0);
+        let foreign = |q: &str| QuestionWords::new(search::analyze(q), &stats).foreign_share;
+        assert_eq!(foreign("exposition Rouen"), 0.0);
         assert_eq!(
-            stats.foreign_share(&terms("expositon destinaton")),
+            foreign("expositon destinaton"),
             0.0,
             "misspelt, or stemmed apart from the corpus's word"
         );
-        assert_eq!(stats.foreign_share(&terms("cafétéria Rouen")), 0.5);
-        assert_eq!(stats.foreign_share(&[]), 0.0);
+        assert_eq!(foreign("cafétéria Rouen"), 0.5);
+        assert_eq!(foreign(""), 0.0);
+        // Only known words weigh in what a sentence misses.
+        let words = QuestionWords::new(search::analyze("cafétéria Rouen"), &stats);
+        assert_eq!(words.known.len(), 1);
+        let sentence: HashSet<String> = search::analyze("Le parking est gratuit.")
+            .into_iter()
+            .collect();
+        assert_eq!(missing_known(&words.known, &sentence), 1.0);
     }
 
     #[test]

@@ -119,12 +119,9 @@ pub(super) async fn embed_corpus(
             }
         }
     }
-    let saved = tokio::task::spawn_blocking(move || {
-        cache.retain_and_save(&wanted).map(|()| cache.dimension())
-    })
-    .await;
+    let saved = tokio::task::spawn_blocking(move || cache.retain_and_save(&wanted)).await;
     match saved {
-        Ok(Ok(_)) => {}
+        Ok(Ok(())) => {}
         Ok(Err(error)) => {
             tracing::warn!(%error, "could not save the vector cache; they will be computed again at the next start")
         }

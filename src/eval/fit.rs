@@ -179,19 +179,8 @@ pub fn calibration(examples: &[Example], decision: &Decision) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::case;
     use super::*;
-
-    fn case(kind: Expected, any: &[&str]) -> Case {
-        Case {
-            id: "c".into(),
-            kind,
-            question: Some("q".into()),
-            turns: None,
-            expect_any: any.iter().map(|s| s.to_string()).collect(),
-            expect_all: vec![],
-            register: None,
-        }
-    }
 
     fn considered(quote: &str, similarity: f32) -> Considered {
         Considered {

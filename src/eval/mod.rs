@@ -388,7 +388,7 @@ mod tests {
         }
     }
 
-    fn case(kind: Expected, any: &[&str]) -> Case {
+    pub(super) fn case(kind: Expected, any: &[&str]) -> Case {
         Case {
             id: "c".into(),
             kind,
