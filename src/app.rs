@@ -236,6 +236,7 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
         session_idle: Duration::from_secs(30 * 60),
         embedding_model: common.embedding_model.clone(),
         vector_cache: Some(vector_cache_path(&common.index_dir)),
+        corpus_dir: Some(common.corpus_dir.clone()),
         ..answer::Settings::default()
     };
     let pipeline = AnswerPipeline::new(Arc::new(index), engine, settings)?;

@@ -121,26 +121,38 @@ async fn pages_are_served_with_a_policy_forbidding_inline_script() {
 }
 
 #[tokio::test]
-async fn suggestions_are_headings_of_the_corpus() {
+async fn suggestions_are_the_staffs_questions_in_the_front_ends_language() {
     let app = app(FrontEnds::default());
-    let (status, _, body) = send(&app, get("/api/suggestions?count=4")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let value: Value = serde_json::from_str(&body).expect("JSON");
-    let topics: Vec<String> = serde_json::from_value(value["suggestions"].clone()).expect("list");
-    assert_eq!(topics.len(), 4, "{topics:?}");
-    for topic in &topics {
-        assert!(is_corpus_heading(topic), "{topic} is not a heading");
+    let listed = eulcat::corpus::suggestions::load(&crate::util::root().join("corpus"))
+        .expect("suggestions.toml");
+    for (lang, listed) in [
+        (
+            "fr",
+            listed.iter().map(|q| q.fr.clone()).collect::<Vec<_>>(),
+        ),
+        ("en", listed.iter().map(|q| q.en.clone()).collect()),
+    ] {
+        let (status, _, body) =
+            send(&app, get(&format!("/api/suggestions?count=4&lang={lang}"))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let value: Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(value["language"], lang);
+        let questions: Vec<String> =
+            serde_json::from_value(value["suggestions"].clone()).expect("list");
+        assert_eq!(questions, listed[..4], "{lang}");
     }
+    let (status, _, body) = send(&app, get("/api/suggestions?lang=de")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("lang must be"), "{body}");
 }
 
-/// Whether `topic` is a section heading of a document in the corpus.
-pub(crate) fn is_corpus_heading(topic: &str) -> bool {
-    let (documents, _) =
-        eulcat::corpus::load_dir(&crate::util::root().join("corpus")).expect("corpus");
-    documents
+/// Whether `question` is one the staff listed in `corpus/suggestions.toml`,
+/// in French or English.
+pub(crate) fn is_suggested_question(question: &str) -> bool {
+    eulcat::corpus::suggestions::load(&crate::util::root().join("corpus"))
+        .expect("suggestions.toml")
         .iter()
-        .flat_map(|d| &d.sections)
-        .any(|s| s.heading.as_deref().map(str::trim) == Some(topic))
+        .any(|q| q.fr == question || q.en == question)
 }
 
 #[tokio::test]
@@ -157,10 +169,10 @@ async fn the_kiosk_gets_the_short_answer_and_staff_the_quotation() {
         "{kiosk_text}"
     );
     assert!(
-        !kiosk_text.contains("Source :") && !kiosk_text.starts_with('«'),
+        !kiosk_text.contains("Source\u{a0}:") && !kiosk_text.starts_with('«'),
         "{kiosk_text}"
     );
-    assert!(staff_text.contains("Source :"), "{staff_text}");
+    assert!(staff_text.contains("Source\u{a0}:"), "{staff_text}");
     assert_eq!(kiosk["sources"], staff["sources"]);
 }
 

@@ -116,9 +116,9 @@ async fn a_completion_has_the_openai_shape_with_its_sources() {
     assert_eq!(choice["finish_reason"], "stop");
     let content = choice["message"]["content"].as_str().expect("content");
     assert!(content.contains("Compétences à la carte"), "{content}");
-    assert!(content.contains("\n\nSources :\n- "), "{content}");
+    assert!(content.contains("\n\nSources\u{a0}:\n- "), "{content}");
     assert!(
-        !content.contains("Source : "),
+        !content.contains("Source\u{a0}: "),
         "one list of sources, not two: {content}"
     );
     assert_eq!(completion["kind"], "extractive");
@@ -210,7 +210,7 @@ async fn max_tokens_truncates_with_length_and_stop_cuts_the_content() {
     assert_eq!(completion["usage"]["completion_tokens"], 3);
 
     let mut body = ask(LAUREATE);
-    body["stop"] = json!("Sources :");
+    body["stop"] = json!("Sources\u{a0}:");
     let (_, _, response) = send(app(), post(body.to_string())).await;
     let completion: Value = serde_json::from_str(&response).expect("JSON");
     let content = completion["choices"][0]["message"]["content"]

@@ -56,9 +56,14 @@ async fn questions_that_look_answerable_but_are_not_get_no_answer() {
             reply.answer
         );
         assert!(reply.sources.is_empty());
+        assert!(!reply.suggestions.is_empty());
         assert!(
-            !reply.suggestions.is_empty(),
-            "suggests topics from the corpus"
+            reply
+                .suggestions
+                .iter()
+                .all(|q| crate::frontends::is_suggested_question(q) && q.ends_with("\u{a0}?")),
+            "suggests the staff's questions, in French: {:?}",
+            reply.suggestions
         );
         assert!(
             reply.answer.contains("Je ne trouve pas"),

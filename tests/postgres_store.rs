@@ -23,6 +23,7 @@ fn reply(session: &str, id: &str, kind: AnswerKind, answer: &str) -> Reply {
             date: Some("2025-12-31".into()),
             page: None,
             url: None,
+            deadline: None,
             document: "lettre.md".into(),
             text: "Le passage.".into(),
             quote: "Le passage.".into(),
@@ -30,6 +31,7 @@ fn reply(session: &str, id: &str, kind: AnswerKind, answer: &str) -> Reply {
             score: 1.5,
         }],
         suggestions: vec![],
+        language: Default::default(),
         timings_ms: Timings::default(),
         considered: Vec::new(),
     }

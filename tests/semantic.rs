@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use eulcat::answer::language::Language;
 use eulcat::answer::{AnswerKind, AnswerPipeline, Settings};
 use eulcat::engine::{Memo, WithEmbedder};
 
@@ -26,6 +27,8 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     visitors_words_find_the_documents_words(&pipeline).await;
     the_present_is_not_answered_with_the_past(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
+    english_questions_get_english_words_around_the_french_quote(&pipeline).await;
+    every_suggested_question_is_answered(&pipeline).await;
 }
 
 async fn visitors_words_find_the_documents_words(pipeline: &AnswerPipeline) {
@@ -99,4 +102,66 @@ async fn off_topic_questions_get_a_plain_refusal(pipeline: &AnswerPipeline) {
         );
         assert!(reply.sources.is_empty(), "{question}: {:?}", reply.sources);
     }
+}
+
+async fn english_questions_get_english_words_around_the_french_quote(pipeline: &AnswerPipeline) {
+    let reply = pipeline
+        .answer("When did the Destination IA exhibition open?", None)
+        .await
+        .expect("answers");
+    assert_eq!(reply.language, Language::English);
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+    // The frame is English; the quote and its date stay as written.
+    assert!(reply.answer.contains("From “"), "{}", reply.answer);
+    assert!(reply.answer.contains("12 février 2026"), "{}", reply.answer);
+    assert!(!reply.answer.contains("Source\u{a0}:"), "{}", reply.answer);
+
+    let refusal = pipeline
+        .answer("How much is a ticket for the exhibition?", None)
+        .await
+        .expect("answers");
+    assert_eq!(refusal.kind, AnswerKind::NoAnswer, "{}", refusal.answer);
+    assert!(
+        refusal.answer.starts_with("I could not"),
+        "{}",
+        refusal.answer
+    );
+    assert!(!refusal.suggestions.is_empty());
+    for suggestion in &refusal.suggestions {
+        assert!(
+            suggestion.ends_with('?') && !suggestion.ends_with("\u{a0}?"),
+            "{suggestion}"
+        );
+    }
+
+    let hello = pipeline.answer("Hello!", None).await.expect("answers");
+    assert_eq!(hello.kind, AnswerKind::Smalltalk);
+    assert!(hello.answer.starts_with("Hello"), "{}", hello.answer);
+}
+
+/// A question offered to visitors must be one the reader answers, with
+/// the fact the staff wrote beside it, in both languages.
+async fn every_suggested_question_is_answered(pipeline: &AnswerPipeline) {
+    let questions = eulcat::corpus::suggestions::load(&crate::util::root().join("corpus"))
+        .expect("suggestions.toml");
+    assert!(!questions.is_empty());
+    let mut wrong = Vec::new();
+    for question in &questions {
+        for asked in [&question.fr, &question.en] {
+            let reply = pipeline.answer(asked, None).await.expect("answers");
+            let fact = &reply
+                .sources
+                .first()
+                .map(|s| s.quote.as_str())
+                .unwrap_or("");
+            let answered = reply.kind == AnswerKind::Extractive
+                && fact
+                    .to_lowercase()
+                    .contains(&question.answer.to_lowercase());
+            if !answered {
+                wrong.push(format!("{asked} → {:?}: {}", reply.kind, reply.answer));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

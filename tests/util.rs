@@ -92,7 +92,12 @@ pub(crate) fn index_of(corpus_dir: &Path) -> SearchIndex {
 
 /// A pipeline over the real corpus with any backend.
 pub(crate) fn pipeline_with(backend: Arc<dyn Backend>, settings: Settings) -> AnswerPipeline {
-    let index = index_of(&root().join("corpus"));
+    let corpus = root().join("corpus");
+    let index = index_of(&corpus);
+    let settings = Settings {
+        corpus_dir: settings.corpus_dir.or(Some(corpus)),
+        ..settings
+    };
     AnswerPipeline::new(Arc::new(index), Engine::start(backend, 8), settings)
         .expect("pipeline builds")
 }

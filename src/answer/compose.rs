@@ -1,10 +1,15 @@
 //! The wording of replies: the extractive answer, when a short span is worth
-//! highlighting, and the polite « I do not know » in the question's language.
+//! highlighting, and the polite « I do not know », in the question's
+//! language. Only the frame is translated: the quote, and the short answer
+//! inside it, stay the documents' French words, so a reply in English
+//! states nothing the sources do not.
 
 use crate::corpus::Passage;
 
+use super::language::Language;
+
 use super::question::AnswerType;
-use super::text::{self, fold, words};
+use super::text::{self, fold};
 
 /// Words longer than this make a span a paraphrase of the sentence, not a
 /// short answer.
@@ -12,19 +17,33 @@ const SHORT_SPAN_WORDS: usize = 6;
 
 /// The extractive answer: the short answer first when there is one, then
 /// the quoted sentences and where they come from.
-pub(crate) fn extractive_answer(passage: &Passage, quote: &str, highlight: Option<&str>) -> String {
+pub(crate) fn extractive_answer(
+    language: Language,
+    passage: &Passage,
+    quote: &str,
+    highlight: Option<&str>,
+) -> String {
     let mut origin = format!("{} — {}", passage.doc_title, passage.heading());
     if let Some(page) = passage.page {
         origin.push_str(&format!(", p. {page}"));
     }
     if let Some(date) = &passage.date {
-        origin.push_str(&format!(" ({date})"));
+        origin.push_str(&format!(" ({})", language.date_in_words(date)));
     }
-    let mut answer = format!("{}\n\nSource : {}", quotation(quote, highlight), origin);
+    let mut answer = match language {
+        Language::French => format!(
+            "{}\n\nSource\u{a0}: {origin}",
+            quotation(language, quote, highlight)
+        ),
+        Language::English => match highlight {
+            Some(span) => format!("{}.\n\nFrom “{origin}”: « {quote} »", capitalize(span)),
+            None => format!("From “{origin}”: « {quote} »"),
+        },
+    };
     if let Some(note) = passage
         .deadline
         .as_deref()
-        .and_then(|deadline| closed_note(deadline, &today_iso()))
+        .and_then(|deadline| closed_note(language, deadline, &today_iso()))
     {
         answer.push_str("\n\n");
         answer.push_str(&note);
@@ -33,55 +52,34 @@ pub(crate) fn extractive_answer(passage: &Passage, quote: &str, highlight: Optio
 }
 
 /// The quoted sentences, after the short answer when there is one.
-pub(crate) fn quotation(quote: &str, highlight: Option<&str>) -> String {
+pub(crate) fn quotation(language: Language, quote: &str, highlight: Option<&str>) -> String {
+    // French typography puts a (non-breaking) space before the colon.
+    let colon = match language {
+        Language::French => "\u{a0}:",
+        Language::English => ":",
+    };
     match highlight {
-        Some(span) => format!("{} : « {} »", capitalize(span), quote),
+        Some(span) => format!("{}{colon} « {} »", capitalize(span), quote),
         None => format!("« {} »", quote),
     }
 }
 
 /// « Closed » when the document's deadline is before `today` (both ISO
 /// dates, which compare as strings).
-fn closed_note(deadline: &str, today: &str) -> Option<String> {
+fn closed_note(language: Language, deadline: &str, today: &str) -> Option<String> {
     (deadline < today).then(|| {
-        format!(
-            "Attention : cet appel est clos ; sa date limite était le {}.",
-            french_date(deadline)
-        )
-    })
-}
-
-/// `2021-03-29` → `29 mars 2021`; other text is returned as is.
-fn french_date(iso: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let mut parts = iso.splitn(3, '-');
-    let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next()) else {
-        return iso.to_string();
-    };
-    match (month.parse::<usize>(), day.parse::<u32>()) {
-        (Ok(m @ 1..=12), Ok(d)) => {
-            let day = if d == 1 {
-                "1er".to_string()
-            } else {
-                d.to_string()
-            };
-            format!("{day} {} {year}", MONTHS[m - 1])
+        let date = language.date_in_words(deadline);
+        match language {
+            Language::French => {
+                format!(
+                    "Attention\u{a0}: cet appel est clos\u{a0}; sa date limite était le {date}."
+                )
+            }
+            Language::English => {
+                format!("Please note: this call for projects is closed; its deadline was {date}.")
+            }
         }
-        _ => iso.to_string(),
-    }
+    })
 }
 
 /// Today's date (UTC), ISO `YYYY-MM-DD`, from the system clock.
@@ -142,24 +140,25 @@ pub(crate) fn worth_highlighting(span: &str, quote: &str, answer_type: AnswerTyp
     }
 }
 
-/// The reply when the documents do not answer, in French or, for a question
-/// clearly in English, in English, with a few topics to try instead.
-pub(crate) fn no_answer_message(question: &str, suggestions: &[String]) -> String {
-    let english = looks_english(question);
-    let mut message = if english {
-        "I could not find the answer in the documents I have, so I would rather not guess."
-            .to_string()
-    } else {
-        "Je ne trouve pas la réponse dans les documents dont je dispose, et je préfère ne pas inventer.".to_string()
-    };
+/// The reply when the documents do not answer, with a few questions they
+/// do answer.
+pub(crate) fn no_answer_message(language: Language, suggestions: &[String]) -> String {
+    let mut message = match language {
+        Language::English => {
+            "I could not find the answer in the documents I have, so I would rather not guess."
+        }
+        Language::French => {
+            "Je ne trouve pas la réponse dans les documents dont je dispose, et je préfère ne pas inventer."
+        }
+    }
+    .to_string();
     if !suggestions.is_empty() {
-        message.push_str(if english {
-            " I can tell you about: "
-        } else {
-            " Je peux vous parler par exemple de : "
-        });
-        message.push_str(&suggestions.join(" ; "));
-        message.push('.');
+        let (intro, separator) = match language {
+            Language::English => (" You could ask me, for example: ", "; "),
+            Language::French => (" Vous pouvez par exemple me demander\u{a0}: ", "\u{a0}; "),
+        };
+        message.push_str(intro);
+        message.push_str(&suggestions.join(separator));
     }
     message
 }
@@ -168,13 +167,13 @@ pub(crate) fn no_answer_message(question: &str, suggestions: &[String]) -> Strin
 /// the reader is not sure it answers: say so plainly, and show that passage
 /// so the visitor sees what the documents do say (it may hold the detail
 /// in words the reader did not match, or only something near it).
-pub(crate) fn no_detail_message(question: &str, passage: &Passage, quote: &str) -> String {
+pub(crate) fn no_detail_message(language: Language, passage: &Passage, quote: &str) -> String {
     let origin = if passage.heading().is_empty() || passage.heading() == passage.doc_title {
         passage.doc_title.clone()
     } else {
         format!("{}, {}", passage.doc_title, passage.heading())
     };
-    if looks_english(question) {
+    if language == Language::English {
         format!(
             "I could not find a sure answer to this in the documents I have, so I would rather not guess. \
              The closest passage (« {origin} »): « {quote} »"
@@ -182,38 +181,18 @@ pub(crate) fn no_detail_message(question: &str, passage: &Passage, quote: &str) 
     } else {
         format!(
             "Je ne trouve pas de réponse sûre à cette question dans les documents dont je dispose, et je préfère ne pas inventer. \
-             Le passage le plus proche (« {origin} ») : « {quote} »"
+             Le passage le plus proche (« {origin} »)\u{a0}: « {quote} »"
         )
     }
 }
 
-/// A question about the passage titled `title`, in the language of
-/// `question`, for a visitor to tap after a refusal.
-pub(crate) fn question_about(question: &str, title: &str) -> String {
-    if looks_english(question) {
-        format!("What do the documents say about {title}?")
-    } else {
-        format!("Que disent les documents sur {title} ?")
+/// A question about the passage titled `title`, in `language`, for a
+/// visitor to tap after a refusal.
+pub(crate) fn question_about(language: Language, title: &str) -> String {
+    match language {
+        Language::English => format!("What do the documents say about {title}?"),
+        Language::French => format!("Que disent les documents sur {title}\u{a0}?"),
     }
-}
-
-/// A rough language guess: English function words outnumber French ones.
-fn looks_english(text: &str) -> bool {
-    const ENGLISH: [&str; 16] = [
-        "the", "what", "who", "when", "where", "is", "are", "how", "which", "of", "does", "do",
-        "you", "a", "an", "to",
-    ];
-    const FRENCH: [&str; 16] = [
-        "le", "la", "les", "quel", "quelle", "qui", "quand", "ou", "est", "sont", "comment", "de",
-        "des", "du", "un", "une",
-    ];
-    let folded = fold(text);
-    let (mut english, mut french) = (0, 0);
-    for word in words(&folded) {
-        english += usize::from(ENGLISH.contains(&word));
-        french += usize::from(FRENCH.contains(&word));
-    }
-    english > french
 }
 
 fn capitalize(text: &str) -> String {
@@ -250,16 +229,24 @@ mod tests {
     #[test]
     fn a_passed_deadline_says_the_call_is_closed_and_since_when() {
         assert_eq!(
-            closed_note("2021-03-29", "2026-11-28").as_deref(),
-            Some("Attention : cet appel est clos ; sa date limite était le 29 mars 2021.")
+            closed_note(Language::French, "2021-03-29", "2026-11-28").as_deref(),
+            Some(
+                "Attention\u{a0}: cet appel est clos\u{a0}; sa date limite était le 29 mars 2021."
+            )
         );
-        assert_eq!(closed_note("2027-01-01", "2026-11-28"), None);
         assert_eq!(
-            closed_note("2026-11-28", "2026-11-28"),
+            closed_note(Language::English, "2021-03-29", "2026-11-28").as_deref(),
+            Some("Please note: this call for projects is closed; its deadline was 29 March 2021.")
+        );
+        assert_eq!(
+            closed_note(Language::French, "2027-01-01", "2026-11-28"),
+            None
+        );
+        assert_eq!(
+            closed_note(Language::French, "2026-11-28", "2026-11-28"),
             None,
             "open on its last day"
         );
-        assert_eq!(french_date("2026-05-01"), "1er mai 2026");
     }
 
     #[test]
@@ -298,13 +285,34 @@ mod tests {
     }
 
     #[test]
-    fn no_answer_speaks_the_question_language() {
-        let topics = vec!["Datathon".to_string()];
-        assert!(no_answer_message("Quel est le prix du billet ?", &topics)
-            .starts_with("Je ne trouve pas"));
-        assert!(
-            no_answer_message("What is the price of the ticket?", &topics)
-                .starts_with("I could not")
+    fn replies_speak_the_question_language_and_quote_the_french() {
+        let questions = vec!["Qui a gagné le Datathon ?".to_string()];
+        assert!(no_answer_message(Language::French, &questions).starts_with("Je ne trouve pas"));
+        assert!(no_answer_message(Language::English, &questions).starts_with("I could not"));
+        let passage = Passage {
+            id: "expo.md#s0.p0".into(),
+            doc_id: "expo.md".into(),
+            doc_title: "Exposition Destination IA".into(),
+            section: Some("Dates".into()),
+            date: Some("2025-12-31".into()),
+            url: None,
+            source: None,
+            text: "L'exposition ouvre le 12 février 2026.".into(),
+            sentences: vec!["L'exposition ouvre le 12 février 2026.".into()],
+            page: None,
+            deadline: None,
+            order: 0,
+        };
+        let quote = passage.text.as_str();
+        assert_eq!(
+            extractive_answer(Language::English, &passage, quote, Some("12 février 2026")),
+            "12 février 2026.\n\nFrom “Exposition Destination IA — Dates (31 December 2025)”: \
+             « L'exposition ouvre le 12 février 2026. »"
+        );
+        assert_eq!(
+            extractive_answer(Language::French, &passage, quote, None),
+            "« L'exposition ouvre le 12 février 2026. »\n\n\
+             Source\u{a0}: Exposition Destination IA — Dates (31 décembre 2025)"
         );
     }
 }

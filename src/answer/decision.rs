@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 /// The signals of one considered sentence.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Features {
     /// Cosine similarity of the sentence's meaning to the question's.
     pub similarity: f32,
@@ -47,10 +48,16 @@ pub struct Features {
     /// actuel ») and the sentence tells how they were (« comptait », « en
     /// 2019 »).
     pub stale: f32,
+    /// 1 when the question is in English. The word signals above compare
+    /// English words with French documents, so they mean less there; this
+    /// and the next signal let the fit weigh meaning differently for it.
+    pub english: f32,
+    /// `similarity` for an English question, 0 for a French one.
+    pub english_similarity: f32,
 }
 
 /// How many signals [`Features::values`] gives.
-pub const FEATURES: usize = 9;
+pub const FEATURES: usize = 11;
 
 /// Names of the signals, in the order of [`Features::values`].
 pub const FEATURE_NAMES: [&str; FEATURES] = [
@@ -63,6 +70,8 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "foreign_share",
     "rank_score",
     "stale",
+    "english",
+    "english_similarity",
 ];
 
 impl Features {
@@ -78,6 +87,8 @@ impl Features {
             self.foreign_share,
             self.rank_score,
             self.stale,
+            self.english,
+            self.english_similarity,
         ]
     }
 }

@@ -22,6 +22,7 @@ pub mod decision;
 pub mod generative;
 pub mod grounding;
 pub mod guard;
+pub mod language;
 pub mod question;
 pub mod reader;
 mod semantic;
@@ -38,12 +39,13 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::Passage;
+use crate::corpus::{self, Passage, SuggestedQuestion};
 use crate::engine::{self, Engine};
 use crate::generator::{self, EmbeddedGenerator, Generator};
 use crate::llm::{GenerationParams, Input};
 use crate::search::{self, Hit, SearchIndex, SentenceAt, SentenceVectors};
 
+use language::Language;
 use question::AnswerType;
 use reader::{Candidate, SentenceStats};
 use session::{SessionStore, Sessions, Turn};
@@ -113,6 +115,10 @@ pub struct Source {
     pub page: Option<u32>,
     /// Where the document can be read, when known.
     pub url: Option<String>,
+    /// The last day to apply (ISO), when the document is a call with one;
+    /// a reply to a closed call says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
     /// Path of the document in the corpus.
     pub document: String,
     /// The whole passage.
@@ -154,8 +160,13 @@ pub struct Reply {
     pub kind: AnswerKind,
     /// The passages the answer comes from.
     pub sources: Vec<Source>,
-    /// Topics the assistant can talk about (with `no_answer`).
+    /// Questions to ask instead (with `no_answer`), in the reply's
+    /// language.
     pub suggestions: Vec<String>,
+    /// The language the question was written in, and the reply's own
+    /// words are.
+    #[serde(default)]
+    pub language: Language,
     /// Time spent, by stage.
     pub timings_ms: Timings,
     /// The sentences the reader weighed, best first (for evaluation and
@@ -226,6 +237,9 @@ pub struct Settings {
     pub embedding_model: String,
     /// Where the corpus sentences' vectors are cached (none: in memory).
     pub vector_cache: Option<PathBuf>,
+    /// The corpus folder, where staff list the questions to suggest
+    /// ([`corpus::suggestions::FILE_NAME`]); none: suggest headings.
+    pub corpus_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -239,15 +253,18 @@ impl Default for Settings {
             session_capacity: 10_000,
             embedding_model: "embedding".into(),
             vector_cache: None,
+            corpus_dir: None,
         }
     }
 }
 
 /// What the pipeline knows of the corpus beyond the index: sentence
-/// statistics for ranking and the topics it can suggest.
+/// statistics for ranking and the questions it can suggest.
 struct Knowledge {
     stats: SentenceStats,
     topics: Vec<String>,
+    /// The staff's suggested questions that the documents answer.
+    questions: Vec<SuggestedQuestion>,
     /// Every passage as it may be quoted (sentences that give the
     /// assistant orders taken out), in the order `vectors` indexes them.
     passages: Arc<Vec<Passage>>,
@@ -259,7 +276,7 @@ struct Knowledge {
 }
 
 impl Knowledge {
-    fn new(passages: &[Passage]) -> Self {
+    fn new(passages: &[Passage], questions: Vec<SuggestedQuestion>) -> Self {
         // Said once per corpus load rather than at each question that
         // retrieves them: staff should remove what someone slipped in.
         let mut poisoned = HashSet::new();
@@ -283,6 +300,17 @@ impl Knowledge {
             .cloned()
             .filter_map(guard::without_instructions)
             .collect();
+        let (questions, stale): (Vec<_>, Vec<_>) = questions
+            .into_iter()
+            .partition(|question| question.is_answered_by(&quotable));
+        for question in stale {
+            tracing::warn!(
+                question = %question.fr,
+                source = %question.source,
+                answer = %question.answer,
+                "suggested question no longer answered by its document; not offered"
+            );
+        }
         let passage_index = quotable
             .iter()
             .enumerate()
@@ -291,6 +319,7 @@ impl Knowledge {
         Self {
             stats: SentenceStats::new(passages),
             topics,
+            questions,
             passages: Arc::new(quotable),
             passage_index,
             vectors: None,
@@ -302,20 +331,33 @@ impl Knowledge {
         Self {
             stats: self.stats.clone(),
             topics: self.topics.clone(),
+            questions: self.questions.clone(),
             passages: Arc::clone(&self.passages),
             passage_index: self.passage_index.clone(),
             vectors: Some(Arc::new(vectors)),
         }
     }
 
-    /// A few topics, spread over the corpus.
-    fn suggestions(&self, count: usize) -> Vec<String> {
+    /// `count` questions to suggest in `language`, from the `start`-th
+    /// on (wrapping): the staff's list when there is one, else questions
+    /// about headings spread over the corpus.
+    fn suggestions(&self, language: Language, count: usize, start: usize) -> Vec<String> {
+        if !self.questions.is_empty() {
+            let all = &self.questions;
+            return (0..count.min(all.len()))
+                .map(|i| &all[(start + i) % all.len()])
+                .map(|question| match language {
+                    Language::French => question.fr.clone(),
+                    Language::English => question.en.clone(),
+                })
+                .collect();
+        }
         let step = (self.topics.len() / count.max(1)).max(1);
         self.topics
             .iter()
             .step_by(step)
             .take(count)
-            .cloned()
+            .map(|topic| compose::question_about(language, &format!("« {topic} »")))
             .collect()
     }
 }
@@ -354,6 +396,22 @@ const RELATED: f32 = 0.55;
 /// Questions about nearby passages offered with a graded refusal.
 const NEARBY_SUGGESTIONS: usize = 3;
 
+/// Questions the documents answer offered with a plain refusal.
+const REFUSAL_SUGGESTIONS: usize = 3;
+
+/// The staff's suggested questions, from the corpus folder; none (and
+/// said so) when the file is unreadable, so a typo there never stops the
+/// service.
+fn suggested_questions(settings: &Settings) -> Vec<SuggestedQuestion> {
+    let Some(dir) = &settings.corpus_dir else {
+        return Vec::new();
+    };
+    corpus::suggestions::load(dir).unwrap_or_else(|error| {
+        tracing::warn!(%error, "suggested questions not read");
+        Vec::new()
+    })
+}
+
 /// The best candidate answer found, with what it rests on.
 #[derive(Clone)]
 struct Found {
@@ -368,7 +426,10 @@ impl AnswerPipeline {
     pub fn new(search: Arc<SearchIndex>, engine: Engine, settings: Settings) -> Result<Self> {
         let passages = search.all_passages()?;
         Ok(Self {
-            knowledge: Arc::new(RwLock::new(Arc::new(Knowledge::new(&passages)))),
+            knowledge: Arc::new(RwLock::new(Arc::new(Knowledge::new(
+                &passages,
+                suggested_questions(&settings),
+            )))),
             sessions: Arc::new(SessionStore::new(
                 settings.session_idle,
                 settings.session_capacity,
@@ -459,7 +520,10 @@ impl AnswerPipeline {
     /// topics) from the index; call after the index changed.
     pub fn refresh_knowledge(&self) -> Result<()> {
         let passages = self.search.all_passages()?;
-        let fresh = Arc::new(Knowledge::new(&passages));
+        let fresh = Arc::new(Knowledge::new(
+            &passages,
+            suggested_questions(&self.settings),
+        ));
         *self
             .knowledge
             .write()
@@ -507,10 +571,10 @@ impl AnswerPipeline {
         )
     }
 
-    /// Up to `count` section headings spread over the corpus: topics a
-    /// front end can offer as suggested questions.
-    pub fn topics(&self, count: usize) -> Vec<String> {
-        self.knowledge().suggestions(count)
+    /// Up to `count` questions the documents answer, in `language`, for
+    /// a front end to offer.
+    pub fn suggested_questions(&self, language: Language, count: usize) -> Vec<String> {
+        self.knowledge().suggestions(language, count, 0)
     }
 
     /// Answers `message` within session `session_id` (a new session when
@@ -569,10 +633,25 @@ impl AnswerPipeline {
         timings: &mut Timings,
     ) -> Result<Reply> {
         let message = &spoken::normalize(message);
+        let language = Language::of(message);
+        let mut reply = self
+            .reply_in(language, message, session_id, timings)
+            .await?;
+        reply.language = language;
+        Ok(reply)
+    }
+
+    async fn reply_in(
+        &self,
+        language: Language,
+        message: &str,
+        session_id: &str,
+        timings: &mut Timings,
+    ) -> Result<Reply> {
         if let Some(kind) = SmallTalk::detect(message) {
             return Ok(self.reply(
                 session_id,
-                kind.reply().to_string(),
+                kind.reply(language).to_string(),
                 AnswerKind::Smalltalk,
                 vec![],
             ));
@@ -583,7 +662,7 @@ impl AnswerPipeline {
                 answered: false,
             };
             self.record_turn(session_id, turn).await;
-            return Ok(self.no_answer(session_id, message));
+            return Ok(self.no_answer(session_id, language, message));
         }
         let query = self.resolve_follow_up(message, session_id).await;
         let mut considered = Vec::new();
@@ -594,11 +673,14 @@ impl AnswerPipeline {
         };
         self.record_turn(session_id, turn).await;
         let mut reply = match reading {
-            Reading::Nothing => self.no_answer(session_id, message),
+            Reading::Nothing => self.no_answer(session_id, language, message),
             Reading::Related(closest, nearby) => {
-                self.no_detail(session_id, message, &closest, &nearby)
+                self.no_detail(session_id, language, &closest, &nearby)
             }
-            Reading::Answer(found) => self.write(session_id, &query, found, timings).await?,
+            Reading::Answer(found) => {
+                self.write(session_id, language, &query, found, timings)
+                    .await?
+            }
         };
         reply.considered = considered;
         Ok(reply)
@@ -609,6 +691,7 @@ impl AnswerPipeline {
     async fn write(
         &self,
         session_id: &str,
+        language: Language,
         query: &str,
         found: Found,
         timings: &mut Timings,
@@ -621,7 +704,8 @@ impl AnswerPipeline {
                 return Ok(reply);
             }
         }
-        self.extract(session_id, query, found, timings).await
+        self.extract(session_id, language, query, found, timings)
+            .await
     }
 
     /// Folds the previous question's topic into an elliptic follow-up
@@ -727,6 +811,7 @@ impl AnswerPipeline {
         let years = question::years_named(message);
         let words = reader::QuestionWords::new(terms, &knowledge.stats);
         let asks_now = question::asks_about_now(message);
+        let english = Language::of(message) == Language::English;
         let this_year = compose::this_year();
         // The learned decision weighs the meaning signals; without them
         // (no embedding model) the fixed rules decide.
@@ -783,6 +868,8 @@ impl AnswerPipeline {
                 stale: f32::from(u8::from(
                     asks_now && question::tells_the_past(&quote, this_year),
                 )),
+                english: f32::from(u8::from(english)),
+                english_similarity: if english { similarity } else { 0.0 },
             };
             let probability = decision.map(|d| d.probability(&features));
             tracing::debug!(?evidence, ?probability, same_period, score, quote = %quote, "candidate");
@@ -905,6 +992,7 @@ impl AnswerPipeline {
     async fn extract(
         &self,
         session_id: &str,
+        language: Language,
         query: &str,
         found: Found,
         timings: &mut Timings,
@@ -924,8 +1012,12 @@ impl AnswerPipeline {
             compose::worth_highlighting(&span, &found.quote, found.answer_type).then_some(span)
         };
         timings.span = elapsed_ms(started);
-        let answer =
-            compose::extractive_answer(&found.hit.passage, &found.quote, highlight.as_deref());
+        let answer = compose::extractive_answer(
+            language,
+            &found.hit.passage,
+            &found.quote,
+            highlight.as_deref(),
+        );
         let source = source(&found, highlight);
         Ok(self.reply(session_id, answer, AnswerKind::Extractive, vec![source]))
     }
@@ -988,11 +1080,11 @@ impl AnswerPipeline {
     fn no_detail(
         &self,
         session_id: &str,
-        message: &str,
+        language: Language,
         closest: &Found,
         nearby: &[String],
     ) -> Reply {
-        let answer = compose::no_detail_message(message, &closest.hit.passage, &closest.quote);
+        let answer = compose::no_detail_message(language, &closest.hit.passage, &closest.quote);
         let mut reply = self.reply(
             session_id,
             answer,
@@ -1001,14 +1093,22 @@ impl AnswerPipeline {
         );
         reply.suggestions = nearby
             .iter()
-            .map(|title| compose::question_about(message, title))
+            .map(|title| compose::question_about(language, title))
             .collect();
         reply
     }
 
-    fn no_answer(&self, session_id: &str, message: &str) -> Reply {
-        let suggestions = self.knowledge().suggestions(3);
-        let answer = compose::no_answer_message(message, &suggestions);
+    /// A plain refusal, with a few of the questions the documents answer;
+    /// which ones depends on the message, so that visitors do not all see
+    /// the same three.
+    fn no_answer(&self, session_id: &str, language: Language, message: &str) -> Reply {
+        let start = message.bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        });
+        let suggestions = self
+            .knowledge()
+            .suggestions(language, REFUSAL_SUGGESTIONS, start);
+        let answer = compose::no_answer_message(language, &suggestions);
         let mut reply = self.reply(session_id, answer, AnswerKind::NoAnswer, vec![]);
         reply.suggestions = suggestions;
         reply
@@ -1028,6 +1128,7 @@ impl AnswerPipeline {
             kind,
             sources,
             suggestions: Vec::new(),
+            language: Language::default(),
             timings_ms: Timings::default(),
             considered: Vec::new(),
         }
@@ -1076,6 +1177,7 @@ fn source(found: &Found, highlight: Option<String>) -> Source {
         date: passage.date.clone(),
         page: passage.page,
         url: passage.url.clone(),
+        deadline: passage.deadline.clone(),
         document: passage.doc_id.clone(),
         text: passage.text.clone(),
         quote: found.quote.clone(),
@@ -1112,7 +1214,8 @@ fn drop_origin(reply: &mut Reply) {
         return;
     }
     if let Some(source) = reply.sources.first() {
-        reply.answer = compose::quotation(&source.quote, source.highlight.as_deref());
+        reply.answer =
+            compose::quotation(reply.language, &source.quote, source.highlight.as_deref());
     }
 }
 

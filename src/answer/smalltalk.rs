@@ -1,7 +1,9 @@
-//! Greetings, thanks, « qui es-tu ? » and « aide »: answered at once, without
-//! retrieval, and only when the message holds nothing else. « Bonjour, quand
-//! ouvre l'exposition ? » is a question, not small talk.
+//! Greetings, thanks, « qui es-tu ? » and « aide », in French or English:
+//! answered at once, without retrieval, and only when the message holds
+//! nothing else. « Bonjour, quand ouvre l'exposition ? » is a question, not
+//! small talk.
 
+use super::language::Language;
 use super::text::{fold, words};
 
 /// What kind of small talk a message is.
@@ -24,6 +26,28 @@ pub enum SmallTalk {
 /// Phrases, folded, and what they are. Longer phrases first so « au revoir »
 /// is not read as something else.
 const PHRASES: &[(&str, SmallTalk)] = &[
+    ("what can you help me with", SmallTalk::Help),
+    ("what can you do", SmallTalk::Help),
+    ("are you a real person or a bot", SmallTalk::Identity),
+    ("are you a real person", SmallTalk::Identity),
+    ("how does it work", SmallTalk::Help),
+    ("how does this work", SmallTalk::Help),
+    ("who are you", SmallTalk::Identity),
+    ("what are you", SmallTalk::Identity),
+    ("what is your name", SmallTalk::Identity),
+    ("what's your name", SmallTalk::Identity),
+    ("are you a robot", SmallTalk::Identity),
+    ("are you a bot", SmallTalk::Identity),
+    ("introduce yourself", SmallTalk::Identity),
+    ("how are you", SmallTalk::Wellbeing),
+    ("good morning", SmallTalk::Greeting),
+    ("good afternoon", SmallTalk::Greeting),
+    ("good evening", SmallTalk::Greeting),
+    ("see you", SmallTalk::Farewell),
+    ("good bye", SmallTalk::Farewell),
+    ("goodbye", SmallTalk::Farewell),
+    ("thanks a lot", SmallTalk::Thanks),
+    ("thank you very much", SmallTalk::Thanks),
     ("qu'est-ce que tu sais faire", SmallTalk::Help),
     ("que sais-tu faire", SmallTalk::Help),
     ("tu sers a quoi", SmallTalk::Help),
@@ -66,9 +90,10 @@ const PHRASES: &[(&str, SmallTalk)] = &[
 ];
 
 /// Words that may pad small talk without making it a question.
-const FILLERS: [&str; 16] = [
+const FILLERS: [&str; 25] = [
     "eulcat", "a", "toi", "vous", "tous", "tout", "le", "monde", "encore", "et", "oui", "ok",
-    "d'accord", "super", "tres", "bien",
+    "d'accord", "super", "tres", "bien", "there", "again", "so", "much", "very", "great", "yes",
+    "all", "helpful",
 ];
 
 impl SmallTalk {
@@ -89,8 +114,11 @@ impl SmallTalk {
         (leftover == 0).then_some(kind)
     }
 
-    /// The reply, in French.
-    pub fn reply(self) -> &'static str {
+    /// The reply, in `language`.
+    pub fn reply(self, language: Language) -> &'static str {
+        if language == Language::English {
+            return self.reply_in_english();
+        }
         match self {
             Self::Greeting => "Bonjour ! Je suis EulCat, l'assistant du DataLab Normandie. Posez-moi une question sur les événements, les programmes et les projets autour de la donnée et de l'IA en Normandie.",
             Self::Thanks => "Avec plaisir ! N'hésitez pas si vous avez une autre question.",
@@ -98,6 +126,17 @@ impl SmallTalk {
             Self::Identity => "Je suis EulCat, l'agent conversationnel du DataLab Normandie. Je réponds à vos questions à partir des documents de l'agence, en citant mes sources, et je vous dis franchement quand ils ne contiennent pas la réponse.",
             Self::Help => "Posez-moi une question en français sur la donnée et l'IA en Normandie : un événement, un programme, un projet, une date… Je cherche la réponse dans les documents de l'agence et je vous montre d'où elle vient.",
             Self::Wellbeing => "Très bien, merci ! Que voulez-vous savoir sur la donnée et l'IA en Normandie ?",
+        }
+    }
+
+    fn reply_in_english(self) -> &'static str {
+        match self {
+            Self::Greeting => "Hello! I am EulCat, the assistant of the DataLab Normandie. Ask me about events, programmes and projects around data and AI in Normandy.",
+            Self::Thanks => "You are welcome! Feel free to ask another question.",
+            Self::Farewell => "Goodbye, and enjoy your visit!",
+            Self::Identity => "I am EulCat, the conversational agent of the DataLab Normandie. I answer your questions from the agency's documents, which are in French, quoting them, and I tell you plainly when they do not hold the answer.",
+            Self::Help => "Ask me a question about data and AI in Normandy: an event, a programme, a project, a date… I look for the answer in the agency's documents, which are in French, and show you where it comes from.",
+            Self::Wellbeing => "Very well, thank you! What would you like to know about data and AI in Normandy?",
         }
     }
 }
@@ -130,6 +169,25 @@ mod tests {
         assert_eq!(SmallTalk::detect("Qui es-tu ?"), Some(SmallTalk::Identity));
         assert_eq!(SmallTalk::detect("aide"), Some(SmallTalk::Help));
         assert_eq!(SmallTalk::detect("Au revoir"), Some(SmallTalk::Farewell));
+        assert_eq!(SmallTalk::detect("Who are you?"), Some(SmallTalk::Identity));
+        assert_eq!(
+            SmallTalk::detect("thank you so much!"),
+            Some(SmallTalk::Thanks)
+        );
+        assert_eq!(
+            SmallTalk::detect("Good morning there"),
+            Some(SmallTalk::Greeting)
+        );
+    }
+
+    #[test]
+    fn the_reply_speaks_the_visitors_language() {
+        assert!(SmallTalk::Greeting
+            .reply(Language::English)
+            .starts_with("Hello"));
+        assert!(SmallTalk::Greeting
+            .reply(Language::French)
+            .starts_with("Bonjour"));
     }
 
     #[test]
@@ -140,5 +198,9 @@ mod tests {
         );
         assert_eq!(SmallTalk::detect("Merci, et qui organise le forum ?"), None);
         assert_eq!(SmallTalk::detect("Quel est le thème du datathon ?"), None);
+        assert_eq!(
+            SmallTalk::detect("Hello, when does the exhibition open?"),
+            None
+        );
     }
 }

@@ -16,6 +16,7 @@ mod markdown;
 mod pdf;
 mod plain;
 mod sentences;
+pub mod suggestions;
 mod typography;
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use chunker::{chunk_document, chunk_documents, MAX_PASSAGE_WORDS};
 pub use loader::{load_dir, load_file, Skipped};
 pub use sentences::split_sentences;
+pub use suggestions::SuggestedQuestion;
 pub use typography::normalize;
 
 /// Errors raised while reading one document or the corpus folder.

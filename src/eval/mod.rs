@@ -291,18 +291,24 @@ pub fn score(case: &Case, reply: &Reply, latency_ms: f64) -> Outcome {
 }
 
 /// Numbers of a cited answer found in none of its sources' text, title,
-/// section, date or page (the citation line names them all).
+/// section, date or page (the citation line names them all). A closed
+/// call's deadline is in its text, as the documents write it: the note in
+/// an English reply writes the same day and year.
 fn unsupported_numbers(reply: &Reply) -> Vec<String> {
     let haystacks: Vec<String> = reply
         .sources
         .iter()
         .map(|s| {
+            // The citation line writes the date in words.
+            let date = s.date.as_deref().unwrap_or("");
+            let deadline = s.deadline.as_deref().unwrap_or("");
             format!(
-                "{}\n{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{date}\n{}\n{}\n{}",
                 s.text,
                 s.title,
                 s.section,
-                s.date.as_deref().unwrap_or(""),
+                reply.language.date_in_words(date),
+                reply.language.date_in_words(deadline),
                 s.page.map(|p| format!("p. {p}")).unwrap_or_default()
             )
         })
@@ -376,6 +382,7 @@ mod tests {
                 date: Some("2025-12-31".into()),
                 page: None,
                 url: None,
+                deadline: None,
                 document: "d.md".into(),
                 text: source_text.into(),
                 quote: source_text.into(),
@@ -383,6 +390,7 @@ mod tests {
                 score: 1.0,
             }],
             suggestions: vec![],
+            language: Default::default(),
             timings_ms: Timings::default(),
             considered: Vec::new(),
         }

@@ -467,6 +467,7 @@ mod tests {
                 date: Some("2025-12-31".into()),
                 page: None,
                 url: None,
+                deadline: None,
                 document: "lettre.md".into(),
                 text: "Le passage <img src=x>.".into(),
                 quote: "Le passage.".into(),
@@ -474,6 +475,7 @@ mod tests {
                 score: 1.5,
             }],
             suggestions: vec![],
+            language: Default::default(),
             timings_ms: Timings::default(),
             considered: Vec::new(),
         }

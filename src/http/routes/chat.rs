@@ -14,6 +14,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::{stream, Stream, StreamExt};
 use serde::Deserialize;
+
+use crate::answer::language::Language;
 use serde_json::json;
 
 use crate::answer::{AnswerPipeline, Reply, Style};
@@ -145,16 +147,29 @@ pub(crate) async fn remember(
 #[derive(Debug, Deserialize)]
 struct SuggestionsQuery {
     count: Option<usize>,
+    /// `fr` or `en`: the language the front end shows.
+    lang: Option<String>,
 }
 
-/// Suggested topics, from the corpus's section headings.
+/// Questions the documents answer, in the front end's language.
 async fn suggestions(
     State(state): State<AppState>,
     Query(query): Query<SuggestionsQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let count = query.count.unwrap_or(6).clamp(1, 20);
-    let topics = state.pipeline()?.topics(count);
-    Ok(Json(json!({ "suggestions": topics })))
+    let language = match query.lang.as_deref() {
+        None => Language::French,
+        Some(code) => Language::from_code(code).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "lang must be `fr` or `en`, not {:?}",
+                code.chars().take(16).collect::<String>()
+            ))
+        })?,
+    };
+    let questions = state.pipeline()?.suggested_questions(language, count);
+    Ok(Json(
+        json!({ "suggestions": questions, "language": language }),
+    ))
 }
 
 pub(crate) fn sse_response(

@@ -26,6 +26,7 @@ use futures::stream;
 use serde_json::{json, Value};
 
 use super::chat::{remember, sse_response, text_pieces};
+use crate::answer::language::Language;
 use crate::answer::{AnswerPipeline, Reply, Source, Style};
 use crate::http::error::ApiError;
 use crate::http::security::same_secret;
@@ -179,7 +180,7 @@ async fn complete(
             OpenAiError::from(ApiError::Internal(format!("counting tokens: {error}")))
         })
     };
-    let mut content = with_source_list(&reply.answer, &reply.sources);
+    let mut content = with_source_list(&reply.answer, &reply.sources, reply.language);
     let mut finish_reason = "stop";
     if let Some(at) = first_stop(&content, &prepared.stop) {
         content.truncate(at);
@@ -211,11 +212,16 @@ async fn complete(
 
 /// The answer followed by a « Sources : » list, one line per distinct
 /// document section, for clients that show only the content.
-fn with_source_list(answer: &str, sources: &[Source]) -> String {
+fn with_source_list(answer: &str, sources: &[Source], language: Language) -> String {
     let mut lines: Vec<String> = Vec::new();
     for source in sources {
         let line = match &source.date {
-            Some(date) => format!("- {} — {} ({date})", source.title, source.section),
+            Some(date) => format!(
+                "- {} — {} ({})",
+                source.title,
+                source.section,
+                language.date_in_words(date)
+            ),
             None => format!("- {} — {}", source.title, source.section),
         };
         if !lines.contains(&line) {
@@ -225,7 +231,11 @@ fn with_source_list(answer: &str, sources: &[Source]) -> String {
     if lines.is_empty() {
         answer.to_string()
     } else {
-        format!("{answer}\n\nSources :\n{}", lines.join("\n"))
+        let label = match language {
+            Language::French => "Sources\u{a0}:",
+            Language::English => "Sources:",
+        };
+        format!("{answer}\n\n{label}\n{}", lines.join("\n"))
     }
 }
 
@@ -362,17 +372,26 @@ mod tests {
             date: Some("2025-12-31".into()),
             page: None,
             url: None,
+            deadline: None,
             document: "d.md".into(),
             text: String::new(),
             quote: String::new(),
             highlight: None,
             score: 1.0,
         };
-        let content = with_source_list("« … »", &[source.clone(), source]);
+        let content =
+            with_source_list("« … »", &[source.clone(), source.clone()], Language::French);
         assert_eq!(
             content,
-            "« … »\n\nSources :\n- Lettre n°3 — Datathon (2025-12-31)"
+            "« … »\n\nSources\u{a0}:\n- Lettre n°3 — Datathon (31 décembre 2025)"
         );
-        assert_eq!(with_source_list("Bonjour !", &[]), "Bonjour !");
+        assert_eq!(
+            with_source_list("« … »", &[source], Language::English),
+            "« … »\n\nSources:\n- Lettre n°3 — Datathon (31 December 2025)"
+        );
+        assert_eq!(
+            with_source_list("Bonjour !", &[], Language::French),
+            "Bonjour !"
+        );
     }
 }
