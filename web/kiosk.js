@@ -1,29 +1,68 @@
-// The exhibition kiosk: suggested questions from the corpus, a streamed
-// answer with source cards, feedback and a QR code, and a conversation that
-// forgets itself after the configured idle time.
+// The exhibition kiosk: suggested questions in the visitor's language, an
+// on-screen keyboard, a streamed answer shown large above its quote, source
+// cards, feedback and a QR code, and a conversation that forgets itself
+// (and returns to French) after the configured idle time.
 (function () {
   'use strict';
   const body = document.body;
   const idleMs = (Number(body.dataset.idleSeconds) || 90) * 1000;
-  const log = document.getElementById('log');
-  const form = document.getElementById('ask');
-  const input = document.getElementById('question');
-  const attract = document.getElementById('attract');
+  const $ = (id) => document.getElementById(id);
+  const log = $('log');
+  const input = $('question');
+  const attract = $('attract');
+  const keyboardHolder = $('keyboard');
+  const keyboardToggle = $('keyboard-toggle');
   let sessionId = null;
   let busy = false;
   let idleTimer = null;
 
-  applyStrings(document);
-  document.title = t('kioskTitle');
+  const keyboard = onScreenKeyboard(input, () => ask(input.value));
+  keyboardHolder.append(keyboard.element);
+  $('language').prepend(icon('language'));
+  $('restart').prepend(icon('restart'));
+  document.querySelector('[data-testid="chat-send"]').prepend(icon('send'));
+  keyboardToggle.append(icon('keyboard'));
+
+  function showStrings() {
+    applyStrings(document);
+    document.documentElement.lang = STRINGS.lang;
+    document.title = t('kioskTitle');
+    // The button names the other language, in that language.
+    $('language').lang = STRINGS.lang === 'fr' ? 'en' : 'fr';
+    $('language').setAttribute('aria-label', t('switchLanguageLabel'));
+    keyboard.render();
+    showKeyboard(!keyboardHolder.hidden);
+  }
+
+  function switchTo(lang) {
+    if (setLanguage(lang, document)) {
+      showStrings();
+      loadSuggestions();
+    }
+  }
+
+  function showKeyboard(shown) {
+    keyboardHolder.hidden = !shown;
+    keyboardToggle.setAttribute('aria-expanded', String(shown));
+    keyboardToggle.setAttribute('aria-label', t(shown ? 'keyboardHide' : 'keyboardShow'));
+  }
 
   function showAttract(shown) {
     attract.hidden = !shown;
+  }
+
+  function announce(text) {
+    $('announcer').textContent = text;
   }
 
   function reset() {
     log.replaceChildren();
     sessionId = null;
     input.value = '';
+    announce('');
+    switchTo('fr');
+    $('suggestions').hidden = false;
+    showKeyboard(false);
     showAttract(true);
   }
 
@@ -41,28 +80,35 @@
     busy = true;
     showAttract(false);
     input.value = '';
-    const view = exchangeView(log, question, { qr: true, onSuggestion: askTopic });
+    // The answer needs the room: the keyboard comes back when the visitor
+    // touches the field, and the starting ideas give way to the replies'.
+    showKeyboard(false);
+    $('suggestions').hidden = true;
+    const view = exchangeView(log, question, { qr: true, showQuote: true, onSuggestion: ask, announce });
     streamChat('', { message: question, session_id: sessionId, audience: 'kiosk' }, {
       sources: view.sources,
       token: view.token,
-      done: (reply) => { sessionId = reply.session_id; view.done(reply); },
+      done: (reply) => {
+        sessionId = reply.session_id;
+        // A visitor who asks in English gets the screen in English too.
+        if (reply.language && reply.language !== STRINGS.lang) switchTo(reply.language);
+        view.done(reply);
+      },
       error: (data) => view.error(data.error && data.error.message),
     }).catch((error) => view.error(error.message))
       .finally(() => { busy = false; poke(); });
   }
 
-  function askTopic(topic) {
-    ask(t('topicQuestion', { topic }));
-  }
-
   async function loadSuggestions() {
+    const lang = STRINGS.lang;
     try {
-      const response = await fetch('/api/suggestions?count=6');
+      const response = await fetch('/api/suggestions?count=6&lang=' + lang);
       if (!response.ok) throw new Error(String(response.status));
       const { suggestions } = await response.json();
-      for (const target of [document.getElementById('chips'), document.getElementById('attract-chips')]) {
-        target.replaceChildren(...suggestions.map((topic) =>
-          h('button', { type: 'button', class: 'chip', testid: 'suggestion', text: topic, onclick: (e) => { e.stopPropagation(); askTopic(topic); } })));
+      if (lang !== STRINGS.lang) return;
+      for (const target of [$('chips'), $('attract-chips')]) {
+        target.replaceChildren(...suggestions.map((question) =>
+          h('button', { type: 'button', class: 'chip', testid: 'suggestion', text: question, onclick: (e) => { e.stopPropagation(); ask(question); } })));
       }
     } catch (_) {
       // The service is still starting: try again shortly.
@@ -70,13 +116,25 @@
     }
   }
 
-  form.addEventListener('submit', (event) => { event.preventDefault(); ask(input.value); });
-  document.querySelector('[data-testid="new-conversation"]').addEventListener('click', reset);
-  attract.addEventListener('click', () => { showAttract(false); input.focus(); poke(); });
-  attract.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' || event.key === ' ') { showAttract(false); input.focus(); }
-  });
+  function start() {
+    showAttract(false);
+    input.focus();
+    poke();
+  }
+
+  $('ask').addEventListener('submit', (event) => { event.preventDefault(); ask(input.value); });
+  $('restart').addEventListener('click', reset);
+  $('language').addEventListener('click', () => switchTo(STRINGS.lang === 'fr' ? 'en' : 'fr'));
+  keyboardToggle.addEventListener('click', () => showKeyboard(keyboardHolder.hidden));
+  // A touch on the field brings the keyboard back, focused or not.
+  for (const type of ['focus', 'click']) input.addEventListener(type, () => showKeyboard(true));
+  $('start').addEventListener('click', (event) => { event.stopPropagation(); start(); });
+  // Anywhere on the welcome screen starts: visitors touch, they do not aim.
+  attract.addEventListener('click', start);
   for (const type of ['pointerdown', 'keydown', 'input']) document.addEventListener(type, poke, { passive: true });
+  showStrings();
+  showKeyboard(false);
+  showAttract(true);
   loadSuggestions();
   poke();
 }());

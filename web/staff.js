@@ -60,7 +60,7 @@
     if (!question || busy) return;
     busy = true;
     $('question').value = '';
-    const view = exchangeView($('log'), question, { detailed: true, onSuggestion: (topic) => ask(t('topicQuestion', { topic })) });
+    const view = exchangeView($('log'), question, { detailed: true, onSuggestion: ask, announce: (text) => { $('announcer').textContent = text; } });
     streamChat('', { message: question, session_id: sessionId, audience: 'staff' }, {
       sources: view.sources,
       token: view.token,

@@ -4,6 +4,8 @@
 // sessionStorage, so it survives navigation within the host site.
 const script = document.currentScript;
 const origin = new URL(script.src, document.baseURI).origin;
+// The host page's language, when it is one of ours.
+setLanguage(String(document.documentElement.lang || '').slice(0, 2).toLowerCase(), document.createElement('div'));
 const title = (script.dataset.title || '').trim() || t('widgetTitle');
 const accent = /^#[0-9a-f]{3,8}$/i.test(script.dataset.accent || '') ? script.dataset.accent : null;
 const storageKey = 'eulcat-widget:' + origin;
@@ -20,7 +22,9 @@ function save() {
 const host = h('div', { id: 'eulcat-widget' });
 if (accent) host.style.setProperty('--eulcat-accent', accent);
 const root = host.attachShadow({ mode: 'open' });
-const log = h('div', { class: 'log', 'aria-live': 'polite' });
+const log = h('div', { class: 'log' });
+const announcer = h('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+const announce = (text) => { announcer.textContent = text; };
 const input = h('input', { testid: 'chat-input', maxlength: '500', placeholder: t('inputPlaceholder'), 'aria-label': t('inputLabel') });
 const form = h('form', { class: 'ask', autocomplete: 'off' }, input,
   h('button', { type: 'submit', testid: 'chat-send', text: t('send') }));
@@ -28,9 +32,15 @@ const panel = h('section', { class: 'panel', role: 'dialog', 'aria-label': title
   h('header', {},
     h('h2', { text: title }),
     h('button', { type: 'button', class: 'secondary', testid: 'new-conversation', text: t('newConversation'), onclick: reset }),
-    h('button', { type: 'button', class: 'close', 'aria-label': t('widgetClose'), text: '×', onclick: () => setOpen(false) })),
-  log, form);
-const bubble = h('button', { type: 'button', class: 'bubble', testid: 'widget-open', 'aria-label': t('widgetOpen'), 'aria-expanded': String(memory.open), onclick: () => setOpen(panel.hidden) }, '?');
+    h('button', { type: 'button', class: 'close', testid: 'widget-close', 'aria-label': t('widgetClose'), onclick: () => setOpen(false) }, icon('close'))),
+  log, form, announcer);
+const bubble = h('button', { type: 'button', class: 'bubble', testid: 'widget-open', 'aria-label': t('widgetOpen'), 'aria-expanded': String(memory.open), onclick: () => setOpen(panel.hidden) }, icon('chat'));
+panel.id = 'eulcat-panel';
+bubble.setAttribute('aria-controls', panel.id);
+// Escape closes the panel and gives the focus back to the bubble.
+panel.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') { setOpen(false); bubble.focus(); }
+});
 root.append(h('link', { rel: 'stylesheet', href: origin + '/widget.css' }), panel, bubble);
 let busy = false;
 
@@ -54,7 +64,7 @@ function ask(question) {
   if (!question || busy) return;
   busy = true;
   input.value = '';
-  const view = exchangeView(log, question, { base: origin, onSuggestion: (topic) => ask(t('topicQuestion', { topic })) });
+  const view = exchangeView(log, question, { base: origin, onSuggestion: ask, announce });
   streamChat(origin, { message: question, session_id: memory.sessionId, audience: 'web' }, {
     sources: view.sources,
     token: view.token,

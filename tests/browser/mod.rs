@@ -4,6 +4,7 @@
 //! and a document carrying HTML that must never run. Screenshots for the
 //! README are written to `docs/screenshots/`.
 
+mod kiosk_and_access;
 mod scenarios;
 mod webdriver;
 

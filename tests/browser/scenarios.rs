@@ -12,7 +12,7 @@ use crate::util::{fake_pipeline, pipeline_with, FakeBackend};
 
 /// Script: the number of answers shown and whether the last one is
 /// finished, in `document` or in the widget's shadow root.
-const ANSWERS_DONE: &str = "
+pub(crate) const ANSWERS_DONE: &str = "
     const root = arguments[0] ? document.querySelector('#eulcat-widget').shadowRoot : document;
     const answers = root.querySelectorAll('[data-testid=chat-answer]');
     const last = answers[answers.length - 1];
@@ -351,7 +351,7 @@ async fn the_staff_console_needs_the_token_and_finds_passages() {
             json!([]),
         )
         .await;
-    assert!(text_of(&unanswered).starts_with("2 ×"), "{unanswered}");
+    assert!(text_of(&unanswered).starts_with("2\u{a0}×"), "{unanswered}");
     session
         .type_text("[data-testid=search-input]", "Datathon")
         .await;

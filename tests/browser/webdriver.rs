@@ -173,6 +173,27 @@ impl Session {
             .await;
     }
 
+    /// Presses `keys` one after the other on the focused element, as a
+    /// keyboard does (WebDriver's key codes: `\u{E004}` Tab, `\u{E007}`
+    /// Enter, `\u{E00C}` Escape).
+    pub(crate) async fn press_keys(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|key| {
+                let key = key.to_string();
+                [
+                    json!({ "type": "keyDown", "value": key }),
+                    json!({ "type": "keyUp", "value": key }),
+                ]
+            })
+            .collect();
+        self.post(
+            "/actions",
+            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] }),
+        )
+        .await;
+    }
+
     /// Waits until `script` returns something truthy, and returns it.
     pub(crate) async fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -25,6 +25,7 @@ const WIDGET_CSS: &str = include_str!("../../../web/widget.css");
 const STRINGS_JS: &str = include_str!("../../../web/strings.js");
 const CHAT_JS: &str = include_str!("../../../web/chat.js");
 const KIOSK_JS: &str = include_str!("../../../web/kiosk.js");
+const KEYBOARD_JS: &str = include_str!("../../../web/keyboard.js");
 const STAFF_JS: &str = include_str!("../../../web/staff.js");
 const WIDGET_JS: &str = concat!(
     "(function () {\n'use strict';\n",
@@ -48,6 +49,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/strings.js", get(|| async { asset(JS, STRINGS_JS) }))
         .route("/chat.js", get(|| async { asset(JS, CHAT_JS) }))
         .route("/kiosk.js", get(|| async { asset(JS, KIOSK_JS) }))
+        .route("/keyboard.js", get(|| async { asset(JS, KEYBOARD_JS) }))
         .route("/staff.js", get(|| async { asset(JS, STAFF_JS) }))
         .route("/widget.js", get(|| async { asset(JS, WIDGET_JS) }))
 }
