@@ -11,7 +11,7 @@ use crate::config::{Common, GeneratorKind, Mode};
 use crate::corpus;
 use crate::engine::{Backend, Engine, Memo, WithEmbedder};
 use crate::generator::{Generator, RemoteGenerator, RemoteSettings};
-use crate::llm::{self, Embedder, LanguageModel, LoadOptions};
+use crate::llm::{self, Embedder, LanguageModel, LoadOptions, TextTokenizer};
 use crate::model_store::{self, Manifest, PullOptions};
 use crate::search::{self, SearchIndex, SyncReport};
 
@@ -124,9 +124,10 @@ async fn installed_or_pulled(
     }
 }
 
-/// Loads the embedding model off the async executor.
-pub async fn load_embedder(path: PathBuf) -> Result<Embedder> {
-    Ok(tokio::task::spawn_blocking(move || Embedder::load(&path)).await??)
+/// Loads the embedding model off the async executor; it cuts texts with
+/// `tokenizer`, the language model's.
+pub async fn load_embedder(path: PathBuf, tokenizer: Arc<TextTokenizer>) -> Result<Embedder> {
+    Ok(tokio::task::spawn_blocking(move || Embedder::load(&path, tokenizer)).await??)
 }
 
 /// Loads the model off the async executor.
@@ -207,9 +208,10 @@ pub async fn build_pipeline(common: &Common, options: &ServiceOptions) -> Result
     let path = model_file(common, options.download).await?;
     let embedding_path = embedding_file(common, options.download).await?;
     let model = load_model(path).await?;
+    let tokenizer = model.shared_tokenizer();
     let mut backend: Arc<dyn Backend> = Arc::new(model);
     if let Some(path) = embedding_path {
-        let embedder = load_embedder(path).await?;
+        let embedder = load_embedder(path, tokenizer).await?;
         backend = Arc::new(WithEmbedder::new(backend, Arc::new(embedder)));
     }
     let (corpus_dir, index_dir) = (common.corpus_dir.clone(), common.index_dir.clone());

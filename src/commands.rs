@@ -372,6 +372,7 @@ async fn benchmark(common: &Common, args: &BenchArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let model = app::load_model(path).await?;
     let model_load_s = started.elapsed().as_secs_f64();
+    let tokenizer = model.shared_tokenizer();
     let settings = bench::Settings {
         runs: args.runs,
         ..bench::Settings::default()
@@ -387,8 +388,10 @@ async fn benchmark(common: &Common, args: &BenchArgs) -> Result<ExitCode> {
                 .filter_map(|case| case.question.clone())
                 .collect();
             Some(
-                tokio::task::spawn_blocking(move || bench::measure_embedder(&path, &questions))
-                    .await??,
+                tokio::task::spawn_blocking(move || {
+                    bench::measure_embedder(&path, tokenizer, &questions)
+                })
+                .await??,
             )
         }
         None => None,

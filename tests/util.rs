@@ -172,7 +172,8 @@ pub(crate) fn real_embedder() -> Arc<llm::Embedder> {
     MODEL
         .get_or_init(|| {
             Arc::new(
-                llm::Embedder::load(&embedding_model_path()).expect("the embedding model loads"),
+                llm::Embedder::load(&embedding_model_path(), real_model().shared_tokenizer())
+                    .expect("the embedding model loads"),
             )
         })
         .clone()

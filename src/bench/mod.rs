@@ -267,11 +267,16 @@ fn sorted(rates: &BTreeMap<String, f64>) -> Vec<(usize, f64)> {
     out
 }
 
-/// Loads the embedding model at `path` and embeds each of `questions`
-/// alone, as the pipeline embeds a visitor's question.
-pub fn measure_embedder(path: &std::path::Path, questions: &[String]) -> Result<EmbeddingFigures> {
+/// Loads the embedding model at `path` (with the language model's
+/// `tokenizer`) and embeds each of `questions` alone, as the pipeline
+/// embeds a visitor's question.
+pub fn measure_embedder(
+    path: &std::path::Path,
+    tokenizer: std::sync::Arc<crate::llm::TextTokenizer>,
+    questions: &[String],
+) -> Result<EmbeddingFigures> {
     let started = std::time::Instant::now();
-    let embedder = crate::llm::Embedder::load(path)?;
+    let embedder = crate::llm::Embedder::load(path, tokenizer)?;
     let load_s = started.elapsed().as_secs_f64();
     // One untimed question warms the caches and the thread pool.
     let warm = crate::llm::Input::Query("Bonjour".into());

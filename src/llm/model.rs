@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use candle_core::quantized::gguf_file;
@@ -53,7 +54,7 @@ pub struct LanguageModel {
     pub(crate) weights: Weights,
     rope_local: Rope,
     rope_global: Rope,
-    pub(crate) tokenizer: TextTokenizer,
+    pub(crate) tokenizer: Arc<TextTokenizer>,
     pub(crate) max_context: usize,
 }
 
@@ -77,7 +78,7 @@ impl LanguageModel {
         let mut file = File::open(path)?;
         let content = gguf_file::Content::read(&mut file).map_err(|e| e.with_path(path))?;
         let config = Config::from_gguf(&content)?;
-        let tokenizer = TextTokenizer::from_gguf(&content)?;
+        let tokenizer = Arc::new(TextTokenizer::from_gguf(&content)?);
         let weights = Weights::load(&content, &mut file, &config)?;
         let rope_local = Rope::new(config.head_dim, config.rope_local_base, options.max_context);
         let rope_global = Rope::new(
@@ -120,6 +121,12 @@ impl LanguageModel {
     /// The tokenizer read from the same file.
     pub fn tokenizer(&self) -> &TextTokenizer {
         &self.tokenizer
+    }
+
+    /// The tokenizer, shared: the embedding model reads Gemma 3's
+    /// vocabulary too, and one copy of it is about 100 MB.
+    pub fn shared_tokenizer(&self) -> Arc<TextTokenizer> {
+        Arc::clone(&self.tokenizer)
     }
 
     /// Longest sequence a cache may hold.

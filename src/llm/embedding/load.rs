@@ -33,7 +33,6 @@ pub(super) struct Parts {
     pub(super) layers: Vec<LayerWeights>,
     pub(super) output_norm: Vec<f32>,
     pub(super) dense: [Tensor; 2],
-    pub(super) tokenizer: tokenizers::Tokenizer,
     pub(super) prompts: Prompts,
     pub(super) bytes: usize,
 }
@@ -240,8 +239,6 @@ pub(super) fn read_zip(path: &Path) -> Result<Parts> {
         query: prompt("query")?,
         document: prompt("document")?,
     };
-    let tokenizer = tokenizers::Tokenizer::from_bytes(folder.bytes("tokenizer.json")?)
-        .map_err(|e| unsupported(format!("tokenizer.json: {e}")))?;
 
     let mut dense = Vec::with_capacity(2);
     let mut width = config.hidden;
@@ -350,7 +347,6 @@ pub(super) fn read_zip(path: &Path) -> Result<Parts> {
         layers,
         output_norm,
         dense,
-        tokenizer,
         prompts,
         bytes,
     })

@@ -28,6 +28,7 @@ use super::cache::KvCache;
 use super::config::Config;
 use super::layer::{BlockContext, Segment};
 use super::ops::{rms_norm, Rope};
+use super::tokenizer::TextTokenizer;
 use super::weights::LayerWeights;
 use super::{Error, Result};
 
@@ -78,7 +79,11 @@ pub struct Embedder {
     dense: [Tensor; 2],
     rope_local: Rope,
     rope_global: Rope,
-    tokenizer: tokenizers::Tokenizer,
+    /// Gemma 3's tokenizer, shared with the language model: EmbeddingGemma
+    /// reads the same 262,144 pieces, and its own `tokenizer.json` would
+    /// cost another ~130 MB to hold (the ids are checked equal against
+    /// sentence-transformers' in `tests/embedding.rs`).
+    tokenizer: Arc<TextTokenizer>,
     prompts: Prompts,
     /// Bytes held by the weights, for the load log and the bench.
     bytes: usize,
@@ -95,11 +100,19 @@ impl std::fmt::Debug for Embedder {
 
 impl Embedder {
     /// Reads the sentence-transformers folder zipped at `path` (as `eulcat
-    /// pull` installs it), quantising the layers as they stream in.
-    pub fn load(path: &Path) -> Result<Self> {
+    /// pull` installs it), quantising the layers as they stream in; texts
+    /// are cut into tokens by `tokenizer`, Gemma 3's.
+    pub fn load(path: &Path, tokenizer: Arc<TextTokenizer>) -> Result<Self> {
         let started = Instant::now();
         let parts = load::read_zip(path)?;
         let config = parts.config;
+        let vocab = parts.embed.shape().dims()[0];
+        if tokenizer.vocab_size() != vocab {
+            return Err(Error::UnsupportedModel(format!(
+                "embedding model: its token table has {vocab} rows, the tokenizer {} pieces",
+                tokenizer.vocab_size()
+            )));
+        }
         let rope_local = Rope::new(config.head_dim, config.rope_local_base, MAX_TOKENS);
         let rope_global = Rope::new(config.head_dim, config.rope_global_base, MAX_TOKENS);
         let embedder = Self {
@@ -110,7 +123,7 @@ impl Embedder {
             dense: parts.dense,
             rope_local,
             rope_global,
-            tokenizer: parts.tokenizer,
+            tokenizer,
             prompts: parts.prompts,
             bytes: parts.bytes,
         };
@@ -158,11 +171,8 @@ impl Embedder {
     /// The token ids of `prompted`, read as it is (no prompt added), with
     /// `<bos>` and `<eos>`, cut to [`MAX_TOKENS`].
     pub fn encode(&self, prompted: &str) -> Result<Vec<u32>> {
-        let encoding = self
-            .tokenizer
-            .encode(prompted, true)
-            .map_err(|e| Error::UnsupportedModel(format!("embedding tokenizer: {e}")))?;
-        let mut ids = encoding.get_ids().to_vec();
+        let mut ids = self.tokenizer.encode_with_bos(prompted)?;
+        ids.push(self.tokenizer.eos_id());
         if ids.len() > MAX_TOKENS {
             // Keep the closing `<eos>`: the model always saw one last.
             let last = ids[ids.len() - 1];
