@@ -290,18 +290,10 @@ mod tests {
         assert!(no_answer_message(Language::French, &questions).starts_with("Je ne trouve pas"));
         assert!(no_answer_message(Language::English, &questions).starts_with("I could not"));
         let passage = Passage {
-            id: "expo.md#s0.p0".into(),
-            doc_id: "expo.md".into(),
             doc_title: "Exposition Destination IA".into(),
             section: Some("Dates".into()),
             date: Some("2025-12-31".into()),
-            url: None,
-            source: None,
-            text: "L'exposition ouvre le 12 février 2026.".into(),
-            sentences: vec!["L'exposition ouvre le 12 février 2026.".into()],
-            page: None,
-            deadline: None,
-            order: 0,
+            ..Passage::of_sentence("expo.md", "L'exposition ouvre le 12 février 2026.")
         };
         let quote = passage.text.as_str();
         assert_eq!(

@@ -186,6 +186,26 @@ pub struct Passage {
 }
 
 impl Passage {
+    /// A passage of one sentence, first of document `doc_id` (titled
+    /// « Titre »), for unit tests.
+    #[cfg(test)]
+    pub(crate) fn of_sentence(doc_id: &str, text: &str) -> Self {
+        Self {
+            id: format!("{doc_id}#s0.p0"),
+            doc_id: doc_id.into(),
+            doc_title: "Titre".into(),
+            section: None,
+            date: None,
+            url: None,
+            source: None,
+            text: text.into(),
+            sentences: vec![text.into()],
+            page: None,
+            deadline: None,
+            order: 0,
+        }
+    }
+
     /// The section heading, or the document title for text before the
     /// first heading: what a citation names.
     pub fn heading(&self) -> &str {

@@ -99,23 +99,6 @@ fn comparable(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn passage(doc_id: &str, text: &str) -> Passage {
-        Passage {
-            id: format!("{doc_id}#s0.p0"),
-            doc_id: doc_id.into(),
-            doc_title: "Titre".into(),
-            section: None,
-            date: None,
-            url: None,
-            source: None,
-            text: text.into(),
-            sentences: vec![text.into()],
-            page: None,
-            deadline: None,
-            order: 0,
-        }
-    }
-
     #[test]
     fn the_projects_file_parses_and_every_question_is_answered() {
         let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
@@ -136,11 +119,11 @@ mod tests {
             source: "expo.md".into(),
             answer: "12 février 2026".into(),
         };
-        let open = passage("expo.md", "L’exposition ouvre le 12\u{a0}février  2026.");
+        let open = Passage::of_sentence("expo.md", "L’exposition ouvre le 12\u{a0}février  2026.");
         assert!(question.is_answered_by(std::slice::from_ref(&open)));
-        let moved = passage("expo.md", "L’exposition ouvre au printemps.");
+        let moved = Passage::of_sentence("expo.md", "L’exposition ouvre au printemps.");
         assert!(!question.is_answered_by(&[moved]));
-        let elsewhere = passage("autre.md", open.text.as_str());
+        let elsewhere = Passage::of_sentence("autre.md", open.text.as_str());
         assert!(!question.is_answered_by(&[elsewhere]));
     }
 

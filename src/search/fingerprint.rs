@@ -56,20 +56,7 @@ mod tests {
     use super::*;
 
     fn passage(text: &str) -> Passage {
-        Passage {
-            id: "a.md#s0.p0".into(),
-            doc_id: "a.md".into(),
-            doc_title: "A".into(),
-            section: None,
-            date: None,
-            url: None,
-            source: None,
-            text: text.into(),
-            sentences: vec![text.into()],
-            page: None,
-            deadline: None,
-            order: 0,
-        }
+        Passage::of_sentence("a.md", text)
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use eulcat::http::FrontEnds;
 use serde_json::{json, Value};
 
-use super::scenarios::ANSWERS_DONE;
+use super::scenarios::{open_widget_demo, ANSWERS_DONE};
 use super::webdriver::{Driver, Session};
 use super::{bind, screenshot_path, serve, BROWSER};
 use crate::util::fake_pipeline;
@@ -253,14 +253,7 @@ async fn axe_finds_no_accessibility_violation_on_the_kiosk_the_widget_and_the_st
 
     // The widget, open, with an answer.
     session.set_size(1280, 800).await;
-    session.goto(&format!("{origin}/widget-demo")).await;
-    session
-        .wait_for(
-            "the widget",
-            "return !!document.querySelector('#eulcat-widget')",
-            json!([]),
-        )
-        .await;
+    open_widget_demo(&session, &origin).await;
     session
         .run(
             "const root = document.querySelector('#eulcat-widget').shadowRoot;
@@ -309,14 +302,7 @@ async fn the_widget_is_used_with_the_keyboard_alone() {
     let driver = Driver::start().await;
     let session = driver.session().await;
     session.set_size(1280, 800).await;
-    session.goto(&format!("{origin}/widget-demo")).await;
-    session
-        .wait_for(
-            "the widget",
-            "return !!document.querySelector('#eulcat-widget')",
-            json!([]),
-        )
-        .await;
+    open_widget_demo(&session, &origin).await;
     const FOCUSED: &str = "
         const host = document.querySelector('#eulcat-widget');
         const inner = document.activeElement === host && host.shadowRoot.activeElement;

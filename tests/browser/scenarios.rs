@@ -28,6 +28,18 @@ async fn ask_kiosk(session: &Session, question: &str) {
         .await;
 }
 
+/// Opens the widget's demo page at `origin` and waits for the widget.
+pub(crate) async fn open_widget_demo(session: &Session, origin: &str) {
+    session.goto(&format!("{origin}/widget-demo")).await;
+    session
+        .wait_for(
+            "the widget",
+            "return !!document.querySelector('#eulcat-widget')",
+            json!([]),
+        )
+        .await;
+}
+
 fn text_of(value: &Value) -> &str {
     value.as_str().unwrap_or_default()
 }
@@ -211,14 +223,7 @@ async fn the_widget_answers_on_an_allowed_site_only_and_survives_navigation() {
     let driver = Driver::start().await;
     let session = driver.session().await;
     session.set_size(1280, 800).await;
-    session.goto(&format!("{site_origin}/widget-demo")).await;
-    session
-        .wait_for(
-            "the widget",
-            "return !!document.querySelector('#eulcat-widget')",
-            json!([]),
-        )
-        .await;
+    open_widget_demo(&session, &site_origin).await;
     session
         .run(
             WIDGET_ASK,
@@ -256,14 +261,7 @@ async fn the_widget_answers_on_an_allowed_site_only_and_survives_navigation() {
         .await;
 
     // A site that is not on the list gets no answer.
-    session.goto(&format!("{other_origin}/widget-demo")).await;
-    session
-        .wait_for(
-            "the widget",
-            "return !!document.querySelector('#eulcat-widget')",
-            json!([]),
-        )
-        .await;
+    open_widget_demo(&session, &other_origin).await;
     session
         .run(WIDGET_ASK, json!(["Quand ouvre l'exposition ?"]))
         .await;
