@@ -328,15 +328,19 @@ async fn evaluate(common: &Common, args: &EvalArgs) -> Result<ExitCode> {
                 outcome.unsupported_numbers.join(", ")
             )
         };
+        let highlight = match outcome.highlight_right {
+            Some(false) => " [the highlight is not the fact asked for]",
+            _ => "",
+        };
         println!(
-            "{verdict} {} ({:?}, {:.0} ms){}{}",
+            "{verdict} {} ({:?}, {:.0} ms){}{}{highlight}",
             outcome.id,
             outcome.kind,
             outcome.latency_ms,
             prefix(" — ", &outcome.why),
             unsupported
         );
-        if !outcome.passed {
+        if !outcome.passed || outcome.highlight_right == Some(false) {
             println!("     answer: {}", outcome.answer.replace('\n', " "));
         }
     }

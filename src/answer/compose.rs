@@ -9,7 +9,7 @@ use crate::corpus::Passage;
 use super::language::Language;
 
 use super::question::AnswerType;
-use super::text::{self, fold};
+use super::text::{self, fold, words};
 
 /// Words longer than this make a span a paraphrase of the sentence, not a
 /// short answer.
@@ -114,9 +114,16 @@ fn civil_date(days: i64) -> String {
 }
 
 /// Whether the model's span is a genuine short answer: short, not merely the
-/// start of the quote copied, and holding the kind of fact asked for
-/// (measured: on dates the model favours a bare year over « 12 février »).
-pub(crate) fn worth_highlighting(span: &str, quote: &str, answer_type: AnswerType) -> bool {
+/// start of the quote copied, made of whole words, and holding the kind of
+/// fact asked for (measured: on dates the model favours a bare year over
+/// « 12 février »; on « combien de pays », the first number of the
+/// sentence). `counted` is what a « combien de X » question counts.
+pub(crate) fn worth_highlighting(
+    span: &str,
+    quote: &str,
+    answer_type: AnswerType,
+    counted: Option<&str>,
+) -> bool {
     let span = span.trim().trim_end_matches(['.', ',', ';', ':']);
     let word_count = span.split_whitespace().count();
     if word_count == 0 || word_count > SHORT_SPAN_WORDS {
@@ -132,12 +139,42 @@ pub(crate) fn worth_highlighting(span: &str, quote: &str, answer_type: AnswerTyp
     if !super::grounding::unsupported_numbers(span, &[quote]).is_empty() {
         return false;
     }
+    // A span cut inside a word (« Normandie » of « Normandie.ai ») names
+    // something the quote does not.
+    if !whole_words(&folded_span, &folded_quote) {
+        return false;
+    }
+    // « Combien de pays » asks for the number before « pays »: when the
+    // quote counts them, a span that does not is another count.
+    if let Some(noun) = counted {
+        let counts_it = words(&folded_quote)
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|pair| pair[0].chars().all(|c| c.is_ascii_digit()) && pair[1] == noun);
+        if counts_it && !words(&folded_span).any(|w| w == noun) {
+            return false;
+        }
+    }
     match answer_type {
         AnswerType::Date => {
             text::has_month(span) || (!text::has_month(quote) && text::has_date(span))
         }
         other => other.is_satisfied_by(span),
     }
+}
+
+/// Whether `span` stands in `quote` at least once between word
+/// boundaries (a dot followed by a letter, as in « Normandie.ai », is
+/// inside a word). Both are folded.
+fn whole_words(span: &str, quote: &str) -> bool {
+    let inside = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    quote.match_indices(span).any(|(at, _)| {
+        let before = quote[..at].chars().next_back();
+        let mut after = quote[at + span.len()..].chars();
+        let next = after.next();
+        let dotted_word = matches!(next, Some('.' | '-' | '\'')) && inside(after.next());
+        !inside(before) && !inside(next) && !dotted_word
+    })
 }
 
 /// The reply when the documents do not answer, with a few questions they
@@ -210,11 +247,12 @@ mod tests {
     #[test]
     fn a_span_cut_inside_a_number_is_not_highlighted() {
         let quote = "L'agence a rendu visite à plus de 1 100 entreprises.";
-        assert!(!worth_highlighting("100", quote, AnswerType::Number));
+        assert!(!worth_highlighting("100", quote, AnswerType::Number, None));
         assert!(worth_highlighting(
             "1 100 entreprises",
             quote,
-            AnswerType::Number
+            AnswerType::Number,
+            None
         ));
     }
 
@@ -255,32 +293,72 @@ mod tests {
         assert!(worth_highlighting(
             "12 partenaires",
             quote,
-            AnswerType::Number
+            AnswerType::Number,
+            None
         ));
         assert!(!worth_highlighting(
             "Ce projet réunit",
             quote,
-            AnswerType::Number
+            AnswerType::Number,
+            None
         ));
         assert!(!worth_highlighting(
             "réunit 12 partenaires de 6 pays différents et plus",
             quote,
-            AnswerType::Number
+            AnswerType::Number,
+            None
         ));
         assert!(
-            !worth_highlighting("partenaires", quote, AnswerType::Number),
+            !worth_highlighting("partenaires", quote, AnswerType::Number, None),
             "no number in the span"
         );
     }
 
     #[test]
+    fn a_span_cut_inside_a_word_or_counting_something_else_is_not_highlighted() {
+        let quote = "Une initiative portée par l'association Normandie.ai et la Région.";
+        assert!(!worth_highlighting(
+            "l'association Normandie",
+            quote,
+            AnswerType::Name,
+            None
+        ));
+        assert!(worth_highlighting(
+            "l'association Normandie.ai",
+            quote,
+            AnswerType::Name,
+            None
+        ));
+        let quote = "Ce projet réunit 12 partenaires de 6 pays différents.";
+        assert!(!worth_highlighting(
+            "12",
+            quote,
+            AnswerType::Number,
+            Some("pays")
+        ));
+        assert!(worth_highlighting(
+            "6 pays",
+            quote,
+            AnswerType::Number,
+            Some("pays")
+        ));
+        assert!(worth_highlighting(
+            "12 partenaires",
+            quote,
+            AnswerType::Number,
+            Some("partenaires")
+        ));
+    }
+
+    #[test]
     fn a_bare_year_is_no_answer_to_when_if_a_month_is_known() {
         let quote = "Inauguration le 12 février 2026.";
-        assert!(!worth_highlighting("2026", quote, AnswerType::Date));
+        assert!(!worth_highlighting("2026", quote, AnswerType::Date, None));
         assert!(worth_highlighting(
             "12 février 2026",
             quote,
-            AnswerType::Date
+            AnswerType::Date,
+            None
         ));
     }
 

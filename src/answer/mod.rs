@@ -1009,7 +1009,9 @@ impl AnswerPipeline {
                 .engine
                 .extract_span(prompt, found.quote.clone(), 12)
                 .await?;
-            compose::worth_highlighting(&span, &found.quote, found.answer_type).then_some(span)
+            let counted = question::counted_noun(query);
+            compose::worth_highlighting(&span, &found.quote, found.answer_type, counted.as_deref())
+                .then_some(span)
         };
         timings.span = elapsed_ms(started);
         let answer = compose::extractive_answer(

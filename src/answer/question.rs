@@ -225,6 +225,18 @@ impl AnswerType {
     }
 }
 
+/// What « combien de X » counts: `X`, folded (« pays » of « combien de
+/// pays participent ? »); none for other questions.
+pub fn counted_noun(question: &str) -> Option<String> {
+    let folded = fold(question);
+    let mut words = words(&folded).skip_while(|w| *w != "combien");
+    words.next()?;
+    match words.next()? {
+        "de" | "d" => words.next().map(str::to_string),
+        _ => None,
+    }
+}
+
 /// The years a question names (« en 2024 »): a passage that mentions none
 /// of them speaks of another period, and does not answer.
 pub fn years_named(question: &str) -> Vec<String> {
@@ -367,6 +379,20 @@ mod tests {
             "L'exposition ouvre le 13 décembre 2025.",
             2026
         ));
+    }
+
+    #[test]
+    fn what_combien_counts() {
+        assert_eq!(
+            counted_noun("Combien de pays participent au projet ?").as_deref(),
+            Some("pays")
+        );
+        assert_eq!(
+            counted_noun("combien d'entreprises ont été aidées").as_deref(),
+            Some("entreprises")
+        );
+        assert_eq!(counted_noun("Combien coûte le billet ?"), None);
+        assert_eq!(counted_noun("Quand ouvre l'exposition ?"), None);
     }
 
     #[test]

@@ -75,6 +75,10 @@ impl Default for Settings {
 pub struct Report {
     /// The CPU the figures were measured on (`/proc/cpuinfo`'s model name).
     pub cpu: String,
+    /// The CPU's vector and matrix features that matter to the kernels.
+    pub cpu_features: String,
+    /// Which kernels run, and how each was chosen.
+    pub kernels: String,
     /// Threads the matrix products ran on.
     pub threads: usize,
     /// Prompt length, in tokens.
@@ -155,6 +159,8 @@ impl Report {
         let answer_latencies_ms = answers.first;
         Self {
             cpu: cpu_model(),
+            cpu_features: cpu_features(),
+            kernels: kernel_paths(),
             threads,
             model_load_s,
             embedding,
@@ -183,6 +189,8 @@ impl Report {
             let _ = writeln!(out, "| {name:<44} | {value:>12} |");
         };
         row("CPU", self.cpu.clone());
+        row("CPU features", self.cpu_features.clone());
+        row("kernels", self.kernels.clone());
         row("threads", self.threads.to_string());
         row(
             "language model load, s",
@@ -308,6 +316,66 @@ pub fn cpu_model() -> String {
                 .map(|(_, name)| name.trim().to_string())
         })
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The features among AVX2, FMA, F16C, AVX-512 (F, BW, VNNI, BF16) and AMX
+/// that `/proc/cpuinfo` lists (`unknown` elsewhere): the same binary runs
+/// at very different speeds with and without them.
+pub fn cpu_features() -> String {
+    const WANTED: [&str; 9] = [
+        "avx2",
+        "fma",
+        "f16c",
+        "avx512f",
+        "avx512bw",
+        "avx512_vnni",
+        "avx512_bf16",
+        "amx_tile",
+        "amx_int8",
+    ];
+    let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
+        return "unknown".into();
+    };
+    let Some(flags) = info
+        .lines()
+        .find(|line| line.starts_with("flags"))
+        .and_then(|line| line.split_once(':'))
+        .map(|(_, flags)| flags.split_whitespace().collect::<Vec<_>>())
+    else {
+        return "unknown".into();
+    };
+    let found: Vec<&str> = WANTED
+        .into_iter()
+        .filter(|wanted| flags.contains(wanted))
+        .collect();
+    if found.is_empty() {
+        "none of AVX2, AVX-512, AMX".into()
+    } else {
+        found.join(" ")
+    }
+}
+
+/// The kernels this binary runs on this CPU: ours (Q8_0 products, the
+/// attention's inner loops, tanh) choose AVX-512 at run time when the CPU
+/// has it; candle's K-quant products (the Q4_K and Q6_K matrices) are
+/// chosen when the binary is compiled, by its target features.
+pub fn kernel_paths() -> String {
+    #[cfg(target_arch = "x86_64")]
+    let ours = if pulp::x86::V4::try_new().is_some() {
+        "AVX-512"
+    } else {
+        "scalar"
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let ours = "scalar";
+    let candle = if cfg!(target_feature = "avx512f") {
+        "AVX-512"
+    } else if cfg!(target_feature = "avx2") {
+        "AVX2"
+    } else {
+        "scalar"
+    };
+    format!("ours {ours} (run time), candle K-quants {candle} (build)")
 }
 
 /// The median; NaN for an empty list.

@@ -120,6 +120,10 @@ pub struct Outcome {
     pub latency_ms: f64,
     /// The answer text.
     pub answer: String,
+    /// For a passed fact with a highlighted short answer: whether the
+    /// highlight itself holds an expected string (the kiosk shows it
+    /// alone, large).
+    pub highlight_right: Option<bool>,
     /// The sentences the reader weighed, each labelled by whether it holds
     /// the expected answer (always false for a question the documents do
     /// not answer): what `eulcat fit-decision` learns from.
@@ -158,6 +162,9 @@ pub struct Summary {
     pub smalltalk: Tally,
     /// Cited answers holding a number absent from their sources.
     pub unsupported_answers: usize,
+    /// Highlighted short answers of passed facts that hold the fact asked
+    /// for, among those highlighted.
+    pub highlights: Tally,
     /// Median latency of the scored replies, in milliseconds.
     pub latency_p50_ms: f64,
     /// 95th percentile latency, in milliseconds.
@@ -170,7 +177,8 @@ impl std::fmt::Display for Summary {
         write!(
             f,
             "eval: facts {}/{} ({:.0}%), no_answer {}/{} ({:.0}%), smalltalk {}/{} ({:.0}%), \
-             answers with a number absent from their sources: {}, latency p50 {:.0} ms, p95 {:.0} ms",
+             answers with a number absent from their sources: {}, highlights holding the fact: {}/{}, \
+             latency p50 {:.0} ms, p95 {:.0} ms",
             self.facts.passed,
             self.facts.total,
             pct(self.facts),
@@ -181,6 +189,8 @@ impl std::fmt::Display for Summary {
             self.smalltalk.total,
             pct(self.smalltalk),
             self.unsupported_answers,
+            self.highlights.passed,
+            self.highlights.total,
             self.latency_p50_ms,
             self.latency_p95_ms
         )
@@ -277,11 +287,21 @@ pub fn score(case: &Case, reply: &Reply, latency_ms: f64) -> Outcome {
         }
         Expected::NoAnswer | Expected::Smalltalk => String::new(),
     };
+    let highlight_right = reply
+        .sources
+        .first()
+        .and_then(|source| source.highlight.as_deref())
+        .filter(|_| case.kind == Expected::Fact && why.is_empty())
+        .map(|highlight| {
+            let highlight = fold(highlight);
+            case.expect_any.iter().any(|e| highlight.contains(&fold(e)))
+        });
     Outcome {
         id: case.id.clone(),
         expected: case.kind,
         kind: reply.kind,
         passed: why.is_empty(),
+        highlight_right,
         why,
         unsupported_numbers,
         latency_ms,
@@ -348,6 +368,10 @@ pub fn summarize(outcomes: &[Outcome]) -> Summary {
         tally.total += 1;
         tally.passed += usize::from(outcome.passed);
         summary.unsupported_answers += usize::from(!outcome.unsupported_numbers.is_empty());
+        if let Some(right) = outcome.highlight_right {
+            summary.highlights.total += 1;
+            summary.highlights.passed += usize::from(right);
+        }
     }
     let mut latencies: Vec<f64> = outcomes.iter().map(|o| o.latency_ms).collect();
     latencies.sort_by(f64::total_cmp);
