@@ -407,6 +407,25 @@ pub fn peak_rss_mb() -> Option<f64> {
 mod tests {
     use super::*;
 
+    /// The path the report names is the one this CPU's features allow.
+    #[test]
+    fn the_kernel_path_follows_the_cpu_features() {
+        let features = cpu_features();
+        let ours_avx512 = kernel_paths().starts_with("ours AVX-512");
+        if ours_avx512 {
+            assert!(
+                features.contains("avx512f") && features.contains("avx512bw"),
+                "{features}"
+            );
+        }
+        if features.contains("avx512f")
+            && features.contains("avx512bw")
+            && cfg!(target_arch = "x86_64")
+        {
+            assert!(ours_avx512, "{features}: {}", kernel_paths());
+        }
+    }
+
     #[test]
     fn percentiles_use_the_nearest_rank() {
         let values = [5.0, 1.0, 4.0, 2.0, 3.0];
