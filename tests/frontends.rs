@@ -228,6 +228,18 @@ async fn a_qr_code_leads_to_a_page_with_the_answer_as_text() {
     assert!(page.contains("Compétences à la carte"), "{page}");
     assert!(page.contains("data-testid=\"chat-source\""), "{page}");
     assert!(!page.contains("<script"), "{page}");
+    // In the reply's language, with the date in words.
+    assert!(page.contains("<html lang=\"fr\">"), "{page}");
+    assert!(page.contains("31 décembre 2025"), "{page}");
+    let hello = chat(&app, "Hello!", "kiosk").await;
+    let id = hello["answer_id"].as_str().unwrap();
+    send(&app, get(&format!("/api/answers/{id}/qr.svg"))).await;
+    let token = app.store.share_token(id).unwrap().expect("a token");
+    let (_, _, page) = send(&app, get(&format!("/a/{token}"))).await;
+    assert!(
+        page.contains("<html lang=\"en\">") && page.contains("Your EulCat answer"),
+        "{page}"
+    );
     let (status, _, _) = send(&app, get("/a/0123456789abcdef")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, _) = send(&app, get("/api/answers/nope/qr.svg")).await;

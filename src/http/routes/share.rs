@@ -11,6 +11,7 @@ use axum::Router;
 use qrcode::render::svg;
 use qrcode::QrCode;
 
+use crate::answer::language::Language;
 use crate::answer::Reply;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -62,6 +63,7 @@ async fn shared_page(
         None => (
             StatusCode::NOT_FOUND,
             Html(page(
+                Language::French,
                 "Lien expiré",
                 "<p>Ce lien a expiré ou n'existe pas. Posez à nouveau votre question à EulCat.</p>",
             )),
@@ -87,9 +89,11 @@ fn render(shared: &SharedAnswer) -> String {
         body.push_str(&escape_html(&source.section));
         if let Some(date) = &source.date {
             body.push_str(" · ");
-            body.push_str(&escape_html(date));
+            body.push_str(&escape_html(&reply.language.date_in_words(date)));
         }
-        body.push_str("</p><blockquote>");
+        // The quoted passage is the document's French, whatever the reply's
+        // language.
+        body.push_str("</p><blockquote lang=\"fr\">");
         body.push_str(&escape_html(&source.text));
         body.push_str("</blockquote>");
         // Only web links: a document's `javascript:` URL is never a link.
@@ -101,7 +105,11 @@ fn render(shared: &SharedAnswer) -> String {
         }
         body.push_str("</section>");
     }
-    page("Votre réponse EulCat", &body)
+    let title = match reply.language {
+        Language::French => "Votre réponse EulCat",
+        Language::English => "Your EulCat answer",
+    };
+    page(reply.language, title, &body)
 }
 
 /// Whether a document URL may become a link.
@@ -110,12 +118,13 @@ pub(crate) fn is_web_link(url: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
-fn page(title: &str, body: &str) -> String {
+fn page(language: Language, title: &str, body: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><link rel=\"stylesheet\" href=\"/app.css\"></head>\
          <body class=\"shared\"><main><h1>{}</h1>{}</main></body></html>",
+        language.code(),
         escape_html(title),
         escape_html(title),
         body
