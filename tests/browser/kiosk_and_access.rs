@@ -136,6 +136,27 @@ async fn the_kiosk_is_used_with_its_own_keyboard_in_french_and_in_english() {
     session
         .screenshot(&screenshot_path("kiosk-portrait-answer.png"))
         .await;
+    // Read at arm's length: no visible text under 28 px, no button under
+    // 64 px either way.
+    let sizes = session
+        .run(
+            "const visible = (e) => { const r = e.getBoundingClientRect();
+               return r.width > 0 && r.height > 0 && !e.closest('[hidden], .visually-hidden'); };
+             const texts = [...document.querySelectorAll('body *')].filter((e) => visible(e) &&
+               [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()));
+             const small = texts.filter((e) => parseFloat(getComputedStyle(e).fontSize) < 28)
+               .map((e) => e.tagName + '.' + e.className + ': ' + getComputedStyle(e).fontSize);
+             const buttons = [...document.querySelectorAll('button')].filter(visible)
+               .filter((b) => { const r = b.getBoundingClientRect(); return r.width < 64 || r.height < 64; })
+               .map((b) => (b.dataset.testid || b.className) + ' ' + b.getBoundingClientRect().width + 'x'
+                 + b.getBoundingClientRect().height);
+             return { small, buttons, texts: texts.length, checked: document.querySelectorAll('button').length };",
+            json!([]),
+        )
+        .await;
+    assert!(sizes["texts"].as_u64() > Some(10), "{sizes}");
+    assert_eq!(sizes["small"], json!([]), "{sizes}");
+    assert_eq!(sizes["buttons"], json!([]), "{sizes}");
 
     // The language button switches every string.
     let french: Value = session.run(SHOWN_STRINGS, json!([])).await;
