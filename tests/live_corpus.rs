@@ -286,13 +286,13 @@ async fn ceiling_quoted(date_of_5000: &str, date_of_8000: &str) -> String {
 async fn when_two_documents_disagree_the_newer_is_quoted() {
     let answer = ceiling_quoted("2024-02-01", "2026-03-01").await;
     assert!(
-        answer.contains("8 000") && answer.contains("2026-03-01"),
+        answer.contains("8 000") && answer.contains("1er mars 2026"),
         "{answer}"
     );
     // The same texts with the dates swapped: the date decides, not the order.
     let answer = ceiling_quoted("2026-03-01", "2024-02-01").await;
     assert!(
-        answer.contains("5 000") && answer.contains("2026-03-01"),
+        answer.contains("5 000") && answer.contains("1er mars 2026"),
         "{answer}"
     );
 }

@@ -666,7 +666,13 @@ impl AnswerPipeline {
         }
         let query = self.resolve_follow_up(message, session_id).await;
         let mut considered = Vec::new();
-        let reading = self.read(message, &query, timings, &mut considered).await?;
+        // « Et qui l'a gagné ? » with no conversation before it: what « l' »
+        // is, nothing says; answering would be a guess.
+        let reading = if query == message && question::refers_back(message) {
+            Reading::Nothing
+        } else {
+            self.read(message, &query, timings, &mut considered).await?
+        };
         let turn = Turn {
             query: query.clone(),
             answered: matches!(reading, Reading::Answer(_)),

@@ -330,6 +330,27 @@ pub fn tells_the_past(text: &str, today_year: i32) -> bool {
             .any(|year| year < today_year - 1)
 }
 
+/// Whether a question names what it asks about only by pointing back at
+/// what was said before (« Et qui l'a gagné ? », « Et cette édition ? »):
+/// a narrower test than [`is_elliptic`], which also takes the short
+/// questions visitors type (« c quand l'expo »), and which mean something
+/// alone.
+pub fn refers_back(question: &str) -> bool {
+    let folded = fold(question);
+    let first = words(&folded).next();
+    let padded = format!(" {folded} ");
+    matches!(first, Some("et" | "mais" | "alors"))
+        || [
+            " l'a ",
+            " l'ont ",
+            " lui ",
+            "cette edition",
+            "cet evenement",
+        ]
+        .iter()
+        .any(|pointer| padded.contains(pointer))
+}
+
 /// Whether a question leans on the conversation so far: « Et qui l'a
 /// gagné ? », « C'était quelle édition ? ». Such a question carries too few
 /// words of its own to be searched alone.
@@ -379,6 +400,16 @@ mod tests {
             "L'exposition ouvre le 13 décembre 2025.",
             2026
         ));
+    }
+
+    #[test]
+    fn questions_that_point_back_at_the_conversation() {
+        assert!(refers_back("Et qui l'a gagné ?"));
+        assert!(refers_back("C'était quelle édition, cette édition ?"));
+        assert!(refers_back("qui l'a créé ?"));
+        assert!(!refers_back("c quand l'expo destination ia"));
+        assert!(!refers_back("Qui a gagné le Datathon Normandie ?"));
+        assert!(!refers_back("c koi le datalab"));
     }
 
     #[test]

@@ -97,7 +97,7 @@ async fn kiosk_streams_an_answer_with_sources_and_forgets_it_when_idle() {
         "{answer}"
     );
     // Short style on the kiosk: no quotation marks or « Source : » line.
-    assert!(!text_of(&answer).contains("Source :"), "{answer}");
+    assert!(!text_of(&answer).contains("Source\u{a0}:"), "{answer}");
     let cards = session
         .run(
             "return document.querySelectorAll('[data-testid=chat-source]').length;",

@@ -48,7 +48,7 @@ def main():
     check(completion.choices[0].message.role == "assistant", "assistant role")
     check(completion.choices[0].finish_reason == "stop", "finish_reason stop")
     check("6 équipes" in content, "the answer quotes the corpus")
-    check("\n\nSources :\n- " in content, "the content ends with a Sources list")
+    check("\n\nSources\u00a0:\n- " in content, "the content ends with a Sources list")
     check(extra.get("kind") == "extractive", f"kind in an extra field: {extra.get('kind')}")
     sources = extra.get("sources") or []
     check(len(sources) > 0 and sources[0]["quote"] in content, "sources in an extra field")
