@@ -671,7 +671,8 @@ impl AnswerPipeline {
         let reading = if query == message && question::refers_back(message) {
             Reading::Nothing
         } else {
-            self.read(message, &query, timings, &mut considered).await?
+            self.read(language, message, &query, timings, &mut considered)
+                .await?
         };
         let turn = Turn {
             query: query.clone(),
@@ -736,6 +737,7 @@ impl AnswerPipeline {
     /// topic of a follow-up), or `None` when the documents do not.
     async fn read(
         &self,
+        language: Language,
         message: &str,
         query: &str,
         timings: &mut Timings,
@@ -817,7 +819,7 @@ impl AnswerPipeline {
         let years = question::years_named(message);
         let words = reader::QuestionWords::new(terms, &knowledge.stats);
         let asks_now = question::asks_about_now(message);
-        let english = Language::of(message) == Language::English;
+        let english = language == Language::English;
         let this_year = compose::this_year();
         // The learned decision weighs the meaning signals; without them
         // (no embedding model) the fixed rules decide.

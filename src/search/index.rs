@@ -346,17 +346,10 @@ mod tests {
     fn passage(order: usize, text: &str) -> Passage {
         Passage {
             id: format!("a.md#s0.p{order}"),
-            doc_id: "a.md".into(),
             doc_title: "Lettre".into(),
             section: Some("Section".into()),
-            date: None,
-            url: None,
-            source: None,
-            text: text.into(),
-            sentences: vec![text.into()],
-            page: None,
-            deadline: None,
             order,
+            ..Passage::of_sentence("a.md", text)
         }
     }
 

@@ -5,7 +5,7 @@
 use eulcat::http::FrontEnds;
 use serde_json::{json, Value};
 
-use super::scenarios::{open_widget_demo, ANSWERS_DONE};
+use super::scenarios::{log_in_to_the_staff_console, open_widget_demo, ANSWERS_DONE};
 use super::webdriver::{Driver, Session};
 use super::{bind, screenshot_path, serve, BROWSER};
 use crate::util::fake_pipeline;
@@ -47,6 +47,20 @@ async fn assert_accessible(session: &Session, axe: &str, page: &str) {
     );
 }
 
+/// Opens the kiosk at `origin` on its 1080×1920 screen and waits for the
+/// welcome screen's suggested questions.
+async fn open_kiosk_portrait(session: &Session, origin: &str) {
+    session.set_size(1080, 1920).await;
+    session.goto(&format!("{origin}/")).await;
+    session
+        .wait_for(
+            "the suggested questions",
+            "return document.querySelectorAll('#attract-chips [data-testid=suggestion]').length;",
+            json!([]),
+        )
+        .await;
+}
+
 /// The strings the kiosk shows, the answers' labels included, with the key
 /// of each: texts, and the names of buttons that show an icon.
 const SHOWN_STRINGS: &str = "
@@ -64,15 +78,7 @@ async fn the_kiosk_is_used_with_its_own_keyboard_in_french_and_in_english() {
     serve(bound, fake_pipeline(), FrontEnds::default());
     let driver = Driver::start().await;
     let session = driver.session().await;
-    session.set_size(1080, 1920).await;
-    session.goto(&format!("{origin}/")).await;
-    session
-        .wait_for(
-            "the suggested questions",
-            "return document.querySelectorAll('#attract-chips [data-testid=suggestion]').length;",
-            json!([]),
-        )
-        .await;
+    open_kiosk_portrait(&session, &origin).await;
     session
         .screenshot(&screenshot_path("kiosk-portrait-welcome.png"))
         .await;
@@ -249,15 +255,7 @@ async fn axe_finds_no_accessibility_violation_on_the_kiosk_the_widget_and_the_st
     let session = driver.session().await;
 
     // The kiosk: its welcome screen, then an answer with its cards.
-    session.set_size(1080, 1920).await;
-    session.goto(&format!("{origin}/")).await;
-    session
-        .wait_for(
-            "the suggested questions",
-            "return document.querySelectorAll('#attract-chips [data-testid=suggestion]').length;",
-            json!([]),
-        )
-        .await;
+    open_kiosk_portrait(&session, &origin).await;
     assert_accessible(&session, &axe, "/ (welcome)").await;
     session.click("[data-testid=start]").await;
     session
@@ -292,17 +290,7 @@ async fn axe_finds_no_accessibility_violation_on_the_kiosk_the_widget_and_the_st
     // The staff console, before and after the token.
     session.goto(&format!("{origin}/staff")).await;
     assert_accessible(&session, &axe, "/staff (token)").await;
-    session
-        .type_text("[data-testid=staff-token]", "jeton-de-test")
-        .await;
-    session.click("[data-testid=staff-login]").await;
-    session
-        .wait_for(
-            "the console",
-            "return !document.getElementById('console').hidden;",
-            json!([]),
-        )
-        .await;
+    log_in_to_the_staff_console(&session, "jeton-de-test").await;
     assert_accessible(&session, &axe, "/staff (console)").await;
     session.close().await;
 }

@@ -40,6 +40,19 @@ pub(crate) async fn open_widget_demo(session: &Session, origin: &str) {
         .await;
 }
 
+/// Enters `token` on the staff console's form and waits for the console.
+pub(crate) async fn log_in_to_the_staff_console(session: &Session, token: &str) {
+    session.type_text("[data-testid=staff-token]", token).await;
+    session.click("[data-testid=staff-login]").await;
+    session
+        .wait_for(
+            "the console",
+            "return !document.getElementById('console').hidden;",
+            json!([]),
+        )
+        .await;
+}
+
 fn text_of(value: &Value) -> &str {
     value.as_str().unwrap_or_default()
 }
@@ -332,17 +345,7 @@ async fn the_staff_console_needs_the_token_and_finds_passages() {
         .await;
     assert_eq!(console_hidden, true);
 
-    session
-        .type_text("[data-testid=staff-token]", "jeton-de-test")
-        .await;
-    session.click("[data-testid=staff-login]").await;
-    session
-        .wait_for(
-            "the console",
-            "return !document.getElementById('console').hidden;",
-            json!([]),
-        )
-        .await;
+    log_in_to_the_staff_console(&session, "jeton-de-test").await;
     let unanswered = session
         .run(
             "return document.querySelector('[data-testid=unanswered-question]').textContent;",
