@@ -355,27 +355,35 @@ pub fn cpu_features() -> String {
     }
 }
 
-/// The kernels this binary runs on this CPU: ours (Q8_0 products, the
-/// attention's inner loops, tanh) choose AVX-512 at run time when the CPU
-/// has it; candle's K-quant products (the Q4_K and Q6_K matrices) are
-/// chosen when the binary is compiled, by its target features.
+/// The kernels this binary runs on this CPU, both chosen at run time: ours
+/// (Q8_0 products, the attention's inner loops) and candle's K-quant
+/// products (the Q4_K and Q6_K matrices), each forced lower by its own
+/// variable (`EULCAT_KERNELS`, `MISTRALRS_FORCE_AVX2`).
 pub fn kernel_paths() -> String {
+    let ours = crate::llm::cpu::path().name();
+    format!("ours {ours}, candle K-quants {}", candle_k_quant_path())
+}
+
+/// The path candle's repacked K-quant kernels take, by the rule they apply
+/// (`candle_core::quantized::repack_x86::level`).
+fn candle_k_quant_path() -> &'static str {
     #[cfg(target_arch = "x86_64")]
-    let ours = if pulp::x86::V4::try_new().is_some() {
-        "AVX-512"
-    } else {
-        "scalar"
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let ours = "scalar";
-    let candle = if cfg!(target_feature = "avx512f") {
-        "AVX-512"
-    } else if cfg!(target_feature = "avx2") {
-        "AVX2"
-    } else {
-        "scalar"
-    };
-    format!("ours {ours} (run time), candle K-quants {candle} (build)")
+    {
+        let forced_avx2 = std::env::var("MISTRALRS_FORCE_AVX2").as_deref() == Ok("1");
+        if !forced_avx2
+            && std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512vnni")
+        {
+            return "avx512-vnni";
+        }
+        if !forced_avx2 && std::is_x86_feature_detected!("avxvnni") {
+            return "avx-vnni";
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return "avx2";
+        }
+    }
+    "portable"
 }
 
 /// The median; NaN for an empty list.
@@ -411,18 +419,19 @@ mod tests {
     #[test]
     fn the_kernel_path_follows_the_cpu_features() {
         let features = cpu_features();
-        let ours_avx512 = kernel_paths().starts_with("ours AVX-512");
-        if ours_avx512 {
+        let paths = kernel_paths();
+        if paths.starts_with("ours avx512") {
             assert!(
                 features.contains("avx512f") && features.contains("avx512bw"),
                 "{features}"
             );
         }
-        if features.contains("avx512f")
-            && features.contains("avx512bw")
-            && cfg!(target_arch = "x86_64")
-        {
-            assert!(ours_avx512, "{features}: {}", kernel_paths());
+        let forced = std::env::var(crate::llm::cpu::FORCE_VARIABLE).is_ok();
+        if features.contains("avx512f") && features.contains("avx512bw") && !forced {
+            assert!(paths.starts_with("ours avx512"), "{features}: {paths}");
+        }
+        if features.contains("avx512_vnni") && std::env::var("MISTRALRS_FORCE_AVX2").is_err() {
+            assert!(paths.ends_with("avx512-vnni"), "{features}: {paths}");
         }
     }
 

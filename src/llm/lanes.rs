@@ -1,41 +1,51 @@
 //! The two inner loops of attention, in a fixed order of operations: dot
 //! products summed in 16 lanes, and outputs accumulated key by key.
 //!
-//! Written with explicit AVX-512 where the CPU has it, not left to the
-//! compiler: the same plain loops were vectorized in one build and left
-//! scalar in another (the release binary), where they took 31 % of prompt
-//! processing. The scalar versions are the fallback and the reference: each
-//! lane does exactly the scalar operations (a multiply, then an add; never
-//! a fused multiply-add), so both give the same bits.
+//! Written with explicit AVX-512 or AVX2 (whichever the CPU has, see
+//! `cpu`), not left to the compiler: the same plain loops were vectorized
+//! in one build and left scalar in another (the release binary), where they
+//! took 31 % of prompt processing. The scalar versions are the fallback and
+//! the reference: each lane does exactly the scalar operations (a multiply,
+//! then an add; never a fused multiply-add), so every path gives the same
+//! bits.
 
 #[cfg(target_arch = "x86_64")]
-use pulp::x86::V4;
+use pulp::x86::{V3, V4};
+
+use super::cpu::Simd;
 
 const LANES: usize = 16;
 
 /// Which implementation runs; chosen once per attention call.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lanes {
-    #[cfg(target_arch = "x86_64")]
-    simd: Option<V4>,
+    simd: Option<Simd>,
 }
 
 impl Lanes {
     /// The fastest implementation this CPU supports.
     pub(crate) fn detect() -> Self {
         Self {
-            #[cfg(target_arch = "x86_64")]
-            simd: V4::try_new(),
+            simd: super::cpu::simd(),
         }
     }
 
     /// The scalar reference.
     #[cfg(test)]
     fn scalar() -> Self {
-        Self {
-            #[cfg(target_arch = "x86_64")]
-            simd: None,
-        }
+        Self { simd: None }
+    }
+
+    /// Every implementation this CPU can run, the scalar one included.
+    #[cfg(test)]
+    fn all() -> Vec<Self> {
+        use super::cpu::{best_up_to, Path};
+        [Path::Avx512, Path::Avx2, Path::Portable]
+            .into_iter()
+            .map(|path| Self {
+                simd: best_up_to(path),
+            })
+            .collect()
     }
 
     /// `K` dot products of `a` with each of `b`: lane `i` sums the
@@ -44,8 +54,17 @@ impl Lanes {
     /// The result for one `b[k]` does not depend on `K` or on the others.
     #[inline]
     pub(crate) fn dots<const K: usize>(&self, a: &[f32], b: [&[f32]; K]) -> [f32; K] {
-        let lanes = match self.simd_lanes(a, &b) {
-            Some(lanes) => lanes,
+        let lanes = match self.simd {
+            #[cfg(target_arch = "x86_64")]
+            Some(Simd::Avx512(simd)) => simd.vectorize(
+                #[inline(always)]
+                || lanes_avx512(simd, a, &b),
+            ),
+            #[cfg(target_arch = "x86_64")]
+            Some(Simd::Avx2(simd)) => simd.vectorize(
+                #[inline(always)]
+                || lanes_avx2(simd, a, &b),
+            ),
             None => scalar_lanes(a, &b),
         };
         let whole = a.len() / LANES * LANES;
@@ -70,7 +89,19 @@ impl Lanes {
     ) {
         let n = out.len();
         let v = v.map(|row| &row[..n]);
-        let done = self.simd_add_weighted(out, w, &v);
+        let done = match self.simd {
+            #[cfg(target_arch = "x86_64")]
+            Some(Simd::Avx512(simd)) => simd.vectorize(
+                #[inline(always)]
+                || add_weighted_avx512(simd, out, w, &v),
+            ),
+            #[cfg(target_arch = "x86_64")]
+            Some(Simd::Avx2(simd)) => simd.vectorize(
+                #[inline(always)]
+                || add_weighted_avx2(simd, out, w, &v),
+            ),
+            None => 0,
+        };
         for t in done..n {
             let mut o = out[t];
             for k in 0..K {
@@ -79,68 +110,97 @@ impl Lanes {
             out[t] = o;
         }
     }
+}
 
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn simd_lanes<const K: usize>(&self, a: &[f32], b: &[&[f32]; K]) -> Option<[[f32; LANES]; K]> {
-        use std::arch::x86_64::__m512;
-        let f = self.simd?.avx512f;
-        let (a_chunks, _) = a.as_chunks::<LANES>();
-        let b_chunks = b.map(|b| b.as_chunks::<LANES>().0);
-        let mut acc = [f._mm512_setzero_ps(); K];
-        for (i, x) in a_chunks.iter().enumerate() {
-            let x: __m512 = bytemuck::cast(*x);
-            for k in 0..K {
-                let y: __m512 = bytemuck::cast(b_chunks[k][i]);
-                acc[k] = f._mm512_add_ps(acc[k], f._mm512_mul_ps(x, y));
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lanes_avx512<const K: usize>(simd: V4, a: &[f32], b: &[&[f32]; K]) -> [[f32; LANES]; K] {
+    use std::arch::x86_64::__m512;
+    let f = simd.avx512f;
+    let (a_chunks, _) = a.as_chunks::<LANES>();
+    let b_chunks = b.map(|b| b.as_chunks::<LANES>().0);
+    let mut acc = [f._mm512_setzero_ps(); K];
+    for (i, x) in a_chunks.iter().enumerate() {
+        let x: __m512 = bytemuck::cast(*x);
+        for k in 0..K {
+            let y: __m512 = bytemuck::cast(b_chunks[k][i]);
+            acc[k] = f._mm512_add_ps(acc[k], f._mm512_mul_ps(x, y));
+        }
+    }
+    acc.map(bytemuck::cast)
+}
+
+/// [`lanes_avx512`]'s 16 lanes as two 8-lane halves.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lanes_avx2<const K: usize>(simd: V3, a: &[f32], b: &[&[f32]; K]) -> [[f32; LANES]; K] {
+    use std::arch::x86_64::__m256;
+    let f = simd.avx;
+    let (a_chunks, _) = a.as_chunks::<LANES>();
+    let b_chunks = b.map(|b| b.as_chunks::<LANES>().0);
+    let mut acc = [[f._mm256_setzero_ps(); 2]; K];
+    for (i, x) in a_chunks.iter().enumerate() {
+        let x: [__m256; 2] = bytemuck::cast(*x);
+        for k in 0..K {
+            let y: [__m256; 2] = bytemuck::cast(b_chunks[k][i]);
+            for h in 0..2 {
+                acc[k][h] = f._mm256_add_ps(acc[k][h], f._mm256_mul_ps(x[h], y[h]));
             }
         }
-        Some(acc.map(bytemuck::cast))
     }
+    acc.map(bytemuck::cast)
+}
 
-    #[cfg(not(target_arch = "x86_64"))]
-    #[inline(always)]
-    fn simd_lanes<const K: usize>(&self, _: &[f32], _: &[&[f32]; K]) -> Option<[[f32; LANES]; K]> {
-        None
-    }
-
-    /// The whole chunks of 16 values, when the CPU has AVX-512; returns
-    /// how many values it did.
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn simd_add_weighted<const K: usize>(
-        &self,
-        out: &mut [f32],
-        w: [f32; K],
-        v: &[&[f32]; K],
-    ) -> usize {
-        use std::arch::x86_64::__m512;
-        let Some(simd) = self.simd else { return 0 };
-        let f = simd.avx512f;
-        let weights = w.map(|w| f._mm512_set1_ps(w));
-        let rows = v.map(|row| row.as_chunks::<LANES>().0);
-        let (chunks, _) = out.as_chunks_mut::<LANES>();
-        for (i, chunk) in chunks.iter_mut().enumerate() {
-            let mut o: __m512 = bytemuck::cast(*chunk);
-            for k in 0..K {
-                let value: __m512 = bytemuck::cast(rows[k][i]);
-                o = f._mm512_add_ps(o, f._mm512_mul_ps(weights[k], value));
-            }
-            *chunk = bytemuck::cast(o);
+/// The whole chunks of 16 values; returns how many values it did.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn add_weighted_avx512<const K: usize>(
+    simd: V4,
+    out: &mut [f32],
+    w: [f32; K],
+    v: &[&[f32]; K],
+) -> usize {
+    use std::arch::x86_64::__m512;
+    let f = simd.avx512f;
+    let weights = w.map(|w| f._mm512_set1_ps(w));
+    let rows = v.map(|row| row.as_chunks::<LANES>().0);
+    let (chunks, _) = out.as_chunks_mut::<LANES>();
+    for (i, chunk) in chunks.iter_mut().enumerate() {
+        let mut o: __m512 = bytemuck::cast(*chunk);
+        for k in 0..K {
+            let value: __m512 = bytemuck::cast(rows[k][i]);
+            o = f._mm512_add_ps(o, f._mm512_mul_ps(weights[k], value));
         }
-        chunks.len() * LANES
+        *chunk = bytemuck::cast(o);
     }
+    chunks.len() * LANES
+}
 
-    #[cfg(not(target_arch = "x86_64"))]
-    #[inline(always)]
-    fn simd_add_weighted<const K: usize>(
-        &self,
-        _: &mut [f32],
-        _: [f32; K],
-        _: &[&[f32]; K],
-    ) -> usize {
-        0
+/// [`add_weighted_avx512`] in 8-lane halves.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn add_weighted_avx2<const K: usize>(
+    simd: V3,
+    out: &mut [f32],
+    w: [f32; K],
+    v: &[&[f32]; K],
+) -> usize {
+    use std::arch::x86_64::__m256;
+    let f = simd.avx;
+    let weights = w.map(|w| f._mm256_set1_ps(w));
+    let rows = v.map(|row| row.as_chunks::<LANES>().0);
+    let (chunks, _) = out.as_chunks_mut::<LANES>();
+    for (i, chunk) in chunks.iter_mut().enumerate() {
+        let mut o: [__m256; 2] = bytemuck::cast(*chunk);
+        for k in 0..K {
+            let value: [__m256; 2] = bytemuck::cast(rows[k][i]);
+            for h in 0..2 {
+                o[h] = f._mm256_add_ps(o[h], f._mm256_mul_ps(weights[k], value[h]));
+            }
+        }
+        *chunk = bytemuck::cast(o);
     }
+    chunks.len() * LANES
 }
 
 fn scalar_lanes<const K: usize>(a: &[f32], b: &[&[f32]; K]) -> [[f32; LANES]; K] {
@@ -179,7 +239,7 @@ mod tests {
         for len in [1, 15, 16, 37, 256] {
             let a = values(len, 1);
             let b: Vec<Vec<f32>> = (0..4).map(|k| values(len, 2 + k)).collect();
-            for lanes in [Lanes::detect(), Lanes::scalar()] {
+            for lanes in Lanes::all() {
                 let together = lanes.dots(&a, [&b[0], &b[1], &b[2], &b[3]]);
                 for k in 0..4 {
                     let [alone] = Lanes::scalar().dots(&a, [&b[k]]);
@@ -204,7 +264,7 @@ mod tests {
                     *o += w[k] * x;
                 }
             }
-            for lanes in [Lanes::detect(), Lanes::scalar()] {
+            for lanes in Lanes::all() {
                 let mut out = start.clone();
                 lanes.add_weighted(&mut out, w, [&v[0], &v[1], &v[2], &v[3]]);
                 assert_eq!(out, one_by_one, "len {len}");

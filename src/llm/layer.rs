@@ -9,7 +9,7 @@
 use super::attention::{attend, Heads};
 use super::cache::LayerCache;
 use super::ops::{add_assign, gelu_mul, rms_norm, Rope};
-use super::weights::LayerWeights;
+use super::weights::{LayerWeights, Linear};
 use super::Result;
 
 /// One sequence's rows within a batched pass: `rows` consecutive rows of
@@ -55,8 +55,8 @@ impl LayerWeights {
 
         let mut h = x.to_vec();
         rms_norm(&mut h, &self.ffn_norm, eps);
-        let mut gate = self.gate.apply(&h, seq)?;
-        gelu_mul(&mut gate, &self.up.apply(&h, seq)?);
+        let [mut gate, up] = Linear::apply_group([&self.gate, &self.up], &h, seq)?;
+        gelu_mul(&mut gate, &up);
         let mut h = self.down.apply(&gate, seq)?;
         rms_norm(&mut h, &self.post_ffn_norm, eps);
         add_assign(x, &h);
@@ -71,9 +71,8 @@ impl LayerWeights {
         context: BlockContext<'_>,
     ) -> Result<Vec<f32>> {
         let BlockContext { shape, eps, rope } = context;
-        let mut queries = self.q.apply(x, seq)?;
-        let mut keys = self.k.apply(x, seq)?;
-        let values = self.v.apply(x, seq)?;
+        let [mut queries, mut keys, values] =
+            Linear::apply_group([&self.q, &self.k, &self.v], x, seq)?;
         // Per-head norms: each head is a row of `head_dim` values.
         rms_norm(&mut queries, &self.q_norm, eps);
         rms_norm(&mut keys, &self.k_norm, eps);

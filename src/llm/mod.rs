@@ -14,6 +14,7 @@ mod attention;
 mod cache;
 mod config;
 mod constraint;
+pub mod cpu;
 pub mod detokenizer;
 pub mod embedding;
 mod generate;

@@ -9,12 +9,21 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use super::cpu::vectorized;
 use super::tanh::tanh;
 
 /// RMS-normalizes every row of `x` (rows of `weight.len()` values) in place
 /// and scales it by `weight`. Gemma's `1 + w` is already in the GGUF weight.
 /// The mean square is accumulated in f64, as llama.cpp does.
 pub(crate) fn rms_norm(x: &mut [f32], weight: &[f32], eps: f32) {
+    vectorized(
+        #[inline(always)]
+        || rms_norm_rows(x, weight, eps),
+    );
+}
+
+#[inline(always)]
+fn rms_norm_rows(x: &mut [f32], weight: &[f32], eps: f32) {
     for row in x.chunks_exact_mut(weight.len()) {
         let mean_square = row.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / row.len() as f64;
         let scale = (1.0 / (mean_square + eps as f64).sqrt()) as f32;
@@ -55,6 +64,14 @@ impl Rope {
     /// absolute position `start` (rotate-half convention, as Gemma and
     /// llama.cpp's NEOX mode). Positions must be within the table.
     pub(crate) fn apply(&self, x: &mut [f32], start: usize, heads: usize) {
+        vectorized(
+            #[inline(always)]
+            || self.rotate(x, start, heads),
+        );
+    }
+
+    #[inline(always)]
+    fn rotate(&self, x: &mut [f32], start: usize, heads: usize) {
         let head_dim = 2 * self.half;
         for (p, row) in (start..).zip(x.chunks_exact_mut(heads * head_dim)) {
             let cos = &self.cos[p * self.half..(p + 1) * self.half];
@@ -90,6 +107,14 @@ pub(crate) fn gelu_mul(gate: &mut [f32], up: &[f32]) {
 }
 
 fn gelu_mul_serial(gate: &mut [f32], up: &[f32]) {
+    vectorized(
+        #[inline(always)]
+        || gelu_mul_values(gate, up),
+    );
+}
+
+#[inline(always)]
+fn gelu_mul_values(gate: &mut [f32], up: &[f32]) {
     const SQRT_2_OVER_PI: f32 = 0.797_884_6;
     for (g, &u) in gate.iter_mut().zip(up) {
         let x = *g;
@@ -100,9 +125,14 @@ fn gelu_mul_serial(gate: &mut [f32], up: &[f32]) {
 
 /// `x += y`, element-wise.
 pub(crate) fn add_assign(x: &mut [f32], y: &[f32]) {
-    for (a, &b) in x.iter_mut().zip(y) {
-        *a += b;
-    }
+    vectorized(
+        #[inline(always)]
+        || {
+            for (a, &b) in x.iter_mut().zip(y) {
+                *a += b;
+            }
+        },
+    );
 }
 
 /// Runs `task(i)` for every `i < tasks` on candle's matmul threads, the

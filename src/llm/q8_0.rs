@@ -1,39 +1,43 @@
-//! Q8_0 matrix products on AVX-512, blocked over rows and tokens, giving
-//! the same bits as candle's kernel.
+//! Q8_0 matrix products on AVX-512 or AVX2, blocked over rows and tokens,
+//! giving the same bits as candle's kernel.
 //!
-//! Every 640-wide matrix of the model (q, k, v, gate, up) is Q8_0, and
-//! candle multiplies those one (row, token) pair at a time with 256-bit
-//! code: 53–57 % of prompt processing went there. Its faster tiled kernels
-//! only take rows that are a multiple of 256 wide and quantize activations
-//! per 256 values, which moved logits by up to 0.6.
+//! Every 640-wide matrix of the model (q, k, v, gate, up, and the output
+//! head) is Q8_0, and candle multiplies those one (row, token) pair at a
+//! time with 256-bit code: 53–57 % of prompt processing went there. Its
+//! faster tiled kernels only take rows that are a multiple of 256 wide and
+//! quantize activations per 256 values, which moved logits by up to 0.6.
 //!
 //! This kernel keeps candle's arithmetic exactly: activations quantized to
 //! Q8_0 with the same rule, exact integer sums of each group of four
 //! products, one fused multiply-add per block into eight lanes in block
-//! order, and the same horizontal sum. What changes is the schedule: one
-//! 512-bit register holds the eight lanes of two rows, a tile of row pairs
-//! × tokens shares each weight and activation load, the activations are
-//! quantized 16 values at a time (candle's scalar rounding was a third of
-//! the time on small matrices), and the work runs on candle's own matmul
-//! threads. Results are bit-for-bit those of candle (tested), so answers
-//! cannot change. Measured on this 2-core machine against candle, same
-//! sitting: 2.2–3.2× on 4 to 512 tokens, 1.7–1.8× on one.
+//! order, and the same horizontal sum. What changes is the schedule: a tile
+//! of row pairs × tokens shares each weight and activation load (on
+//! AVX-512 one register holds the eight lanes of both rows of a pair), the
+//! activations are quantized 16 values at a time (candle's scalar rounding
+//! was a third of the time on small matrices), and the work runs on
+//! candle's own matmul threads. Results are bit-for-bit those of candle on
+//! both paths (tested), so answers cannot change. Measured on this 2-core
+//! machine against candle, same sitting: 2.2–3.2× on 4 to 512 tokens,
+//! 1.7–1.8× on one.
 //!
-//! Safe code only: `pulp` proves the CPU features once and wraps the
-//! AVX-512F/BW instructions; without AVX-512 the caller keeps candle's
-//! kernel. AVX-512 VNNI would fuse three instructions into one but has no
-//! safe wrapper.
+//! Safe code only: `pulp` proves the CPU features once (see `cpu`) and
+//! compiles the bodies with them enabled; without AVX2 the caller keeps
+//! candle's kernel. AVX-512 VNNI would fuse three instructions into one but
+//! has no safe wrapper.
 //!
 //! Must not depend on the model: it is plain arithmetic on slices.
 
-use std::arch::x86_64::{__m512, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _MM_HINT_T0};
+use std::arch::x86_64::{
+    __m256, __m256i, __m512, __m512i, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _MM_HINT_T0,
+};
 use std::sync::{Arc, Mutex};
 
+use super::cpu::Simd;
 use super::ops::{lock, on_model_threads};
 
 use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
-use pulp::x86::V4;
+use pulp::x86::{V3, V4};
 
 /// Values per Q8_0 block.
 const BLOCK: usize = 32;
@@ -71,7 +75,7 @@ pub(crate) struct Q8Matrix {
     tensor: Arc<QTensor>,
     rows: usize,
     blocks: usize,
-    simd: V4,
+    simd: Simd,
 }
 
 /// The two sides of one product.
@@ -87,11 +91,19 @@ struct Activations {
     scales: Vec<f32>,
 }
 
+/// The lanes of one (row pair, token) product: 0–7 the first row's, 8–15
+/// the second's.
+type PairLanes = [f32; 16];
+
 impl Q8Matrix {
     /// The kernel over a `(rows, cols)` Q8_0 tensor. `None` when the CPU
-    /// lacks AVX-512 or the tensor is not such a matrix.
+    /// has neither AVX-512 nor AVX2 or the tensor is not such a matrix.
     pub(crate) fn new(tensor: Arc<QTensor>) -> Option<Self> {
-        let simd = V4::try_new()?;
+        Self::with_simd(tensor, super::cpu::simd()?)
+    }
+
+    /// The kernel on a given instruction set (tests force each one).
+    fn with_simd(tensor: Arc<QTensor>, simd: Simd) -> Option<Self> {
         let (rows, cols) = tensor.shape().dims2().ok()?;
         if tensor.dtype() != GgmlDType::Q8_0 || rows == 0 || !cols.is_multiple_of(BLOCK) {
             return None;
@@ -109,10 +121,14 @@ impl Q8Matrix {
             simd,
         })
     }
-
     /// Output values per token.
     pub(crate) fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// Input values per token.
+    pub(crate) fn width(&self) -> usize {
+        self.blocks * BLOCK
     }
 
     /// `x` (`tokens` rows of `cols` values) times the matrix transposed:
@@ -128,23 +144,84 @@ impl Q8Matrix {
     /// caller (`out.len()` tokens, each `rows` long), so that a caller
     /// wanting one vector per token gets it without another copy.
     pub(crate) fn apply_into(&self, x: &[f32], out: &mut [&mut [f32]]) -> candle_core::Result<()> {
-        let tokens = out.len();
+        let activations = self.quantize(x, out.len());
         let bytes = self.tensor.data()?;
-        let matrix: &[Block] = bytemuck::try_cast_slice(&bytes)
-            .map_err(|e| candle_core::Error::Msg(format!("Q8_0 storage: {e}")))?;
-        let activations = self.quantize(x, tokens);
         let operands = Operands {
-            matrix,
+            matrix: blocks_of(&bytes)?,
             activations: &activations,
         };
+        self.apply_quantized(operands, out);
+        Ok(())
+    }
+
+    /// Several matrices of the same width applied to the same `x` (q, k
+    /// and v; gate and up): the activations are quantized once and, for a
+    /// few tokens, all the matrices' rows are shared out among the threads
+    /// in one hand-off instead of one per matrix. Each value is computed
+    /// exactly as [`apply`](Self::apply) computes it.
+    pub(crate) fn apply_group<const N: usize>(
+        matrices: [&Self; N],
+        x: &[f32],
+        tokens: usize,
+    ) -> candle_core::Result<[Vec<f32>; N]> {
+        let mut outs: [Vec<f32>; N] = matrices.map(|m| vec![0f32; tokens * m.rows]);
+        let Some(first) = matrices.first() else {
+            return Ok(outs);
+        };
+        if matrices.iter().any(|m| m.blocks != first.blocks) {
+            return Err(candle_core::Error::Msg(
+                "grouped Q8_0 matrices must have the same width".into(),
+            ));
+        }
+        let activations = first.quantize(x, tokens);
+        let bytes: Vec<_> = matrices
+            .iter()
+            .map(|m| m.tensor.data())
+            .collect::<candle_core::Result<_>>()?;
+        let operands: Vec<Operands<'_>> = bytes
+            .iter()
+            .map(|bytes| {
+                Ok(Operands {
+                    matrix: blocks_of(bytes)?,
+                    activations: &activations,
+                })
+            })
+            .collect::<candle_core::Result<_>>()?;
+        let mut rows: Vec<Vec<&mut [f32]>> = matrices
+            .iter()
+            .zip(outs.iter_mut())
+            .map(|(m, out)| out.chunks_mut(m.rows).collect())
+            .collect();
+        let blocks = first.blocks * matrices.iter().map(|m| m.rows).sum::<usize>();
+        let threads = rayon::current_num_threads().max(1);
+        if threads == 1 || tokens * blocks < SMALL_WORK_BLOCKS || by_tokens(tokens, blocks) {
+            for ((m, operands), rows) in matrices.iter().zip(&operands).zip(&mut rows) {
+                m.apply_quantized(*operands, rows);
+            }
+        } else {
+            let total_pairs: usize = matrices.iter().map(|m| m.rows.div_ceil(2)).sum();
+            let per_task = pairs_per_task(total_pairs);
+            let tasks: Vec<RowTask<'_, '_>> = matrices
+                .iter()
+                .zip(&operands)
+                .zip(&mut rows)
+                .flat_map(|((m, operands), rows)| m.row_tasks(*operands, rows, per_task))
+                .collect();
+            run_row_tasks(&tasks, tokens);
+        }
+        drop(rows);
+        Ok(outs)
+    }
+
+    /// The product of quantized activations, split among the threads.
+    fn apply_quantized(&self, operands: Operands<'_>, out: &mut [&mut [f32]]) {
+        let tokens = out.len();
         let rows = self.rows;
         let pairs = rows.div_ceil(2);
         let threads = rayon::current_num_threads().max(1);
         if threads == 1 || rows * tokens * self.blocks < SMALL_WORK_BLOCKS {
             self.pairs_times_tokens(operands, 0..pairs, 0, tokens, |r, t, v| out[t][r] = v);
-        } else if tokens >= threads * TOKENS
-            && (std::mem::size_of_val(matrix) <= CACHED_BYTES || tokens >= 64)
-        {
+        } else if by_tokens(tokens, rows * self.blocks) {
             // Prompt processing: each task takes whole tokens and walks
             // every row once. Each thread then reads the whole matrix: fine
             // from its cache or with many tokens to share the read, not for
@@ -163,33 +240,48 @@ impl Q8Matrix {
         } else {
             // Decode or a few tokens: tasks take row ranges, each writing
             // its slice of every token's row.
-            let per_task = pairs.div_ceil(threads * 4).max(PAIRS_PER_TASK);
-            let ranges: Vec<_> = (0..pairs)
-                .step_by(per_task)
-                .map(|start| start..(start + per_task).min(pairs))
-                .collect();
-            let mut slices: Vec<Vec<&mut [f32]>> =
-                ranges.iter().map(|_| Vec::with_capacity(tokens)).collect();
-            for token_row in out.iter_mut() {
-                let mut rest: &mut [f32] = token_row;
-                for (range, slices) in ranges.iter().zip(&mut slices) {
-                    let width = (2 * range.end).min(rows) - 2 * range.start;
-                    let (mine, after) = std::mem::take(&mut rest).split_at_mut(width);
-                    slices.push(mine);
-                    rest = after;
-                }
-            }
-            let parts: Vec<Mutex<Vec<&mut [f32]>>> = slices.into_iter().map(Mutex::new).collect();
-            on_model_threads(ranges.len(), |task| {
-                let range = ranges[task].clone();
-                let first_row = 2 * range.start;
-                let mut part = lock(&parts[task]);
-                self.pairs_times_tokens(operands, range, 0, tokens, |r, t, v| {
-                    part[t][r - first_row] = v;
-                });
-            });
+            let tasks = self.row_tasks(operands, out, pairs_per_task(pairs));
+            run_row_tasks(&tasks, tokens);
         }
-        Ok(())
+    }
+
+    /// This matrix's rows cut into ranges of `per_task` pairs, each with
+    /// its slice of every token's output row.
+    fn row_tasks<'a, 'o>(
+        &'a self,
+        operands: Operands<'a>,
+        out: &mut [&'o mut [f32]],
+        per_task: usize,
+    ) -> Vec<RowTask<'a, 'o>> {
+        let rows = self.rows;
+        let pairs = rows.div_ceil(2);
+        let ranges: Vec<_> = (0..pairs)
+            .step_by(per_task)
+            .map(|start| start..(start + per_task).min(pairs))
+            .collect();
+        let mut slices: Vec<Vec<&'o mut [f32]>> = ranges
+            .iter()
+            .map(|_| Vec::with_capacity(out.len()))
+            .collect();
+        for token_row in out.iter_mut() {
+            let mut rest: &'o mut [f32] = std::mem::take(token_row);
+            for (range, slices) in ranges.iter().zip(&mut slices) {
+                let width = (2 * range.end).min(rows) - 2 * range.start;
+                let (mine, after) = std::mem::take(&mut rest).split_at_mut(width);
+                slices.push(mine);
+                rest = after;
+            }
+        }
+        ranges
+            .into_iter()
+            .zip(slices)
+            .map(|(pairs, out)| RowTask {
+                matrix: self,
+                operands,
+                pairs,
+                out: Mutex::new(out),
+            })
+            .collect()
     }
 
     /// Quantizes each row of `x` per block as candle's `BlockQ8_0::from_float`
@@ -197,41 +289,22 @@ impl Q8Matrix {
     /// half away from zero with the unrounded scale.
     fn quantize(&self, x: &[f32], tokens: usize) -> Activations {
         debug_assert_eq!(x.len(), tokens * self.blocks * BLOCK);
-        let f = self.simd.avx512f;
-        let half = f._mm512_set1_ps(0.5);
-        let one = f._mm512_set1_ps(1.0);
-        let zero = f._mm512_setzero_ps();
-        // Rounds each lane of `v` as `f32::round`: truncate, then step away
-        // from zero when the dropped fraction is at least one half (exact:
-        // `v - trunc(v)` has no rounding error).
-        let round = |v: __m512| {
-            const TRUNCATE: i32 = 0x0B;
-            let t = f._mm512_roundscale_ps::<TRUNCATE>(v);
-            let away =
-                f._mm512_cmp_ps_mask::<_CMP_GE_OQ>(f._mm512_abs_ps(f._mm512_sub_ps(v, t)), half);
-            let up = away & f._mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, zero);
-            let down = away & f._mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, zero);
-            let t = f._mm512_mask_add_ps(t, up, t, one);
-            let t = f._mm512_mask_sub_ps(t, down, t, one);
-            f._mm512_cvtepi32_epi8(f._mm512_cvttps_epi32(t))
-        };
-        let mut values = Vec::with_capacity(tokens * self.blocks);
-        let mut scales = Vec::with_capacity(tokens * self.blocks);
         let (blocks, _) = x.as_chunks::<BLOCK>();
-        for block in blocks {
-            let (halves, _) = block.as_chunks::<16>();
-            let low: __m512 = bytemuck::cast(halves[0]);
-            let high: __m512 = bytemuck::cast(halves[1]);
-            let amax = f
-                ._mm512_reduce_max_ps(f._mm512_max_ps(f._mm512_abs_ps(low), f._mm512_abs_ps(high)));
-            let d = amax / 127.0;
-            let inverse = f._mm512_set1_ps(if d != 0.0 { 1.0 / d } else { 0.0 });
-            let low = round(f._mm512_mul_ps(low, inverse));
-            let high = round(f._mm512_mul_ps(high, inverse));
-            values.push(bytemuck::cast([low, high]));
-            scales.push(f16::from_f32(d).to_f32());
+        let mut out = Activations {
+            values: Vec::with_capacity(blocks.len()),
+            scales: Vec::with_capacity(blocks.len()),
+        };
+        match self.simd {
+            Simd::Avx512(simd) => simd.vectorize(
+                #[inline(always)]
+                || quantize_avx512(simd, blocks, &mut out),
+            ),
+            Simd::Avx2(simd) => simd.vectorize(
+                #[inline(always)]
+                || quantize_portably(blocks, &mut out),
+            ),
         }
-        Activations { values, scales }
+        out
     }
 
     /// Products of row pairs `pairs` with tokens `first..first + count`,
@@ -242,22 +315,58 @@ impl Q8Matrix {
         pairs: std::ops::Range<usize>,
         first: usize,
         count: usize,
+        store: impl FnMut(usize, usize, f32),
+    ) {
+        let span = Span {
+            pairs,
+            first,
+            count,
+        };
+        match self.simd {
+            Simd::Avx512(simd) => {
+                simd.vectorize(
+                    #[inline(always)]
+                    || self.pairs_times_tokens_on(simd, operands, span, store),
+                );
+            }
+            Simd::Avx2(simd) => {
+                simd.vectorize(
+                    #[inline(always)]
+                    || self.pairs_times_tokens_on(simd, operands, span, store),
+                );
+            }
+        }
+    }
+
+    /// The body of [`pairs_times_tokens`](Self::pairs_times_tokens), inlined
+    /// into a function compiled for `simd`'s instructions.
+    #[inline(always)]
+    fn pairs_times_tokens_on<S: Tiles>(
+        &self,
+        simd: S,
+        operands: Operands<'_>,
+        span: Span,
         mut store: impl FnMut(usize, usize, f32),
     ) {
-        let mut write = |pair: usize, token: usize, lanes: &[f32; 16]| {
+        let mut write = |pair: usize, token: usize, lanes: &PairLanes| {
             let (a, b) = lanes.split_at(8);
             store(2 * pair, token, sum_of_eight(a));
             if 2 * pair + 1 < self.rows {
                 store(2 * pair + 1, token, sum_of_eight(b));
             }
         };
+        let Span {
+            pairs,
+            first,
+            count,
+        } = span;
         let mut pair = pairs.start;
         while pair < pairs.end {
             if pair + PAIRS <= pairs.end {
-                self.group_times_tokens::<PAIRS>(operands, pair, first, count, &mut write);
+                self.group_times_tokens::<S, PAIRS>(simd, operands, pair, first, count, &mut write);
                 pair += PAIRS;
             } else {
-                self.group_times_tokens::<1>(operands, pair, first, count, &mut write);
+                self.group_times_tokens::<S, 1>(simd, operands, pair, first, count, &mut write);
                 pair += 1;
             }
         }
@@ -265,18 +374,21 @@ impl Q8Matrix {
 
     /// `P` row pairs from `pair` against tokens `first..first + count`, in
     /// tiles of [`TOKENS`] tokens.
-    fn group_times_tokens<const P: usize>(
+    #[inline(always)]
+    fn group_times_tokens<S: Tiles, const P: usize>(
         &self,
+        simd: S,
         operands: Operands<'_>,
         pair: usize,
         first: usize,
         count: usize,
-        write: &mut impl FnMut(usize, usize, &[f32; 16]),
+        write: &mut impl FnMut(usize, usize, &PairLanes),
     ) {
         let mut token = 0;
         while token < count {
             if token + TOKENS <= count {
-                let sums = self.tile::<P, TOKENS>(operands, pair, first + token);
+                let sums =
+                    simd.tile::<P, TOKENS>(self.rows_of(operands, pair), operands, first + token);
                 for (p, lanes) in sums.iter().enumerate() {
                     for (t, lanes) in lanes.iter().enumerate() {
                         write(pair + p, token + t, lanes);
@@ -284,7 +396,7 @@ impl Q8Matrix {
                 }
                 token += TOKENS;
             } else {
-                let sums = self.tile::<P, 1>(operands, pair, first + token);
+                let sums = simd.tile::<P, 1>(self.rows_of(operands, pair), operands, first + token);
                 for (p, lanes) in sums.iter().enumerate() {
                     write(pair + p, token, &lanes[0]);
                 }
@@ -293,63 +405,173 @@ impl Q8Matrix {
         }
     }
 
-    /// The lanes of `P` row pairs × `T` tokens: for each (pair, token),
-    /// lanes 0–7 belong to the pair's first row and 8–15 to its second,
-    /// each lane accumulated over the blocks in order exactly as candle's
-    /// `vec_dot_q8_0_q8_0` accumulates its eight. An odd last row is paired
-    /// with itself.
+    /// Where the rows of the tile starting at `pair` are. An odd last row
+    /// is paired with itself.
+    #[inline(always)]
+    fn rows_of(&self, operands: Operands<'_>, pair: usize) -> TileRows {
+        TileRows {
+            first_row: 2 * pair,
+            last_row: self.rows - 1,
+            blocks: self.blocks,
+            matrix_blocks: operands.matrix.len(),
+        }
+    }
+}
+
+/// The blocks of a Q8_0 tensor's storage.
+fn blocks_of(bytes: &[u8]) -> candle_core::Result<&[Block]> {
+    bytemuck::try_cast_slice(bytes)
+        .map_err(|e| candle_core::Error::Msg(format!("Q8_0 storage: {e}")))
+}
+
+/// Whether a product of `tokens` tokens with a matrix of `blocks` blocks
+/// is split among the threads by tokens (each thread reads every row)
+/// rather than by rows.
+fn by_tokens(tokens: usize, blocks: usize) -> bool {
+    let threads = rayon::current_num_threads().max(1);
+    tokens >= threads * TOKENS
+        && (blocks * std::mem::size_of::<Block>() <= CACHED_BYTES || tokens >= 64)
+}
+
+/// Row pairs per task when `pairs` are shared out by rows: a few tasks per
+/// thread, so that one slow thread does not hold the others up.
+fn pairs_per_task(pairs: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    pairs.div_ceil(threads * 4).max(PAIRS_PER_TASK)
+}
+
+/// A range of one matrix's row pairs and the slices of every token's
+/// output row it writes.
+struct RowTask<'a, 'o> {
+    matrix: &'a Q8Matrix,
+    operands: Operands<'a>,
+    pairs: std::ops::Range<usize>,
+    out: Mutex<Vec<&'o mut [f32]>>,
+}
+
+/// Runs the tasks on the model's threads, in one hand-off.
+fn run_row_tasks(tasks: &[RowTask<'_, '_>], tokens: usize) {
+    on_model_threads(tasks.len(), |task| {
+        let RowTask {
+            matrix,
+            operands,
+            pairs,
+            out,
+        } = &tasks[task];
+        let first_row = 2 * pairs.start;
+        let mut part = lock(out);
+        matrix.pairs_times_tokens(*operands, pairs.clone(), 0, tokens, |r, t, v| {
+            part[t][r - first_row] = v;
+        });
+    });
+}
+
+/// Which row pairs and tokens a call covers.
+struct Span {
+    pairs: std::ops::Range<usize>,
+    first: usize,
+    count: usize,
+}
+
+/// Where a tile's rows lie in the matrix.
+#[derive(Clone, Copy)]
+struct TileRows {
+    first_row: usize,
+    last_row: usize,
+    blocks: usize,
+    matrix_blocks: usize,
+}
+
+impl TileRows {
+    /// The blocks of row `first_row + offset` (the last row past the end).
+    #[inline(always)]
+    fn row<'m>(&self, matrix: &'m [Block], offset: usize) -> &'m [Block] {
+        let row = (self.first_row + offset).min(self.last_row);
+        &matrix[row * self.blocks..][..self.blocks]
+    }
+
+    /// The block [`PREFETCH_BLOCKS`] after block `b` of row
+    /// `first_row + offset`, if the matrix goes that far.
+    #[inline(always)]
+    fn ahead(&self, offset: usize, b: usize) -> Option<usize> {
+        let index = PREFETCH_BLOCKS + (self.first_row + offset) * self.blocks + b;
+        (index < self.matrix_blocks).then_some(index)
+    }
+}
+
+/// A tile of `P` row pairs × `T` tokens on one instruction set: for each
+/// (pair, token), lanes 0–7 belong to the pair's first row and 8–15 to its
+/// second, each lane accumulated over the blocks in order exactly as
+/// candle's `vec_dot_q8_0_q8_0` accumulates its eight.
+trait Tiles: Copy {
+    fn tile<const P: usize, const T: usize>(
+        self,
+        rows: TileRows,
+        operands: Operands<'_>,
+        first: usize,
+    ) -> [[PairLanes; T]; P];
+}
+
+impl Tiles for V4 {
+    /// One 512-bit register holds both rows of a pair.
     #[inline(always)]
     fn tile<const P: usize, const T: usize>(
-        &self,
+        self,
+        rows: TileRows,
         operands: Operands<'_>,
-        pair: usize,
         first: usize,
-    ) -> [[[f32; 16]; T]; P] {
+    ) -> [[PairLanes; T]; P] {
         let Operands {
             matrix,
             activations,
         } = operands;
-        let blocks = self.blocks;
-        let simd = self.simd;
-        let (f, bw) = (simd.avx512f, simd.avx512bw);
-        let row = |r: usize| &matrix[r.min(self.rows - 1) * blocks..][..blocks];
-        let firsts: [&[Block]; P] = std::array::from_fn(|p| row(2 * (pair + p)));
-        let seconds: [&[Block]; P] = std::array::from_fn(|p| row(2 * (pair + p) + 1));
+        let blocks = rows.blocks;
+        let (f, bw) = (self.avx512f, self.avx512bw);
+        let firsts: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p));
+        let seconds: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p + 1));
         let values: [&[[i8; BLOCK]]; T] =
             std::array::from_fn(|t| &activations.values[(first + t) * blocks..][..blocks]);
         let scales: [&[f32]; T] =
             std::array::from_fn(|t| &activations.scales[(first + t) * blocks..][..blocks]);
         let zero = f._mm512_setzero_si512();
         let ones = f._mm512_set1_epi16(1);
-        let scale_of = |block: &Block| f16::from_le_bytes(block.scale).to_f32();
+        // Lane l of pair p's scales comes from converted scale 2p (l < 8)
+        // or 2p + 1: the eight f16 → f32 conversions of a block are one
+        // instruction (exact, so the same values as `half`'s).
+        let spread: [__m512i; P] = std::array::from_fn(
+            #[inline(always)]
+            |p| {
+                let (a, b) = (2 * p as i32, 2 * p as i32 + 1);
+                f._mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b)
+            },
+        );
         let mut acc: [[__m512; T]; P] = [[f._mm512_setzero_ps(); T]; P];
         for b in 0..blocks {
+            let mut half_scales = [0u16; 16];
             let mut magnitudes = [zero; P];
             let mut negative = [0u64; P];
-            let mut row_scales = [f._mm512_setzero_ps(); P];
             for p in 0..P {
                 let (upper, lower) = (&firsts[p][b], &seconds[p][b]);
-                if let Some(ahead) = matrix.get(PREFETCH_BLOCKS + (2 * (pair + p)) * blocks + b) {
-                    simd.sse
-                        ._mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(ahead).cast());
+                for offset in [2 * p, 2 * p + 1] {
+                    if let Some(ahead) = rows.ahead(offset, b) {
+                        self.sse
+                            ._mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(&matrix[ahead]).cast());
+                    }
                 }
-                if let Some(ahead) = matrix.get(PREFETCH_BLOCKS + (2 * (pair + p) + 1) * blocks + b)
-                {
-                    simd.sse
-                        ._mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(ahead).cast());
-                }
+                half_scales[2 * p] = u16::from_le_bytes(upper.scale);
+                half_scales[2 * p + 1] = u16::from_le_bytes(lower.scale);
                 let weights = f._mm512_inserti64x4::<1>(
                     f._mm512_castsi256_si512(bytemuck::cast(upper.values)),
                     bytemuck::cast(lower.values),
                 );
                 magnitudes[p] = bw._mm512_abs_epi8(weights);
                 negative[p] = bw._mm512_movepi8_mask(weights);
-                row_scales[p] = f._mm512_mask_blend_ps(
-                    0xFF00,
-                    f._mm512_set1_ps(scale_of(upper)),
-                    f._mm512_set1_ps(scale_of(lower)),
-                );
             }
+            let converted = f._mm512_cvtph_ps(bytemuck::cast::<[u16; 16], __m256i>(half_scales));
+            let row_scales: [__m512; P] = std::array::from_fn(
+                #[inline(always)]
+                |p| f._mm512_permutexvar_ps(spread[p], converted),
+            );
             for t in 0..T {
                 // The same block in both halves: one per row of the pair.
                 let a = f._mm512_broadcast_i64x4(bytemuck::cast(values[t][b]));
@@ -368,8 +590,126 @@ impl Q8Matrix {
     }
 }
 
+impl Tiles for V3 {
+    /// Two 256-bit registers per pair, one per row: candle's own layout.
+    #[inline(always)]
+    fn tile<const P: usize, const T: usize>(
+        self,
+        rows: TileRows,
+        operands: Operands<'_>,
+        first: usize,
+    ) -> [[PairLanes; T]; P] {
+        let Operands {
+            matrix,
+            activations,
+        } = operands;
+        let blocks = rows.blocks;
+        let (avx, avx2, fma) = (self.avx, self.avx2, self.fma);
+        let rows_of_tile: [[&[Block]; 2]; P] =
+            std::array::from_fn(|p| [rows.row(matrix, 2 * p), rows.row(matrix, 2 * p + 1)]);
+        let values: [&[[i8; BLOCK]]; T] =
+            std::array::from_fn(|t| &activations.values[(first + t) * blocks..][..blocks]);
+        let scales: [&[f32]; T] =
+            std::array::from_fn(|t| &activations.scales[(first + t) * blocks..][..blocks]);
+        let zero = avx._mm256_setzero_si256();
+        let ones = avx._mm256_set1_epi16(1);
+        let mut acc: [[[__m256; 2]; T]; P] = [[[avx._mm256_setzero_ps(); 2]; T]; P];
+        for b in 0..blocks {
+            let mut weights = [[zero; 2]; P];
+            let mut magnitudes = [[zero; 2]; P];
+            let mut row_scales = [[0f32; 2]; P];
+            for p in 0..P {
+                for h in 0..2 {
+                    let block = &rows_of_tile[p][h][b];
+                    if let Some(ahead) = rows.ahead(2 * p + h, b) {
+                        self.sse
+                            ._mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(&matrix[ahead]).cast());
+                    }
+                    let w: __m256i = bytemuck::cast(block.values);
+                    weights[p][h] = w;
+                    magnitudes[p][h] = avx2._mm256_sign_epi8(w, w);
+                    row_scales[p][h] = f16::from_le_bytes(block.scale).to_f32();
+                }
+            }
+            for t in 0..T {
+                let a: __m256i = bytemuck::cast(values[t][b]);
+                for p in 0..P {
+                    for h in 0..2 {
+                        // |w| · (a with w's sign), as candle's AVX2 code.
+                        let signed = avx2._mm256_sign_epi8(a, weights[p][h]);
+                        let pairs = avx2._mm256_maddubs_epi16(magnitudes[p][h], signed);
+                        let quads = avx2._mm256_madd_epi16(pairs, ones);
+                        let d = avx._mm256_set1_ps(row_scales[p][h] * scales[t][b]);
+                        acc[p][t][h] =
+                            fma._mm256_fmadd_ps(d, avx._mm256_cvtepi32_ps(quads), acc[p][t][h]);
+                    }
+                }
+            }
+        }
+        acc.map(|row| {
+            row.map(|[upper, lower]| {
+                let (upper, lower): ([f32; 8], [f32; 8]) =
+                    (bytemuck::cast(upper), bytemuck::cast(lower));
+                std::array::from_fn(|l| if l < 8 { upper[l] } else { lower[l - 8] })
+            })
+        })
+    }
+}
+
+/// [`Q8Matrix::quantize`] on AVX-512: 16 values at a time.
+#[inline(always)]
+fn quantize_avx512(simd: V4, blocks: &[[f32; BLOCK]], out: &mut Activations) {
+    let f = simd.avx512f;
+    for block in blocks {
+        let (halves, _) = block.as_chunks::<16>();
+        let low: __m512 = bytemuck::cast(halves[0]);
+        let high: __m512 = bytemuck::cast(halves[1]);
+        let amax =
+            f._mm512_reduce_max_ps(f._mm512_max_ps(f._mm512_abs_ps(low), f._mm512_abs_ps(high)));
+        let d = amax / 127.0;
+        let inverse = f._mm512_set1_ps(if d != 0.0 { 1.0 / d } else { 0.0 });
+        let low = round_to_bytes(simd, f._mm512_mul_ps(low, inverse));
+        let high = round_to_bytes(simd, f._mm512_mul_ps(high, inverse));
+        out.values.push(bytemuck::cast([low, high]));
+        out.scales.push(f16::from_f32(d).to_f32());
+    }
+}
+
+/// Rounds each lane of `v` as `f32::round` and narrows it to a byte:
+/// truncate, then step away from zero when the dropped fraction is at least
+/// one half (exact: `v - trunc(v)` has no rounding error).
+#[inline(always)]
+fn round_to_bytes(simd: V4, v: __m512) -> std::arch::x86_64::__m128i {
+    const TRUNCATE: i32 = 0x0B;
+    let f = simd.avx512f;
+    let half = f._mm512_set1_ps(0.5);
+    let one = f._mm512_set1_ps(1.0);
+    let zero = f._mm512_setzero_ps();
+    let t = f._mm512_roundscale_ps::<TRUNCATE>(v);
+    let away = f._mm512_cmp_ps_mask::<_CMP_GE_OQ>(f._mm512_abs_ps(f._mm512_sub_ps(v, t)), half);
+    let up = away & f._mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, zero);
+    let down = away & f._mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, zero);
+    let t = f._mm512_mask_add_ps(t, up, t, one);
+    let t = f._mm512_mask_sub_ps(t, down, t, one);
+    f._mm512_cvtepi32_epi8(f._mm512_cvttps_epi32(t))
+}
+
+/// [`Q8Matrix::quantize`] as candle writes it, left to the compiler (AVX2).
+#[inline(always)]
+fn quantize_portably(blocks: &[[f32; BLOCK]], out: &mut Activations) {
+    for block in blocks {
+        let amax = block.iter().fold(0f32, |acc, &x| acc.max(x.abs()));
+        let d = amax / 127.0;
+        let inverse = if d != 0.0 { 1.0 / d } else { 0.0 };
+        out.values
+            .push(std::array::from_fn(|i| (block[i] * inverse).round() as i8));
+        out.scales.push(f16::from_f32(d).to_f32());
+    }
+}
+
 /// candle's `hsum_float_8`: halves added lane-wise, then pairs, then the
 /// last two.
+#[inline(always)]
 fn sum_of_eight(lanes: &[f32]) -> f32 {
     let four = [
         lanes[4] + lanes[0],
@@ -386,46 +726,131 @@ mod tests {
     use candle_core::quantized::QMatMul;
     use candle_core::{Device, Module, Tensor};
 
-    fn matrices(rows: usize, cols: usize) -> (QMatMul, Q8Matrix) {
-        let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
-        let q = Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap());
-        let ours = Q8Matrix::new(q.clone()).expect("AVX-512 and Q8_0");
-        (QMatMul::from_arc(q).unwrap(), ours)
+    /// Every instruction set this CPU has, so that a machine with AVX-512
+    /// also checks the AVX2 path (CI forces it no other way).
+    fn instruction_sets() -> Vec<Simd> {
+        let mut sets = Vec::new();
+        if let Some(simd) = V4::try_new() {
+            sets.push(Simd::Avx512(simd));
+        }
+        if let Some(simd) = V3::try_new() {
+            sets.push(Simd::Avx2(simd));
+        }
+        sets
+    }
+
+    /// The arithmetic every path must reproduce, one value at a time:
+    /// eight lanes, each the fused multiply-add over the blocks in order of
+    /// `scale product × exact sum of four byte products`, then candle's
+    /// horizontal sum. It is what candle's AVX code computes.
+    fn reference_product(row: &[Block], activations: &Activations, token: usize) -> f32 {
+        let blocks = row.len();
+        let mut lanes = [0f32; 8];
+        for (b, block) in row.iter().enumerate() {
+            let a = &activations.values[token * blocks + b];
+            let d =
+                f16::from_le_bytes(block.scale).to_f32() * activations.scales[token * blocks + b];
+            for (l, lane) in lanes.iter_mut().enumerate() {
+                let sum: i32 = (4 * l..4 * l + 4)
+                    .map(|i| i32::from(block.values[i]) * i32::from(a[i]))
+                    .sum();
+                *lane = d.mul_add(sum as f32, *lane);
+            }
+        }
+        sum_of_eight(&lanes)
     }
 
     #[test]
-    fn products_are_candles_bit_for_bit() {
-        if V4::try_new().is_none() {
-            return; // the caller keeps candle's kernel on such CPUs
-        }
+    fn products_are_the_reference_bit_for_bit_on_every_instruction_set() {
+        // candle's own kernel computes the reference's arithmetic where it
+        // is compiled with AVX2; a portable build runs its scalar code,
+        // which sums in another order.
+        let candle_is_the_reference = cfg!(target_feature = "avx2");
         // Odd row counts, a single block, every tile remainder, and both
         // thread splits (by rows for few tokens, by tokens for many).
         for (rows, cols) in [(256, 640), (1031, 640), (7, 64), (1, 32), (2, 32)] {
-            let (candle, ours) = matrices(rows, cols);
-            for tokens in [1, 2, 3, 5, 8, 17, 64] {
-                let x = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu).unwrap();
-                let expected: Vec<f32> = candle
-                    .forward(&x)
+            let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
+            let q = Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap());
+            let candle = QMatMul::from_arc(q.clone()).unwrap();
+            let bytes = q.data().unwrap();
+            let matrix: &[Block] = bytemuck::cast_slice(&bytes);
+            for simd in instruction_sets() {
+                let ours = Q8Matrix::with_simd(q.clone(), simd).unwrap();
+                for tokens in [1, 2, 3, 5, 8, 17, 64] {
+                    let x = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu).unwrap();
+                    let input: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
+                    let got = ours.apply(&input, tokens).unwrap();
+                    let activations = ours.quantize(&input, tokens);
+                    let expected: Vec<f32> = (0..tokens)
+                        .flat_map(|t| {
+                            let activations = &activations;
+                            matrix
+                                .chunks_exact(cols / BLOCK)
+                                .map(move |row| reference_product(row, activations, t))
+                        })
+                        .collect();
+                    let same = |a: &[f32], b: &[f32]| {
+                        a.len() == b.len()
+                            && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+                    };
+                    assert!(
+                        same(&got, &expected),
+                        "{simd:?} {rows}×{cols}, {tokens} tokens differ from the reference"
+                    );
+                    if candle_is_the_reference {
+                        let by_candle: Vec<f32> = candle
+                            .forward(&x)
+                            .unwrap()
+                            .flatten_all()
+                            .unwrap()
+                            .to_vec1()
+                            .unwrap();
+                        assert!(
+                            same(&got, &by_candle),
+                            "{simd:?} {rows}×{cols}, {tokens} tokens differ from candle"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn grouped_products_are_each_matrix_alone() {
+        let cols = 640;
+        let tensors: Vec<Arc<QTensor>> = [1024, 256, 255]
+            .into_iter()
+            .map(|rows| {
+                let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
+                Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap())
+            })
+            .collect();
+        for simd in instruction_sets() {
+            let [q, k, v] =
+                [0, 1, 2].map(|i| Q8Matrix::with_simd(tensors[i].clone(), simd).unwrap());
+            for tokens in [1, 3, 8, 64] {
+                let x: Vec<f32> = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu)
                     .unwrap()
                     .flatten_all()
                     .unwrap()
                     .to_vec1()
                     .unwrap();
-                let input: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
-                let got = ours.apply(&input, tokens).unwrap();
-                assert_eq!(got.len(), expected.len());
-                let same = expected
-                    .iter()
-                    .zip(&got)
-                    .all(|(a, b)| a.to_bits() == b.to_bits());
-                assert!(same, "{rows}×{cols}, {tokens} tokens differ from candle");
+                let grouped = Q8Matrix::apply_group([&q, &k, &v], &x, tokens).unwrap();
+                for (matrix, together) in [&q, &k, &v].into_iter().zip(&grouped) {
+                    let alone = matrix.apply(&x, tokens).unwrap();
+                    let same = alone.len() == together.len()
+                        && alone
+                            .iter()
+                            .zip(together)
+                            .all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "{simd:?}, {tokens} tokens, {} rows", matrix.rows());
+                }
             }
         }
     }
 
     #[test]
     fn activations_round_half_away_from_zero_like_candle() {
-        let Some(simd) = V4::try_new() else { return };
         // Halves and near-halves after scaling by 127 / amax (amax = 127).
         let mut x: Vec<f32> = vec![
             127.0,
@@ -445,13 +870,6 @@ mod tests {
             )
             .unwrap(),
         );
-        let matrix = Q8Matrix {
-            tensor,
-            rows: 1,
-            blocks: 1,
-            simd,
-        };
-        let ours = matrix.quantize(&x, 1);
         let candle = QTensor::quantize(
             &Tensor::from_slice(&x, (1, 32), &Device::Cpu).unwrap(),
             GgmlDType::Q8_0,
@@ -459,8 +877,12 @@ mod tests {
         .unwrap();
         let bytes = candle.data().unwrap();
         let block: &[Block] = bytemuck::cast_slice(&bytes);
-        assert_eq!(ours.values[0], block[0].values);
-        assert_eq!(ours.scales[0], f16::from_le_bytes(block[0].scale).to_f32());
+        for simd in instruction_sets() {
+            let matrix = Q8Matrix::with_simd(tensor.clone(), simd).unwrap();
+            let ours = matrix.quantize(&x, 1);
+            assert_eq!(ours.values[0], block[0].values, "{simd:?}");
+            assert_eq!(ours.scales[0], f16::from_le_bytes(block[0].scale).to_f32());
+        }
     }
 
     #[test]

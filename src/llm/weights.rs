@@ -82,6 +82,37 @@ impl Linear {
         Ok(out.flatten_all()?.to_vec1()?)
     }
 
+    /// Several matrices applied to the same rows, as [`apply`](Self::apply)
+    /// applies each: Q8_0 matrices of one width share the activations'
+    /// quantization and, for a few rows, one hand-off to the threads.
+    pub(crate) fn apply_group<const N: usize>(
+        linears: [&Self; N],
+        x: &[f32],
+        rows: usize,
+    ) -> Result<[Vec<f32>; N]> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let matrices: Vec<&super::q8_0::Q8Matrix> = linears
+                .iter()
+                .filter_map(|linear| match linear {
+                    Self::Q8(matrix) => Some(matrix),
+                    Self::Candle { .. } => None,
+                })
+                .collect();
+            if let Ok(matrices) = <[&super::q8_0::Q8Matrix; N]>::try_from(matrices) {
+                if matrices.iter().all(|m| m.width() == matrices[0].width()) {
+                    return Ok(super::q8_0::Q8Matrix::apply_group(matrices, x, rows)?);
+                }
+            }
+        }
+        let mut outs = Vec::with_capacity(N);
+        for linear in linears {
+            outs.push(linear.apply(x, rows)?);
+        }
+        outs.try_into()
+            .map_err(|_| super::Error::InvalidRequest("grouped product lost a matrix".into()))
+    }
+
     /// [`apply`](Self::apply) with one vector per input row: what batched
     /// decoding hands each sequence (the output head's 1 MB per sequence
     /// is then written once, not copied out of a shared buffer).
