@@ -98,6 +98,21 @@ struct Activations {
     scales: Vec<f32>,
 }
 
+impl Activations {
+    /// The blocks and scales of tokens `first..first + T`, each `blocks`
+    /// long.
+    #[inline(always)]
+    fn of_tokens<const T: usize>(&self, first: usize, blocks: usize) -> TokenBlocks<'_, T> {
+        (
+            std::array::from_fn(|t| &self.values[(first + t) * blocks..][..blocks]),
+            std::array::from_fn(|t| &self.scales[(first + t) * blocks..][..blocks]),
+        )
+    }
+}
+
+/// `T` tokens' quantized blocks and their scales.
+type TokenBlocks<'a, const T: usize> = ([&'a [[i8; BLOCK]]; T], [&'a [f32]; T]);
+
 /// The lanes of one (row pair, token) product: 0–7 the first row's, 8–15
 /// the second's.
 type PairLanes = [f32; 16];
@@ -540,10 +555,7 @@ impl Tiles for V4 {
         let (f, bw) = (self.avx512f, self.avx512bw);
         let firsts: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p));
         let seconds: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p + 1));
-        let values: [&[[i8; BLOCK]]; T] =
-            std::array::from_fn(|t| &activations.values[(first + t) * blocks..][..blocks]);
-        let scales: [&[f32]; T] =
-            std::array::from_fn(|t| &activations.scales[(first + t) * blocks..][..blocks]);
+        let (values, scales) = activations.of_tokens::<T>(first, blocks);
         let zero = f._mm512_setzero_si512();
         let ones = f._mm512_set1_epi16(1);
         // Lane l of pair p's scales comes from converted scale 2p (l < 8)
@@ -613,10 +625,7 @@ impl Tiles for V3 {
         let (avx, avx2, fma) = (self.avx, self.avx2, self.fma);
         let rows_of_tile: [[&[Block]; 2]; P] =
             std::array::from_fn(|p| [rows.row(matrix, 2 * p), rows.row(matrix, 2 * p + 1)]);
-        let values: [&[[i8; BLOCK]]; T] =
-            std::array::from_fn(|t| &activations.values[(first + t) * blocks..][..blocks]);
-        let scales: [&[f32]; T] =
-            std::array::from_fn(|t| &activations.scales[(first + t) * blocks..][..blocks]);
+        let (values, scales) = activations.of_tokens::<T>(first, blocks);
         let zero = avx._mm256_setzero_si256();
         let ones = avx._mm256_set1_epi16(1);
         let mut acc: [[[__m256; 2]; T]; P] = [[[avx._mm256_setzero_ps(); 2]; T]; P];
