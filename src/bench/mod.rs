@@ -360,7 +360,7 @@ pub fn cpu_features() -> String {
 /// products (the Q4_K and Q6_K matrices), each forced lower by its own
 /// variable (`EULCAT_KERNELS`, `MISTRALRS_FORCE_AVX2`).
 pub fn kernel_paths() -> String {
-    let ours = crate::llm::cpu::path().name();
+    let ours = crate::llm::kernels::cpu::path().name();
     format!("ours {ours}, candle K-quants {}", candle_k_quant_path())
 }
 
@@ -426,7 +426,7 @@ mod tests {
                 "{features}"
             );
         }
-        let forced = std::env::var(crate::llm::cpu::FORCE_VARIABLE).is_ok();
+        let forced = std::env::var(crate::llm::kernels::cpu::FORCE_VARIABLE).is_ok();
         if features.contains("avx512f") && features.contains("avx512bw") && !forced {
             assert!(paths.starts_with("ours avx512"), "{features}: {paths}");
         }

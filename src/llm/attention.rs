@@ -17,7 +17,7 @@
 
 use std::sync::Mutex;
 
-use super::lanes::Lanes;
+use super::kernels::lanes::Lanes;
 use super::mask::{keys_around, visible_keys};
 use super::ops::{lock, on_model_threads};
 

@@ -14,21 +14,17 @@ mod attention;
 mod cache;
 mod config;
 mod constraint;
-pub mod cpu;
 pub mod detokenizer;
 pub mod embedding;
 mod generate;
 mod head;
-mod lanes;
+pub mod kernels;
 mod layer;
 mod mask;
 mod model;
 mod ops;
-#[cfg(target_arch = "x86_64")]
-mod q8_0;
 mod requant;
 mod stop;
-mod tanh;
 pub mod tokenizer;
 mod weights;
 

@@ -9,8 +9,8 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use super::cpu::vectorized;
-use super::tanh::tanh;
+use super::kernels::cpu::vectorized;
+use super::kernels::tanh::tanh;
 
 /// RMS-normalizes every row of `x` (rows of `weight.len()` values) in place
 /// and scales it by `weight`. Gemma's `1 + w` is already in the GGUF weight.

@@ -27,7 +27,7 @@ pub(crate) enum Linear {
     /// Q8_0 on AVX-512: our blocked kernel, bit-for-bit candle's results
     /// at about twice its speed (see `q8_0`).
     #[cfg(target_arch = "x86_64")]
-    Q8(super::q8_0::Q8Matrix),
+    Q8(super::kernels::q8_0::Q8Matrix),
     /// Every other case: candle's kernels.
     Candle {
         matrix: QMatMul,
@@ -50,7 +50,7 @@ impl Linear {
     /// the embedding table), without a copy.
     pub(crate) fn shared(tensor: Arc<QTensor>) -> Result<Self> {
         #[cfg(target_arch = "x86_64")]
-        if let Some(matrix) = super::q8_0::Q8Matrix::new(tensor.clone()) {
+        if let Some(matrix) = super::kernels::q8_0::Q8Matrix::new(tensor.clone()) {
             return Ok(Self::Q8(matrix));
         }
         let pad_single_row = tensor.dtype() == GgmlDType::Q6K;
@@ -92,16 +92,18 @@ impl Linear {
     ) -> Result<[Vec<f32>; N]> {
         #[cfg(target_arch = "x86_64")]
         {
-            let matrices: Vec<&super::q8_0::Q8Matrix> = linears
+            let matrices: Vec<&super::kernels::q8_0::Q8Matrix> = linears
                 .iter()
                 .filter_map(|linear| match linear {
                     Self::Q8(matrix) => Some(matrix),
                     Self::Candle { .. } => None,
                 })
                 .collect();
-            if let Ok(matrices) = <[&super::q8_0::Q8Matrix; N]>::try_from(matrices) {
+            if let Ok(matrices) = <[&super::kernels::q8_0::Q8Matrix; N]>::try_from(matrices) {
                 if matrices.iter().all(|m| m.width() == matrices[0].width()) {
-                    return Ok(super::q8_0::Q8Matrix::apply_group(matrices, x, rows)?);
+                    return Ok(super::kernels::q8_0::Q8Matrix::apply_group(
+                        matrices, x, rows,
+                    )?);
                 }
             }
         }

@@ -33,7 +33,7 @@ use std::arch::x86_64::{
 use std::sync::{Arc, Mutex};
 
 use super::cpu::Simd;
-use super::ops::{lock, on_model_threads};
+use crate::llm::ops::{lock, on_model_threads};
 
 use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
