@@ -5,9 +5,9 @@
 //! - Q5_0 matrices are converted, losslessly, to Q8_0 (see `requant`),
 //!   because candle has no SIMD dot product for Q5_0 while Q8_0 has one:
 //!   measured decode 55.7 → 60.3 tok/s for +24 MB.
-//! - On AVX-512 CPUs the layers' Q8_0 matrices are laid out for our own
-//!   blocked kernel (see `q8_0`), which gives candle's results bit for bit
-//!   at about twice its speed.
+//! - On CPUs with AVX-512 or AVX2 the Q8_0 matrices go to our own blocked
+//!   kernel (see `kernels::q8_0`), which gives the same bits as candle's
+//!   AVX2 code at about twice its speed.
 //! - The Q8_0 token embedding is kept once, quantized, and shared between
 //!   the input lookup (rows are dequantized on demand) and the tied output
 //!   head. A dequantized copy would be 671 MB.
@@ -24,8 +24,8 @@ use super::Result;
 
 /// A quantized weight matrix applied to rows of activations.
 pub(crate) enum Linear {
-    /// Q8_0 on AVX-512: our blocked kernel, bit-for-bit candle's results
-    /// at about twice its speed (see `q8_0`).
+    /// Q8_0 on AVX-512 or AVX2: our blocked kernel, the same bits as
+    /// candle's AVX2 code at about twice its speed (see `kernels::q8_0`).
     #[cfg(target_arch = "x86_64")]
     Q8(super::kernels::q8_0::Q8Matrix),
     /// Every other case: candle's kernels.
