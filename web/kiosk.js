@@ -106,9 +106,11 @@
       if (!response.ok) throw new Error(String(response.status));
       const { suggestions } = await response.json();
       if (lang !== STRINGS.lang) return;
+      // Each chip says its language: between a switch and this answer the
+      // screen still shows the previous language's chips.
       for (const target of [$('chips'), $('attract-chips')]) {
         target.replaceChildren(...suggestions.map((question) =>
-          h('button', { type: 'button', class: 'chip', testid: 'suggestion', text: question, onclick: (e) => { e.stopPropagation(); ask(question); } })));
+          h('button', { type: 'button', class: 'chip', testid: 'suggestion', lang, text: question, onclick: (e) => { e.stopPropagation(); ask(question); } })));
       }
     } catch (_) {
       // The service is still starting: try again shortly.

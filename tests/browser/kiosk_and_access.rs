@@ -167,11 +167,14 @@ async fn the_kiosk_is_used_with_its_own_keyboard_in_french_and_in_english() {
     // The language button switches every string.
     let french: Value = session.run(SHOWN_STRINGS, json!([])).await;
     session.click("[data-testid=language]").await;
+    // The chips are fetched after the switch: until they come, the French
+    // ones are still there.
     let english = session
         .wait_for(
             "the English suggestions",
-            "return document.documentElement.lang === 'en' &&
-               [...document.querySelectorAll('#chips [data-testid=suggestion]')].map((c) => c.textContent);",
+            "const chips = [...document.querySelectorAll('#chips [data-testid=suggestion]')];
+             return document.documentElement.lang === 'en' && chips.length > 0
+               && chips.every((c) => c.lang === 'en') && chips.map((c) => c.textContent);",
             json!([]),
         )
         .await;

@@ -194,7 +194,9 @@ impl Session {
         .await;
     }
 
-    /// Waits until `script` returns something truthy, and returns it.
+    /// Waits until `script` returns something truthy, and returns it. Unlike
+    /// JavaScript, an empty list counts as not there yet: a list of what the
+    /// page shows is empty until the page has fetched it.
     pub(crate) async fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -203,6 +205,7 @@ impl Session {
                 Value::Null | Value::Bool(false) => false,
                 Value::String(s) => !s.is_empty(),
                 Value::Number(n) => n.as_f64() != Some(0.0),
+                Value::Array(items) => !items.is_empty(),
                 _ => true,
             };
             if truthy {
