@@ -85,7 +85,7 @@ impl AnswerType {
         let tokens: Vec<&str> = words(&folded).collect();
         let has = |w: &str| tokens.contains(&w);
         let has_phrase = |phrase: &str| folded.contains(phrase);
-        const CONTACT: [&str; 8] = [
+        const CONTACT: [&str; 10] = [
             "telephone",
             "tel",
             "mail",
@@ -94,8 +94,16 @@ impl AnswerType {
             "contacter",
             "joindre",
             "appeler",
+            "adresse",
+            "address",
         ];
-        if CONTACT.iter().any(|w| has(w)) || has_phrase("site web") || has_phrase("site internet") {
+        // A web site is asked for (« c'est quoi leur site web ») or only
+        // talked about (« le site web et la traduction, ça marche ? »).
+        let names_a_site = has_phrase("site web") || has_phrase("site internet") || has("website");
+        let asks_which = ["quel", "quelle", "lien", "url", "what", "which", "quoi"]
+            .iter()
+            .any(|w| has(w));
+        if CONTACT.iter().any(|w| has(w)) || names_a_site && asks_which {
             return Self::Contact;
         }
         const MONEY: [&str; 11] = [
@@ -137,6 +145,8 @@ impl AnswerType {
             || has_phrase("nombre de")
             || has_phrase("quel nombre")
             || has_phrase("how many")
+            || has("age")
+            || has_phrase("how old")
         {
             return Self::Number;
         }
@@ -148,7 +158,8 @@ impl AnswerType {
             "date limite",
             "a quelle periode",
         ];
-        if has("quand")
+        // « quand même » is « all the same », not « when ».
+        if has("quand") && !has_phrase("quand meme")
             || has("date")
             || date_phrases.iter().any(|p| has_phrase(p))
             || tokens.first().is_some_and(|w| *w == "when")
@@ -158,7 +169,11 @@ impl AnswerType {
         {
             return Self::Date;
         }
-        if asks_who(&tokens) || tokens.first().is_some_and(|w| *w == "who") {
+        // « C'est pour qui ? », « Who is it for? » ask who may apply: a
+        // kind of company or person, seldom a name.
+        let asks_for_whom = has_phrase("pour qui")
+            || tokens.first().is_some_and(|w| *w == "who") && tokens.last() == Some(&"for");
+        if !asks_for_whom && (asks_who(&tokens) || tokens.first().is_some_and(|w| *w == "who")) {
             return Self::Name;
         }
         if has("ou") && tokens.first().is_some_and(|w| *w == "ou" || *w == "et")
@@ -182,7 +197,7 @@ impl AnswerType {
         let is_new = |mention: &String| !asked.contains(&mention.as_str());
         match self {
             Self::Amount | Self::Duration | Self::Open => self.is_satisfied_by(text),
-            Self::Number => text::number_mentions(text).iter().any(is_new),
+            Self::Number => text::count_mentions(text).iter().any(is_new),
             Self::Date => text::date_mentions(text).iter().any(is_new),
             // « Où ? » is often answered by a common noun (« sur le stand
             // régional »), so no name is required; but the place must say
@@ -446,6 +461,34 @@ mod tests {
         );
         assert_eq!(AnswerType::of("Where is the Atrium?"), AnswerType::Place);
         assert_eq!(AnswerType::of("What is the DataLab?"), AnswerType::Open);
+        assert_eq!(AnswerType::of("Who is the aid for?"), AnswerType::Open);
+        assert_eq!(AnswerType::of("How old is he?"), AnswerType::Number);
+        assert_eq!(
+            AnswerType::of("What is the agency's address?"),
+            AnswerType::Contact
+        );
+    }
+
+    #[test]
+    fn words_that_only_look_like_question_words() {
+        assert_eq!(
+            AnswerType::of("Je peux quand même demander l'aide ?"),
+            AnswerType::Open
+        );
+        assert_eq!(
+            AnswerType::of("Le site web et la traduction, ça marche ?"),
+            AnswerType::Open
+        );
+        assert_eq!(
+            AnswerType::of("C'est quoi le site web de l'agence ?"),
+            AnswerType::Contact
+        );
+        assert_eq!(AnswerType::of("L'aide, c'est pour qui ?"), AnswerType::Open);
+        assert_eq!(AnswerType::of("Il a quel âge ?"), AnswerType::Number);
+        assert_eq!(
+            AnswerType::of("Quelle est l'adresse du siège ?"),
+            AnswerType::Contact
+        );
     }
 
     #[test]
@@ -506,6 +549,9 @@ mod tests {
         );
         assert!(!AnswerType::Contact.is_answered_by("Elle compte 56 agents.", "téléphone ?"));
         assert!(AnswerType::Contact.is_answered_by("Appelez le 02 31 00 00 00.", "téléphone ?"));
+        let address = "Quelle est l'adresse du siège ?";
+        assert!(!AnswerType::Contact.is_answered_by("Son siège est à Colombelles.", address));
+        assert!(AnswerType::Contact.is_answered_by("Au 12 rue Alfred Kastler, Caen.", address));
     }
 
     #[test]
@@ -555,6 +601,11 @@ mod tests {
         let question = "Combien de partenaires en 2025 ?";
         assert!(!AnswerType::Number.is_answered_by("En 2025, une nouvelle édition.", question));
         assert!(AnswerType::Number.is_answered_by("Il réunit douze partenaires.", question));
+        // A year dates a count; it is not one.
+        let question = "Combien de membres compte le réseau ?";
+        assert!(!AnswerType::Number.is_answered_by("Le label a été obtenu en juin 2015.", question));
+        assert!(AnswerType::Number.is_answered_by("Une vingtaine de partenaires.", question));
+        assert!(AnswerType::Number.is_answered_by("Plus de 2 000 entreprises.", question));
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub const MONTHS: [&str; 12] = [
 /// Number words a French answer may spell out, folded.
 /// « un » and « une » are left out: as articles they are in nearly every
 /// sentence, and would make any sentence look like it holds a count.
-const NUMBER_WORDS: [&str; 22] = [
+const NUMBER_WORDS: [&str; 30] = [
     "deux",
     "trois",
     "quatre",
@@ -60,11 +60,19 @@ const NUMBER_WORDS: [&str; 22] = [
     "quinze",
     "vingt",
     "trente",
+    "quarante",
     "cinquante",
+    "soixante",
     "cent",
     "cents",
     "mille",
     "dizaine",
+    "douzaine",
+    "quinzaine",
+    "vingtaine",
+    "trentaine",
+    "quarantaine",
+    "cinquantaine",
     "centaine",
     "millier",
 ];
@@ -125,6 +133,12 @@ pub fn number_mentions(text: &str) -> Vec<String> {
     found
 }
 
+/// The numbers of `text` that count something: [`number_mentions`] less
+/// the years (« en 2015 » dates a fact, it counts nothing).
+pub fn count_mentions(text: &str) -> Vec<String> {
+    number_mentions(&YEAR.replace_all(text, " "))
+}
+
 /// The months and years `text` names, folded.
 pub fn date_mentions(text: &str) -> Vec<String> {
     let folded = fold(text);
@@ -175,11 +189,11 @@ pub fn years(text: &str) -> Vec<String> {
 }
 
 /// Whether a text gives a way to get in touch: a French telephone number,
-/// an e-mail address or a web address.
+/// an e-mail address, a web address or a street address (« 12 rue … »).
 pub fn has_contact(text: &str) -> bool {
     static CONTACT: LazyLock<Regex> = LazyLock::new(|| {
         literal_regex(
-            r"(?i)(?:\+33\s?|\b0)[1-9](?:[\s.\-]?\d{2}){4}\b|[\w.+\-]+@[\w\-]+\.[\w.\-]+|\bhttps?://\S+|\bwww\.\S+",
+            r"(?i)(?:\+33\s?|\b0)[1-9](?:[\s.\-]?\d{2}){4}\b|[\w.+\-]+@[\w\-]+\.[\w.\-]+|\bhttps?://\S+|\bwww\.\S+|\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|all[ée]e|quai|chemin|route|impasse|cours|esplanade)\b",
         )
     });
     CONTACT.is_match(text)
