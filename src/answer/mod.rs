@@ -874,7 +874,8 @@ impl AnswerPipeline {
                 foreign_share: evidence.foreign_share,
                 rank_score: *score,
                 stale: f32::from(u8::from(
-                    asks_now && question::tells_the_past(&quote, this_year),
+                    asks_now && question::tells_the_past(&quote, this_year)
+                        || question::tells_another_year(&years, &quote),
                 )),
                 english: f32::from(u8::from(english)),
                 english_similarity: if english { similarity } else { 0.0 },

@@ -176,11 +176,30 @@ impl AnswerType {
         if !asks_for_whom && (asks_who(&tokens) || tokens.first().is_some_and(|w| *w == "who")) {
             return Self::Name;
         }
+        // « Lesquelles ? », « quels pays ? »: the things themselves, named.
+        if ["lesquels", "lesquelles"].iter().any(|w| has(w))
+            || has_phrase("which ones")
+            || has_phrase("quels pays")
+            || has_phrase("quel pays")
+            || has_phrase("which countries")
+        {
+            return Self::Name;
+        }
+        // Spoken French puts « où » last (« les bureaux, c'est où ? ») or
+        // after « c'est » (« c'est où l'expo ? »).
         if has("ou") && tokens.first().is_some_and(|w| *w == "ou" || *w == "et")
+            || tokens.len() > 1 && tokens.last() == Some(&"ou")
+            || tokens
+                .windows(2)
+                .any(|pair| matches!(pair, ["cest" | "c'est" | "est", "ou"]))
             || has_phrase("dans quelle ville")
             || has_phrase("quel lieu")
             || tokens.first().is_some_and(|w| *w == "where")
-            || has_phrase("which city")
+            || ["which", "what"].iter().any(|w| {
+                ["city", "town", "venue"]
+                    .iter()
+                    .any(|place| has_phrase(&format!("{w} {place}")))
+            })
         {
             return Self::Place;
         }
@@ -256,6 +275,14 @@ pub fn counted_noun(question: &str) -> Option<String> {
 /// of them speaks of another period, and does not answer.
 pub fn years_named(question: &str) -> Vec<String> {
     text::years(question)
+}
+
+/// Whether `quote` speaks of another year than those the question names
+/// (`years`): it names years, and none of them is asked for. « Le budget
+/// en 2024 ? » is not answered by the 2018 budget.
+pub fn tells_another_year(years: &[String], quote: &str) -> bool {
+    let told = text::years(quote);
+    !years.is_empty() && !told.is_empty() && !told.iter().any(|year| years.contains(year))
 }
 
 /// Whether `context` (a passage with its headings and date) names every
@@ -470,6 +497,25 @@ mod tests {
     }
 
     #[test]
+    fn spoken_and_english_places_and_lists() {
+        assert_eq!(AnswerType::of("les bureaux c'est où"), AnswerType::Place);
+        assert_eq!(AnswerType::of("cest ou lexpo sur lia"), AnswerType::Place);
+        assert_eq!(
+            AnswerType::of("C'est où, l'exposition ?"),
+            AnswerType::Place
+        );
+        assert_eq!(
+            AnswerType::of("In which town was the day held?"),
+            AnswerType::Place
+        );
+        assert_eq!(AnswerType::of("c'est quels pays ?"), AnswerType::Name);
+        assert_eq!(
+            AnswerType::of("Il y a des entreprises normandes ? Lesquelles ?"),
+            AnswerType::Name
+        );
+    }
+
+    #[test]
     fn words_that_only_look_like_question_words() {
         assert_eq!(
             AnswerType::of("Je peux quand même demander l'aide ?"),
@@ -579,6 +625,13 @@ mod tests {
         ));
         assert!(names_every_year(&years, "En 2024, 120 entreprises."));
         assert!(names_every_year(&[], "Sans année."));
+        assert!(tells_another_year(&years, "Un budget de 9 M€ en 2018."));
+        assert!(!tells_another_year(
+            &years,
+            "En 2018 et en 2024, 120 entreprises."
+        ));
+        assert!(!tells_another_year(&years, "Elle aide 120 entreprises."));
+        assert!(!tells_another_year(&[], "Un budget de 9 M€ en 2018."));
     }
 
     #[test]
