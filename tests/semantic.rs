@@ -29,6 +29,33 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
+    small_talk_is_known_by_its_meaning(&pipeline).await;
+}
+
+/// Small talk no phrase lists, in either language, is read by its meaning;
+/// a short question about the documents is still answered from them.
+async fn small_talk_is_known_by_its_meaning(pipeline: &AnswerPipeline) {
+    for (message, language) in [
+        ("mille merci pour l'aide", Language::French),
+        ("vous comprenez l'anglais ?", Language::French),
+        ("how's your day going?", Language::English),
+        ("thx a lot!", Language::English),
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::Smalltalk,
+            "{message}: {}",
+            reply.answer
+        );
+        assert_eq!(reply.language, language, "{message}");
+        assert!(reply.sources.is_empty(), "{message}");
+    }
+    let reply = pipeline
+        .answer("Qu'est-ce que EulCat ?", None)
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
 }
 
 async fn visitors_words_find_the_documents_words(pipeline: &AnswerPipeline) {

@@ -208,6 +208,12 @@ impl Language {
     /// The language `question` is written in: English when its English
     /// grammar words outnumber its French ones, French otherwise.
     pub fn of(question: &str) -> Self {
+        Self::evident(question).unwrap_or(Self::French)
+    }
+
+    /// The language `question`'s grammar words show; `None` when they show
+    /// neither more (« ok », « thx a lot! », « Atrium Rouen »).
+    pub fn evident(question: &str) -> Option<Self> {
         let folded = fold(question);
         let (mut english, mut french) = (0usize, 0usize);
         for (i, word) in words(&folded).enumerate() {
@@ -219,10 +225,10 @@ impl Language {
             english += weight * usize::from(ENGLISH.contains(&word));
             french += weight * usize::from(FRENCH.contains(&word));
         }
-        if english > french {
-            Self::English
-        } else {
-            Self::French
+        match english.cmp(&french) {
+            std::cmp::Ordering::Greater => Some(Self::English),
+            std::cmp::Ordering::Less => Some(Self::French),
+            std::cmp::Ordering::Equal => None,
         }
     }
 

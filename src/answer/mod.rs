@@ -375,6 +375,9 @@ pub struct AnswerPipeline {
     generator: Arc<dyn Generator>,
     /// The learned decision to answer (used with meaning vectors).
     decision: Option<Arc<decision::Decision>>,
+    /// The small-talk prototypes' meaning vectors, computed at the first
+    /// short message; `None` inside when there is no embedding model.
+    small_talk: Arc<tokio::sync::OnceCell<Option<smalltalk::Prototypes>>>,
 }
 
 /// What reading the retrieved passages came to.
@@ -439,6 +442,7 @@ impl AnswerPipeline {
             engine,
             settings: Arc::new(settings),
             decision: decision::Decision::fitted().map(Arc::new),
+            small_talk: Arc::default(),
         })
     }
 
@@ -637,7 +641,11 @@ impl AnswerPipeline {
         let mut reply = self
             .reply_in(language, message, session_id, timings)
             .await?;
-        reply.language = language;
+        // Small talk carries its own: « thx a lot! » has no word that
+        // tells, and its nearest prototype is English.
+        if reply.kind != AnswerKind::Smalltalk {
+            reply.language = language;
+        }
         Ok(reply)
     }
 
@@ -649,12 +657,7 @@ impl AnswerPipeline {
         timings: &mut Timings,
     ) -> Result<Reply> {
         if let Some(kind) = SmallTalk::detect(message) {
-            return Ok(self.reply(
-                session_id,
-                kind.reply(language).to_string(),
-                AnswerKind::Smalltalk,
-                vec![],
-            ));
+            return Ok(self.small_talk(session_id, kind, language));
         }
         if guard::is_hostile(message) {
             let turn = Turn {
@@ -679,6 +682,15 @@ impl AnswerPipeline {
             answered: matches!(reading, Reading::Answer(_)),
         };
         self.record_turn(session_id, turn).await;
+        // Small talk read by its meaning only when the documents do not
+        // answer: « Qu'est-ce que EulCat ? » is near « Qui es-tu ? », and
+        // the documents' answer, with its source, is the better reply.
+        if !matches!(reading, Reading::Answer(_)) {
+            if let Some(nearest) = self.small_talk_by_meaning(message).await {
+                let language = Language::evident(message).unwrap_or(nearest.language);
+                return Ok(self.small_talk(session_id, nearest.kind, language));
+            }
+        }
         let mut reply = match reading {
             Reading::Nothing => self.no_answer(session_id, language, message),
             Reading::Related(closest, nearby) => {
@@ -691,6 +703,54 @@ impl AnswerPipeline {
         };
         reply.considered = considered;
         Ok(reply)
+    }
+
+    /// The small talk a short message means, when its meaning is near
+    /// enough to one of the prototypes'; `None` without an embedding model,
+    /// or when the model fails (the message is then read as a question).
+    async fn small_talk_by_meaning(&self, message: &str) -> Option<smalltalk::Nearest> {
+        if !smalltalk::is_short(message) || self.knowledge().vectors.is_none() {
+            return None;
+        }
+        let prototypes = self
+            .small_talk
+            .get_or_init(|| async {
+                let inputs = smalltalk::PROTOTYPES
+                    .iter()
+                    .map(|(text, _, _)| Input::Query((*text).to_string()))
+                    .collect();
+                match self.engine.embed(inputs).await {
+                    Ok(vectors) => Some(smalltalk::Prototypes::new(vectors)),
+                    Err(error) => {
+                        tracing::warn!(%error, "small-talk prototypes not embedded; only the phrases are read");
+                        None
+                    }
+                }
+            })
+            .await
+            .as_ref()?;
+        let vector = self
+            .engine
+            .embed(vec![Input::Query(message.to_string())])
+            .await
+            .ok()?
+            .pop()?;
+        let nearest = prototypes.nearest(&vector)?;
+        tracing::debug!(?nearest, "nearest small talk");
+        (nearest.similarity >= smalltalk::NEAR_ENOUGH).then_some(nearest)
+    }
+
+    /// The reply to small talk, in `language`.
+    fn small_talk(&self, session_id: &str, kind: SmallTalk, language: Language) -> Reply {
+        Reply {
+            language,
+            ..self.reply(
+                session_id,
+                kind.reply(language).to_string(),
+                AnswerKind::Smalltalk,
+                vec![],
+            )
+        }
     }
 
     /// The answer from what was found: generated and checked in

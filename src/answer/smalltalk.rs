@@ -2,6 +2,13 @@
 //! answered at once, without retrieval, and only when the message holds
 //! nothing else. « Bonjour, quand ouvre l'exposition ? » is a question, not
 //! small talk.
+//!
+//! Two readings: the exact phrases below, then, for a short message they
+//! miss (« mrc bcp », « how's it going », « thx bye ») and the documents do
+//! not answer, its meaning: the nearest of a few [`PROTOTYPES`] of each
+//! kind, when it is near enough ([`NEAR_ENOUGH`], chosen on the training
+//! questions). Visitors say small talk in more ways than any list holds;
+//! the meaning reading is what carries to the ways nobody listed.
 
 use super::language::Language;
 use super::text::{fold, words};
@@ -21,6 +28,156 @@ pub enum SmallTalk {
     Help,
     /// « Ça va ? ».
     Wellbeing,
+    /// « Vous parlez anglais ? ».
+    Languages,
+    /// « D'accord », « OK ».
+    Acknowledgement,
+}
+
+/// A few ways of saying each kind of small talk, in both languages: what a
+/// short message's meaning is compared with. Kinds, not visitors' strings:
+/// the meaning vectors carry them to typos and other words.
+pub const PROTOTYPES: &[(&str, SmallTalk, Language)] = &[
+    ("Bonjour", SmallTalk::Greeting, Language::French),
+    ("Salut !", SmallTalk::Greeting, Language::French),
+    ("Coucou EulCat", SmallTalk::Greeting, Language::French),
+    ("Hello", SmallTalk::Greeting, Language::English),
+    ("Hi there", SmallTalk::Greeting, Language::English),
+    ("Good morning", SmallTalk::Greeting, Language::English),
+    ("Merci", SmallTalk::Thanks, Language::French),
+    (
+        "Merci beaucoup pour votre aide",
+        SmallTalk::Thanks,
+        Language::French,
+    ),
+    ("Tu es génial", SmallTalk::Thanks, Language::French),
+    ("Thank you", SmallTalk::Thanks, Language::English),
+    (
+        "Thanks a lot for your help",
+        SmallTalk::Thanks,
+        Language::English,
+    ),
+    ("Great job", SmallTalk::Thanks, Language::English),
+    ("Au revoir", SmallTalk::Farewell, Language::French),
+    (
+        "À bientôt, bonne journée",
+        SmallTalk::Farewell,
+        Language::French,
+    ),
+    ("Goodbye", SmallTalk::Farewell, Language::English),
+    ("See you later, bye", SmallTalk::Farewell, Language::English),
+    ("Qui es-tu ?", SmallTalk::Identity, Language::French),
+    ("Tu es un robot ?", SmallTalk::Identity, Language::French),
+    ("Who are you?", SmallTalk::Identity, Language::English),
+    (
+        "Are you a robot or a human?",
+        SmallTalk::Identity,
+        Language::English,
+    ),
+    (
+        "Qu'est-ce que tu sais faire ?",
+        SmallTalk::Help,
+        Language::French,
+    ),
+    ("Tu peux m'aider ?", SmallTalk::Help, Language::French),
+    ("What can you do?", SmallTalk::Help, Language::English),
+    ("Can you help me?", SmallTalk::Help, Language::English),
+    ("Comment ça va ?", SmallTalk::Wellbeing, Language::French),
+    ("Ça va bien ?", SmallTalk::Wellbeing, Language::French),
+    ("How are you?", SmallTalk::Wellbeing, Language::English),
+    ("How is it going?", SmallTalk::Wellbeing, Language::English),
+    (
+        "Tu parles anglais ?",
+        SmallTalk::Languages,
+        Language::French,
+    ),
+    (
+        "Parlez-vous français ?",
+        SmallTalk::Languages,
+        Language::French,
+    ),
+    (
+        "Do you speak French?",
+        SmallTalk::Languages,
+        Language::English,
+    ),
+    (
+        "Can I ask in English?",
+        SmallTalk::Languages,
+        Language::English,
+    ),
+    ("D'accord", SmallTalk::Acknowledgement, Language::French),
+    (
+        "Ok, c'est noté",
+        SmallTalk::Acknowledgement,
+        Language::French,
+    ),
+    ("Okay", SmallTalk::Acknowledgement, Language::English),
+    (
+        "Alright, got it",
+        SmallTalk::Acknowledgement,
+        Language::English,
+    ),
+];
+
+/// Longest message, in words, that the meaning reading considers: small
+/// talk is short, and a longer message near a greeting is a question that
+/// starts with one.
+pub const MAX_WORDS: usize = 8;
+
+/// Cosine similarity from which a short message is the small talk of its
+/// nearest prototype.
+pub const NEAR_ENOUGH: f32 = 0.75;
+
+/// The prototypes' meaning vectors.
+#[derive(Debug, Clone)]
+pub struct Prototypes {
+    vectors: Vec<(Nearest, Vec<f32>)>,
+}
+
+/// The prototype nearest to a message.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nearest {
+    /// What kind of small talk it is.
+    pub kind: SmallTalk,
+    /// Its language: the message's too when the message's words do not
+    /// tell (« thx a lot! », « ok »).
+    pub language: Language,
+    /// Cosine similarity of the message's meaning to it.
+    pub similarity: f32,
+}
+
+impl Prototypes {
+    /// Pairs each of [`PROTOTYPES`] with its unit vector, in the same order.
+    pub fn new(vectors: Vec<Vec<f32>>) -> Self {
+        Self {
+            vectors: PROTOTYPES
+                .iter()
+                .map(|&(_, kind, language)| Nearest {
+                    kind,
+                    language,
+                    similarity: 1.0,
+                })
+                .zip(vectors)
+                .collect(),
+        }
+    }
+
+    /// The prototype nearest to the unit vector `vector`.
+    pub fn nearest(&self, vector: &[f32]) -> Option<Nearest> {
+        self.vectors
+            .iter()
+            .map(|(prototype, unit)| Nearest {
+                similarity: crate::llm::embedding::cosine(vector, unit),
+                ..*prototype
+            })
+            .max_by(|a, b| a.similarity.total_cmp(&b.similarity))
+    }
+}
+
+/// Whether `message` is short enough for the meaning reading.
+pub fn is_short(message: &str) -> bool {
+    words(&fold(message)).count() <= MAX_WORDS
 }
 
 /// Phrases, folded, and what they are. Longer phrases first so « au revoir »
@@ -126,6 +283,8 @@ impl SmallTalk {
             Self::Identity => "Je suis EulCat, l'agent conversationnel du DataLab Normandie. Je réponds à vos questions à partir des documents de l'agence, en citant mes sources, et je vous dis franchement quand ils ne contiennent pas la réponse.",
             Self::Help => "Posez-moi une question en français sur la donnée et l'IA en Normandie : un événement, un programme, un projet, une date… Je cherche la réponse dans les documents de l'agence et je vous montre d'où elle vient.",
             Self::Wellbeing => "Très bien, merci ! Que voulez-vous savoir sur la donnée et l'IA en Normandie ?",
+            Self::Languages => "Je comprends le français et l'anglais : posez votre question dans l'une ou l'autre langue. Les documents de l'agence sont en français, et je les cite tels quels.",
+            Self::Acknowledgement => "Très bien ! Avez-vous une autre question sur la donnée et l'IA en Normandie ?",
         }
     }
 
@@ -137,6 +296,8 @@ impl SmallTalk {
             Self::Identity => "I am EulCat, the conversational agent of the DataLab Normandie. I answer your questions from the agency's documents, which are in French, quoting them, and I tell you plainly when they do not hold the answer.",
             Self::Help => "Ask me a question about data and AI in Normandy: an event, a programme, a project, a date… I look for the answer in the agency's documents, which are in French, and show you where it comes from.",
             Self::Wellbeing => "Very well, thank you! What would you like to know about data and AI in Normandy?",
+            Self::Languages => "Yes: I understand English and French, so ask in either. The agency's documents are in French; I quote them as they are and tell you the rest in English.",
+            Self::Acknowledgement => "Great! Is there anything else you would like to know about data and AI in Normandy?",
         }
     }
 }
@@ -178,6 +339,63 @@ mod tests {
             SmallTalk::detect("Good morning there"),
             Some(SmallTalk::Greeting)
         );
+    }
+
+    #[test]
+    fn the_nearest_prototype_gives_the_kind() {
+        let unit = |i: usize| {
+            let mut v = vec![0.0; PROTOTYPES.len()];
+            v[i] = 1.0;
+            v
+        };
+        let prototypes = Prototypes::new((0..PROTOTYPES.len()).map(unit).collect());
+        let thanks = PROTOTYPES
+            .iter()
+            .position(|(_, kind, _)| *kind == SmallTalk::Thanks)
+            .expect("a thanks prototype");
+        // Unit length, as the embedder gives them.
+        let mut near_thanks = unit(thanks);
+        near_thanks[0] = 0.3;
+        let norm = near_thanks.iter().map(|x| x * x).sum::<f32>().sqrt();
+        near_thanks.iter_mut().for_each(|x| *x /= norm);
+        let nearest = prototypes.nearest(&near_thanks).expect("a prototype");
+        assert_eq!(nearest.kind, SmallTalk::Thanks);
+        assert_eq!(nearest.language, PROTOTYPES[thanks].2);
+        assert!(
+            nearest.similarity > NEAR_ENOUGH && nearest.similarity < 1.0,
+            "{nearest:?}"
+        );
+        assert!(Prototypes::new(Vec::new()).nearest(&near_thanks).is_none());
+    }
+
+    #[test]
+    fn only_short_messages_are_read_by_meaning() {
+        assert!(is_short("mrc bcp eulcat"));
+        assert!(!is_short(
+            "Bonjour, je voudrais savoir quand ouvre l'exposition Destination IA à Rouen"
+        ));
+    }
+
+    #[test]
+    fn every_kind_has_prototypes_in_both_languages() {
+        for kind in PROTOTYPES.iter().map(|(_, kind, _)| *kind) {
+            let languages: Vec<Language> = PROTOTYPES
+                .iter()
+                .filter(|(_, k, _)| *k == kind)
+                .map(|(_, _, language)| *language)
+                .collect();
+            assert!(
+                languages.contains(&Language::English) && languages.contains(&Language::French),
+                "{kind:?}"
+            );
+        }
+        // The annotation agrees with the language's own reading wherever
+        // that reading has words to go on.
+        for (text, _, language) in PROTOTYPES {
+            if let Some(read) = Language::evident(text) {
+                assert_eq!(read, *language, "{text}");
+            }
+        }
     }
 
     #[test]
