@@ -669,13 +669,21 @@ impl AnswerPipeline {
         }
         let query = self.resolve_follow_up(message, session_id).await;
         let mut considered = Vec::new();
+        let mut query_vector = None;
         // « Et qui l'a gagné ? » with no conversation before it: what « l' »
         // is, nothing says; answering would be a guess.
         let reading = if query == message && question::refers_back(message) {
             Reading::Nothing
         } else {
-            self.read(language, message, &query, timings, &mut considered)
-                .await?
+            self.read(
+                language,
+                message,
+                &query,
+                timings,
+                &mut considered,
+                &mut query_vector,
+            )
+            .await?
         };
         let turn = Turn {
             query: query.clone(),
@@ -686,7 +694,10 @@ impl AnswerPipeline {
         // answer: « Qu'est-ce que EulCat ? » is near « Qui es-tu ? », and
         // the documents' answer, with its source, is the better reply.
         if !matches!(reading, Reading::Answer(_)) {
-            if let Some(nearest) = self.small_talk_by_meaning(message).await {
+            // The question's vector is the message's unless a follow-up's
+            // topic was folded in.
+            let message_vector = query_vector.filter(|_| query == message);
+            if let Some(nearest) = self.small_talk_by_meaning(message, message_vector).await {
                 let language = Language::evident(message).unwrap_or(nearest.language);
                 return Ok(self.small_talk(session_id, nearest.kind, language));
             }
@@ -708,7 +719,12 @@ impl AnswerPipeline {
     /// The small talk a short message means, when its meaning is near
     /// enough to one of the prototypes'; `None` without an embedding model,
     /// or when the model fails (the message is then read as a question).
-    async fn small_talk_by_meaning(&self, message: &str) -> Option<smalltalk::Nearest> {
+    /// `vector` is the message's, when reading it already computed it.
+    async fn small_talk_by_meaning(
+        &self,
+        message: &str,
+        vector: Option<Vec<f32>>,
+    ) -> Option<smalltalk::Nearest> {
         if !smalltalk::is_short(message) || self.knowledge().vectors.is_none() {
             return None;
         }
@@ -729,12 +745,15 @@ impl AnswerPipeline {
             })
             .await
             .as_ref()?;
-        let vector = self
-            .engine
-            .embed(vec![Input::Query(message.to_string())])
-            .await
-            .ok()?
-            .pop()?;
+        let vector = match vector {
+            Some(vector) => vector,
+            None => self
+                .engine
+                .embed(vec![Input::Query(message.to_string())])
+                .await
+                .ok()?
+                .pop()?,
+        };
         let nearest = prototypes.nearest(&vector)?;
         tracing::debug!(?nearest, "nearest small talk");
         (nearest.similarity >= smalltalk::NEAR_ENOUGH).then_some(nearest)
@@ -794,7 +813,9 @@ impl AnswerPipeline {
 
     /// Retrieval, re-ranking and abstention: the passage and sentences that
     /// answer `message` (searched as `query`, which carries the earlier
-    /// topic of a follow-up), or `None` when the documents do not.
+    /// topic of a follow-up), or `None` when the documents do not. The
+    /// sentences weighed go to `considered`, the query's meaning vector to
+    /// `query_vector`.
     async fn read(
         &self,
         language: Language,
@@ -802,6 +823,7 @@ impl AnswerPipeline {
         query: &str,
         timings: &mut Timings,
         considered: &mut Vec<Considered>,
+        query_vector_out: &mut Option<Vec<f32>>,
     ) -> Result<Reading> {
         let knowledge = self.knowledge();
         let terms = question::content_terms(query);
@@ -832,6 +854,7 @@ impl AnswerPipeline {
                 .pop(),
             _ => None,
         };
+        query_vector_out.clone_from(&query_vector);
         let hits = match (&knowledge.vectors, &query_vector) {
             (Some(vectors), Some(question)) => {
                 let nearest = vectors.nearest(question, semantic::NEAREST);
