@@ -376,8 +376,8 @@ pub struct AnswerPipeline {
     /// The learned decision to answer (used with meaning vectors).
     decision: Option<Arc<decision::Decision>>,
     /// The small-talk prototypes' meaning vectors, computed at the first
-    /// short message; `None` inside when there is no embedding model.
-    small_talk: Arc<tokio::sync::OnceCell<Option<smalltalk::Prototypes>>>,
+    /// short message (again at the next one if the engine was busy).
+    small_talk: Arc<tokio::sync::OnceCell<smalltalk::Prototypes>>,
 }
 
 /// What reading the retrieved passages came to.
@@ -730,21 +730,21 @@ impl AnswerPipeline {
         }
         let prototypes = self
             .small_talk
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 let inputs = smalltalk::PROTOTYPES
                     .iter()
                     .map(|(text, _, _)| Input::Query((*text).to_string()))
                     .collect();
-                match self.engine.embed(inputs).await {
-                    Ok(vectors) => Some(smalltalk::Prototypes::new(vectors)),
-                    Err(error) => {
-                        tracing::warn!(%error, "small-talk prototypes not embedded; only the phrases are read");
-                        None
-                    }
-                }
+                self.engine
+                    .embed(inputs)
+                    .await
+                    .map(smalltalk::Prototypes::new)
             })
             .await
-            .as_ref()?;
+            .inspect_err(|error| {
+                tracing::warn!(%error, "small-talk prototypes not embedded; this message is read as a question");
+            })
+            .ok()?;
         let vector = match vector {
             Some(vector) => vector,
             None => self
