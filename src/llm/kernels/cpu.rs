@@ -7,8 +7,12 @@
 //! give the same bits as the scalar reference, so which one runs changes
 //! speed, never answers.
 //!
+//! On AVX-512 CPUs with VNNI (Intel since Cascade Lake, AMD since Zen 4)
+//! the Q8_0 products also use `vpdpbusd` (see `vnni`): same integer sums,
+//! so the same bits again.
+//!
 //! `EULCAT_KERNELS` forces a path, for tests and for comparing paths on one
-//! machine: `avx512`, `avx2`, or `portable` (no vector kernels of ours;
+//! machine: `avx512-vnni`, `avx512` (without VNNI), `avx2`, or `portable` (no vector kernels of ours;
 //! candle's kernels and plain loops). A forced path the CPU lacks falls
 //! back to the best one below it. candle reads its own variable,
 //! `MISTRALRS_FORCE_AVX2=1`, for its K-quant kernels.
@@ -17,6 +21,9 @@ use std::sync::OnceLock;
 
 #[cfg(target_arch = "x86_64")]
 use pulp::x86::{V3, V4};
+
+#[cfg(target_arch = "x86_64")]
+use super::vnni::V4Vnni;
 
 /// The environment variable that forces a path.
 pub const FORCE_VARIABLE: &str = "EULCAT_KERNELS";
@@ -34,6 +41,8 @@ pub(crate) enum Simd {
 /// The paths, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
+    /// 512-bit vectors and VNNI's byte dot products.
+    Avx512Vnni,
     /// 512-bit vectors (AVX-512 F, BW, CD, DQ, VL).
     Avx512,
     /// 256-bit vectors (AVX2 and FMA).
@@ -46,6 +55,7 @@ impl Path {
     /// What `EULCAT_KERNELS` calls it, and what `eulcat bench` prints.
     pub fn name(self) -> &'static str {
         match self {
+            Self::Avx512Vnni => "avx512-vnni",
             Self::Avx512 => "avx512",
             Self::Avx2 => "avx2",
             Self::Portable => "portable",
@@ -53,7 +63,7 @@ impl Path {
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Self::Avx512, Self::Avx2, Self::Portable]
+        [Self::Avx512Vnni, Self::Avx512, Self::Avx2, Self::Portable]
             .into_iter()
             .find(|path| path.name().eq_ignore_ascii_case(text.trim()))
     }
@@ -63,28 +73,48 @@ impl Path {
 /// CPU has, or the one `EULCAT_KERNELS` asks for if the CPU has it.
 pub(crate) fn simd() -> Option<Simd> {
     static CHOSEN: OnceLock<Option<Simd>> = OnceLock::new();
-    *CHOSEN.get_or_init(|| {
-        let forced = std::env::var(FORCE_VARIABLE).ok();
-        let ceiling = match forced.as_deref().map(Path::parse) {
-            Some(Some(path)) => path,
-            Some(None) => {
-                tracing::warn!(
-                    value = forced.as_deref().unwrap_or_default(),
-                    "{FORCE_VARIABLE} is not avx512, avx2 or portable; ignored"
-                );
-                Path::Avx512
-            }
-            None => Path::Avx512,
-        };
-        best_up_to(ceiling)
-    })
+    *CHOSEN.get_or_init(|| best_up_to(ceiling()))
+}
+
+/// VNNI for the Q8_0 products, when the CPU has it and `EULCAT_KERNELS`
+/// does not ask for less.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn vnni() -> Option<V4Vnni> {
+    static CHOSEN: OnceLock<Option<V4Vnni>> = OnceLock::new();
+    *CHOSEN.get_or_init(|| vnni_up_to(ceiling()))
+}
+
+/// The best path `EULCAT_KERNELS` allows (all of them when unset).
+fn ceiling() -> Path {
+    let forced = std::env::var(FORCE_VARIABLE).ok();
+    match forced.as_deref().map(Path::parse) {
+        Some(Some(path)) => path,
+        Some(None) => {
+            tracing::warn!(
+                value = forced.as_deref().unwrap_or_default(),
+                "{FORCE_VARIABLE} is not avx512-vnni, avx512, avx2 or portable; ignored"
+            );
+            Path::Avx512Vnni
+        }
+        None => Path::Avx512Vnni,
+    }
+}
+
+/// VNNI if this CPU has it (with the rest of AVX-512) and `ceiling` allows it.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn vnni_up_to(ceiling: Path) -> Option<V4Vnni> {
+    if ceiling == Path::Avx512Vnni && V4::is_available() {
+        V4Vnni::try_new()
+    } else {
+        None
+    }
 }
 
 /// The best path this CPU has at or below `ceiling`.
 pub(crate) fn best_up_to(ceiling: Path) -> Option<Simd> {
     #[cfg(target_arch = "x86_64")]
     {
-        if ceiling == Path::Avx512 {
+        if matches!(ceiling, Path::Avx512Vnni | Path::Avx512) {
             if let Some(simd) = V4::try_new() {
                 return Some(Simd::Avx512(simd));
             }
@@ -115,8 +145,12 @@ pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// The path [`simd`] chose.
+/// The path [`simd`] and [`vnni`] chose.
 pub fn path() -> Path {
+    #[cfg(target_arch = "x86_64")]
+    if vnni().is_some() {
+        return Path::Avx512Vnni;
+    }
     path_of(simd())
 }
 
@@ -148,14 +182,21 @@ mod tests {
     /// CPU has: a portable binary is fast on the machine it lands on.
     #[test]
     fn the_best_path_follows_the_cpu() {
-        let best = path_of(best_up_to(Path::Avx512));
-        if cpu_has("avx512f") && cpu_has("avx512bw") && cpu_has("avx512vl") {
+        let best = path_of(best_up_to(Path::Avx512Vnni));
+        let avx512 = cpu_has("avx512f") && cpu_has("avx512bw") && cpu_has("avx512vl");
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            vnni_up_to(Path::Avx512Vnni).is_some(),
+            avx512 && cpu_has("avx512_vnni")
+        );
+        if avx512 {
             assert_eq!(best, Path::Avx512);
         } else if cpu_has("avx2") && cpu_has("fma") {
             assert_eq!(best, Path::Avx2);
         }
         if std::env::var(FORCE_VARIABLE).is_err() {
-            assert_eq!(path(), best);
+            let with_vnni = avx512 && cpu_has("avx512_vnni");
+            assert_eq!(path(), if with_vnni { Path::Avx512Vnni } else { best });
         }
     }
 
@@ -164,6 +205,8 @@ mod tests {
         assert_eq!(path_of(best_up_to(Path::Portable)), Path::Portable);
         let avx2 = path_of(best_up_to(Path::Avx2));
         assert_ne!(avx2, Path::Avx512);
+        #[cfg(target_arch = "x86_64")]
+        assert!(vnni_up_to(Path::Avx512).is_none());
         if cpu_has("avx2") && cpu_has("fma") && cpu_has("bmi2") && cpu_has("lzcnt") {
             assert_eq!(avx2, Path::Avx2);
         }
@@ -171,7 +214,7 @@ mod tests {
 
     #[test]
     fn path_names_read_back() {
-        for path in [Path::Avx512, Path::Avx2, Path::Portable] {
+        for path in [Path::Avx512Vnni, Path::Avx512, Path::Avx2, Path::Portable] {
             assert_eq!(Path::parse(path.name()), Some(path));
         }
         assert_eq!(Path::parse(" AVX2 "), Some(Path::Avx2));

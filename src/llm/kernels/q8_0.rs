@@ -20,10 +20,15 @@
 //! machine against candle, same sitting: 2.2–3.2× on 4 to 512 tokens,
 //! 1.7–1.8× on one.
 //!
-//! Safe code only: `pulp` proves the CPU features once (see `cpu`) and
-//! compiles the bodies with them enabled; without AVX2 the caller keeps
-//! candle's kernel. AVX-512 VNNI would fuse three instructions into one but
-//! has no safe wrapper.
+//! `pulp` proves the CPU features once (see `cpu`) and compiles the bodies
+//! with them enabled; without AVX2 the caller keeps candle's kernel. With
+//! AVX-512 VNNI, one `vpdpbusd` gives each sum of four byte products that
+//! plain AVX-512 spends three instructions on (sign transfer, `maddubs`,
+//! `madd`): the weights are made unsigned by adding 128, and the sum starts
+//! from −128 × the activations' sum, so the integers, and the bits, are
+//! the same. On the output head at four tokens or more, which is bound by
+//! these instructions rather than by memory, and in prompt processing,
+//! that is most of the work.
 //!
 //! Must not depend on the model: it is plain arithmetic on slices.
 
@@ -33,6 +38,7 @@ use std::arch::x86_64::{
 use std::sync::{Arc, Mutex};
 
 use super::cpu::Simd;
+use super::vnni::V4Vnni;
 use crate::llm::ops::{lock, on_model_threads};
 
 use candle_core::quantized::{GgmlDType, QTensor};
@@ -83,6 +89,8 @@ pub(crate) struct Q8Matrix {
     rows: usize,
     blocks: usize,
     simd: Simd,
+    /// Used instead of `simd`'s AVX-512 tile when present.
+    vnni: Option<V4Vnni>,
 }
 
 /// The two sides of one product.
@@ -121,11 +129,11 @@ impl Q8Matrix {
     /// The kernel over a `(rows, cols)` Q8_0 tensor. `None` when the CPU
     /// has neither AVX-512 nor AVX2 or the tensor is not such a matrix.
     pub(crate) fn new(tensor: Arc<QTensor>) -> Option<Self> {
-        Self::with_simd(tensor, super::cpu::simd()?)
+        Self::with_simd(tensor, super::cpu::simd()?, super::cpu::vnni())
     }
 
-    /// The kernel on a given instruction set (tests force each one).
-    fn with_simd(tensor: Arc<QTensor>, simd: Simd) -> Option<Self> {
+    /// The kernel on given instruction sets (tests force each one).
+    fn with_simd(tensor: Arc<QTensor>, simd: Simd, vnni: Option<V4Vnni>) -> Option<Self> {
         let (rows, cols) = tensor.shape().dims2().ok()?;
         if tensor.dtype() != GgmlDType::Q8_0 || rows == 0 || !cols.is_multiple_of(BLOCK) {
             return None;
@@ -141,6 +149,7 @@ impl Q8Matrix {
             rows,
             blocks,
             simd,
+            vnni,
         })
     }
     /// Output values per token.
@@ -344,14 +353,20 @@ impl Q8Matrix {
             first,
             count,
         };
-        match self.simd {
-            Simd::Avx512(simd) => {
+        match (self.vnni, self.simd) {
+            (Some(simd), _) => {
                 simd.vectorize(
                     #[inline(always)]
                     || self.pairs_times_tokens_on(simd, operands, span, store),
                 );
             }
-            Simd::Avx2(simd) => {
+            (None, Simd::Avx512(simd)) => {
+                simd.vectorize(
+                    #[inline(always)]
+                    || self.pairs_times_tokens_on(simd, operands, span, store),
+                );
+            }
+            (None, Simd::Avx2(simd)) => {
                 simd.vectorize(
                     #[inline(always)]
                     || self.pairs_times_tokens_on(simd, operands, span, store),
@@ -539,7 +554,6 @@ trait Tiles: Copy {
 }
 
 impl Tiles for V4 {
-    /// One 512-bit register holds both rows of a pair.
     #[inline(always)]
     fn tile<const P: usize, const T: usize>(
         self,
@@ -547,65 +561,162 @@ impl Tiles for V4 {
         operands: Operands<'_>,
         first: usize,
     ) -> [[PairLanes; T]; P] {
-        let Operands {
-            matrix,
-            activations,
-        } = operands;
-        let blocks = rows.blocks;
+        avx512_tile::<Self, P, T>(self, rows, operands, first)
+    }
+}
+
+impl Tiles for V4Vnni {
+    #[inline(always)]
+    fn tile<const P: usize, const T: usize>(
+        self,
+        rows: TileRows,
+        operands: Operands<'_>,
+        first: usize,
+    ) -> [[PairLanes; T]; P] {
+        avx512_tile::<Self, P, T>(self, rows, operands, first)
+    }
+}
+
+/// How a 512-bit tile turns a row pair's weights and a token's block into
+/// the exact sums of each four byte products (sixteen lanes: eight per
+/// row). The two ways give the same integers.
+trait ByteSums: Copy {
+    /// A pair's block, ready to be multiplied by every token's.
+    type Weights: Copy;
+    /// A token's block, ready to be multiplied by every pair's.
+    type Token: Copy;
+    fn avx512f(self) -> pulp::core_arch::x86::Avx512f;
+    fn sse(self) -> pulp::core_arch::x86::Sse;
+    fn weights(self, w: __m512i) -> Self::Weights;
+    fn token(self, a: __m512i) -> Self::Token;
+    fn sums(self, w: Self::Weights, a: Self::Token) -> __m512i;
+}
+
+impl ByteSums for V4 {
+    /// `maddubs` needs one unsigned side: the weights' magnitudes, and
+    /// where they are negative, the mask that moves their sign onto `a`.
+    type Weights = (__m512i, u64);
+    type Token = __m512i;
+    #[inline(always)]
+    fn avx512f(self) -> pulp::core_arch::x86::Avx512f {
+        self.avx512f
+    }
+    #[inline(always)]
+    fn sse(self) -> pulp::core_arch::x86::Sse {
+        self.sse
+    }
+    #[inline(always)]
+    fn weights(self, w: __m512i) -> Self::Weights {
+        (
+            self.avx512bw._mm512_abs_epi8(w),
+            self.avx512bw._mm512_movepi8_mask(w),
+        )
+    }
+    #[inline(always)]
+    fn token(self, a: __m512i) -> Self::Token {
+        a
+    }
+    #[inline(always)]
+    fn sums(self, (magnitudes, negative): Self::Weights, a: Self::Token) -> __m512i {
         let (f, bw) = (self.avx512f, self.avx512bw);
-        let firsts: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p));
-        let seconds: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p + 1));
-        let (values, scales) = activations.of_tokens::<T>(first, blocks);
         let zero = f._mm512_setzero_si512();
-        let ones = f._mm512_set1_epi16(1);
-        // Lane l of pair p's scales comes from converted scale 2p (l < 8)
-        // or 2p + 1: the eight f16 → f32 conversions of a block are one
-        // instruction (exact, so the same values as `half`'s).
-        let spread: [__m512i; P] = std::array::from_fn(
+        let signed = bw._mm512_mask_sub_epi8(a, negative, zero, a);
+        let pairs = bw._mm512_maddubs_epi16(magnitudes, signed);
+        bw._mm512_madd_epi16(pairs, f._mm512_set1_epi16(1))
+    }
+}
+
+impl ByteSums for V4Vnni {
+    /// The weights plus 128 (0..=255), and the token's block with, per
+    /// group of four, −128 × its sum, which takes the 128s back out.
+    type Weights = __m512i;
+    type Token = (__m512i, __m512i);
+    #[inline(always)]
+    fn avx512f(self) -> pulp::core_arch::x86::Avx512f {
+        self.avx512f
+    }
+    #[inline(always)]
+    fn sse(self) -> pulp::core_arch::x86::Sse {
+        self.sse
+    }
+    #[inline(always)]
+    fn weights(self, w: __m512i) -> Self::Weights {
+        let f = self.avx512f;
+        f._mm512_xor_si512(w, f._mm512_set1_epi8(i8::MIN))
+    }
+    #[inline(always)]
+    fn token(self, a: __m512i) -> Self::Token {
+        let f = self.avx512f;
+        let zero = f._mm512_setzero_si512();
+        let shift = self.dot_bytes(zero, f._mm512_set1_epi8(i8::MIN), a);
+        (a, f._mm512_sub_epi32(zero, shift))
+    }
+    #[inline(always)]
+    fn sums(self, w: Self::Weights, (a, start): Self::Token) -> __m512i {
+        self.dot_bytes(start, w, a)
+    }
+}
+
+/// The 512-bit tile: one register holds both rows of a pair.
+#[inline(always)]
+fn avx512_tile<S: ByteSums, const P: usize, const T: usize>(
+    simd: S,
+    rows: TileRows,
+    operands: Operands<'_>,
+    first: usize,
+) -> [[PairLanes; T]; P] {
+    let Operands {
+        matrix,
+        activations,
+    } = operands;
+    let blocks = rows.blocks;
+    let f = simd.avx512f();
+    let firsts: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p));
+    let seconds: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p + 1));
+    let (values, scales) = activations.of_tokens::<T>(first, blocks);
+    // Lane l of pair p's scales comes from converted scale 2p (l < 8)
+    // or 2p + 1: the eight f16 → f32 conversions of a block are one
+    // instruction (exact, so the same values as `half`'s).
+    let spread: [__m512i; P] = std::array::from_fn(
+        #[inline(always)]
+        |p| {
+            let (a, b) = (2 * p as i32, 2 * p as i32 + 1);
+            f._mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b)
+        },
+    );
+    let mut acc: [[__m512; T]; P] = [[f._mm512_setzero_ps(); T]; P];
+    for b in 0..blocks {
+        let mut half_scales = [0u16; 16];
+        rows.prefetch::<P>(simd.sse(), matrix, b);
+        // A loop, not `array::from_fn`: that one is not always inlined, and
+        // out of line the intrinsics become calls.
+        let mut weights = [simd.weights(f._mm512_setzero_si512()); P];
+        for p in 0..P {
+            let (upper, lower) = (&firsts[p][b], &seconds[p][b]);
+            half_scales[2 * p] = u16::from_le_bytes(upper.scale);
+            half_scales[2 * p + 1] = u16::from_le_bytes(lower.scale);
+            weights[p] = simd.weights(f._mm512_inserti64x4::<1>(
+                f._mm512_castsi256_si512(bytemuck::cast(upper.values)),
+                bytemuck::cast(lower.values),
+            ));
+        }
+        let converted = f._mm512_cvtph_ps(bytemuck::cast::<[u16; 16], __m256i>(half_scales));
+        let row_scales: [__m512; P] = std::array::from_fn(
             #[inline(always)]
-            |p| {
-                let (a, b) = (2 * p as i32, 2 * p as i32 + 1);
-                f._mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b)
-            },
+            |p| f._mm512_permutexvar_ps(spread[p], converted),
         );
-        let mut acc: [[__m512; T]; P] = [[f._mm512_setzero_ps(); T]; P];
-        for b in 0..blocks {
-            let mut half_scales = [0u16; 16];
-            let mut magnitudes = [zero; P];
-            let mut negative = [0u64; P];
-            rows.prefetch::<P>(self.sse, matrix, b);
+        for t in 0..T {
+            // The same block in both halves: one per row of the pair.
+            let a = simd.token(f._mm512_broadcast_i64x4(bytemuck::cast(values[t][b])));
+            let scale = f._mm512_set1_ps(scales[t][b]);
             for p in 0..P {
-                let (upper, lower) = (&firsts[p][b], &seconds[p][b]);
-                half_scales[2 * p] = u16::from_le_bytes(upper.scale);
-                half_scales[2 * p + 1] = u16::from_le_bytes(lower.scale);
-                let weights = f._mm512_inserti64x4::<1>(
-                    f._mm512_castsi256_si512(bytemuck::cast(upper.values)),
-                    bytemuck::cast(lower.values),
-                );
-                magnitudes[p] = bw._mm512_abs_epi8(weights);
-                negative[p] = bw._mm512_movepi8_mask(weights);
-            }
-            let converted = f._mm512_cvtph_ps(bytemuck::cast::<[u16; 16], __m256i>(half_scales));
-            let row_scales: [__m512; P] = std::array::from_fn(
-                #[inline(always)]
-                |p| f._mm512_permutexvar_ps(spread[p], converted),
-            );
-            for t in 0..T {
-                // The same block in both halves: one per row of the pair.
-                let a = f._mm512_broadcast_i64x4(bytemuck::cast(values[t][b]));
-                let scale = f._mm512_set1_ps(scales[t][b]);
-                for p in 0..P {
-                    // |w| · (a with w's sign): maddubs needs one unsigned side.
-                    let signed = bw._mm512_mask_sub_epi8(a, negative[p], zero, a);
-                    let pairs = bw._mm512_maddubs_epi16(magnitudes[p], signed);
-                    let quads = bw._mm512_madd_epi16(pairs, ones);
-                    let d = f._mm512_mul_ps(row_scales[p], scale);
-                    acc[p][t] = f._mm512_fmadd_ps(d, f._mm512_cvtepi32_ps(quads), acc[p][t]);
-                }
+                let sums = simd.sums(weights[p], a);
+                let d = f._mm512_mul_ps(row_scales[p], scale);
+                acc[p][t] = f._mm512_fmadd_ps(d, f._mm512_cvtepi32_ps(sums), acc[p][t]);
             }
         }
-        acc.map(|row| row.map(bytemuck::cast))
     }
+    acc.map(|row| row.map(bytemuck::cast))
 }
 
 impl Tiles for V3 {
@@ -740,13 +851,16 @@ mod tests {
 
     /// Every instruction set this CPU has, so that a machine with AVX-512
     /// also checks the AVX2 path (CI forces it no other way).
-    fn instruction_sets() -> Vec<Simd> {
+    fn instruction_sets() -> Vec<(Simd, Option<V4Vnni>)> {
         let mut sets = Vec::new();
         if let Some(simd) = V4::try_new() {
-            sets.push(Simd::Avx512(simd));
+            if let Some(vnni) = V4Vnni::try_new() {
+                sets.push((Simd::Avx512(simd), Some(vnni)));
+            }
+            sets.push((Simd::Avx512(simd), None));
         }
         if let Some(simd) = V3::try_new() {
-            sets.push(Simd::Avx2(simd));
+            sets.push((Simd::Avx2(simd), None));
         }
         sets
     }
@@ -786,8 +900,8 @@ mod tests {
             let candle = QMatMul::from_arc(q.clone()).unwrap();
             let bytes = q.data().unwrap();
             let matrix: &[Block] = bytemuck::cast_slice(&bytes);
-            for simd in instruction_sets() {
-                let ours = Q8Matrix::with_simd(q.clone(), simd).unwrap();
+            for (simd, vnni) in instruction_sets() {
+                let ours = Q8Matrix::with_simd(q.clone(), simd, vnni).unwrap();
                 for tokens in [1, 2, 3, 5, 8, 17, 64] {
                     let x = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu).unwrap();
                     let input: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
@@ -807,7 +921,7 @@ mod tests {
                     };
                     assert!(
                         same(&got, &expected),
-                        "{simd:?} {rows}×{cols}, {tokens} tokens differ from the reference"
+                        "{simd:?} {vnni:?} {rows}×{cols}, {tokens} tokens differ from the reference"
                     );
                     if candle_is_the_reference {
                         let by_candle: Vec<f32> = candle
@@ -819,7 +933,7 @@ mod tests {
                             .unwrap();
                         assert!(
                             same(&got, &by_candle),
-                            "{simd:?} {rows}×{cols}, {tokens} tokens differ from candle"
+                            "{simd:?} {vnni:?} {rows}×{cols}, {tokens} tokens differ from candle"
                         );
                     }
                 }
@@ -837,9 +951,9 @@ mod tests {
                 Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap())
             })
             .collect();
-        for simd in instruction_sets() {
+        for (simd, vnni) in instruction_sets() {
             let [q, k, v] =
-                [0, 1, 2].map(|i| Q8Matrix::with_simd(tensors[i].clone(), simd).unwrap());
+                [0, 1, 2].map(|i| Q8Matrix::with_simd(tensors[i].clone(), simd, vnni).unwrap());
             for tokens in [1, 3, 8, 64] {
                 let x: Vec<f32> = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu)
                     .unwrap()
@@ -855,7 +969,11 @@ mod tests {
                             .iter()
                             .zip(together)
                             .all(|(a, b)| a.to_bits() == b.to_bits());
-                    assert!(same, "{simd:?}, {tokens} tokens, {} rows", matrix.rows());
+                    assert!(
+                        same,
+                        "{simd:?} {vnni:?}, {tokens} tokens, {} rows",
+                        matrix.rows()
+                    );
                 }
             }
         }
@@ -889,8 +1007,8 @@ mod tests {
         .unwrap();
         let bytes = candle.data().unwrap();
         let block: &[Block] = bytemuck::cast_slice(&bytes);
-        for simd in instruction_sets() {
-            let matrix = Q8Matrix::with_simd(tensor.clone(), simd).unwrap();
+        for (simd, vnni) in instruction_sets() {
+            let matrix = Q8Matrix::with_simd(tensor.clone(), simd, vnni).unwrap();
             let ours = matrix.quantize(&x, 1);
             assert_eq!(ours.values[0], block[0].values, "{simd:?}");
             assert_eq!(ours.scales[0], f16::from_le_bytes(block[0].scale).to_f32());
