@@ -42,6 +42,17 @@ pub(crate) struct KeyValues<'a> {
     pub(crate) start: usize,
 }
 
+/// One sequence's part of an attention call: its queries
+/// `[query][head][head_dim]` at positions `start..`, and its keys.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Queries<'a> {
+    pub(crate) queries: &'a [f32],
+    pub(crate) start: usize,
+    /// Every key visible to these queries.
+    pub(crate) kv: KeyValues<'a>,
+}
+
+#[cfg(test)]
 /// Attention output `[query][head][head_dim]` for queries `[query][head][head_dim]`
 /// at positions `q_start..`. Every visible key must be in `kv`.
 pub(crate) fn attend(
@@ -51,6 +62,50 @@ pub(crate) fn attend(
     shape: Heads,
     scale: f32,
 ) -> Vec<f32> {
+    attend_all(
+        &[Queries {
+            queries,
+            start: q_start,
+            kv,
+        }],
+        shape,
+        scale,
+    )
+}
+
+/// [`attend`] for several sequences at once (the steps of batched
+/// decoding), their outputs one after the other: one hand-off to the
+/// threads for all of them instead of one per sequence. Each (query, head)
+/// is still computed alone, so no bit depends on the batch.
+pub(crate) fn attend_all(sequences: &[Queries<'_>], shape: Heads, scale: f32) -> Vec<f32> {
+    let head_dim = shape.head_dim;
+    let total: usize = sequences.iter().map(|s| s.queries.len()).sum();
+    let mut out = vec![0f32; total];
+    let lanes = Lanes::detect();
+    let owners: Vec<(&Queries<'_>, usize)> = sequences
+        .iter()
+        .flat_map(|sequence| (0..sequence.queries.len() / head_dim).map(move |i| (sequence, i)))
+        .collect();
+    // Every (query, head) goes to candle's spinning matmul threads, which
+    // cost about a microsecond to wake where rayon's cost tens and would
+    // fight them for the two cores.
+    let parts: Vec<Mutex<&mut [f32]>> = out.chunks_mut(head_dim).map(Mutex::new).collect();
+    on_model_threads(parts.len(), |item| {
+        let (sequence, i) = owners[item];
+        attend_one(lanes, shape, scale, sequence, i, &mut lock(&parts[item]));
+    });
+    out
+}
+
+/// Item `item` (query `item / heads`, head `item % heads`) of `sequence`.
+fn attend_one(
+    lanes: Lanes,
+    shape: Heads,
+    scale: f32,
+    sequence: &Queries<'_>,
+    item: usize,
+    out: &mut [f32],
+) {
     let Heads {
         heads,
         kv_heads,
@@ -58,72 +113,64 @@ pub(crate) fn attend(
         window,
         bidirectional,
     } = shape;
+    let Queries {
+        queries,
+        start: q_start,
+        kv,
+    } = *sequence;
+    let query = &queries[item * head_dim..(item + 1) * head_dim];
     let group = heads / kv_heads;
     let row = kv_heads * head_dim;
-    let mut out = vec![0f32; queries.len()];
-    let lanes = Lanes::detect();
     let keys_held = kv.start + kv.keys.len() / row.max(1);
-    let one = |item: usize, out: &mut [f32], query: &[f32]| {
-        let position = q_start + item / heads;
-        let kv_head = (item % heads) / group;
-        let visible = if bidirectional {
-            keys_around(position, window, keys_held)
-        } else {
-            visible_keys(position, window)
-        };
-        debug_assert!(visible.start >= kv.start, "a visible key was dropped");
-        let first = visible.start.max(kv.start) - kv.start;
-        let last = visible.end - kv.start;
-        let offset = kv_head * head_dim;
-        let key = |j: usize| &kv.keys[j * row + offset..j * row + offset + head_dim];
-        let value = |j: usize| &kv.values[j * row + offset..j * row + offset + head_dim];
-
-        // Four keys at a time: each dot product keeps its own order, but
-        // four independent sums hide the latency of the additions, which
-        // bounded a lone dot product to one add every four cycles.
-        let mut scores = Vec::with_capacity(last - first);
-        let mut j = first;
-        while j + KEYS_TOGETHER <= last {
-            let keys: [&[f32]; KEYS_TOGETHER] = std::array::from_fn(|k| key(j + k));
-            scores.extend(lanes.dots(query, keys).map(|d| d * scale));
-            j += KEYS_TOGETHER;
-        }
-        scores.extend((j..last).map(|j| lanes.dots(query, [key(j)])[0] * scale));
-        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let weights: Vec<f32> = scores.iter().map(|score| (score - max).exp()).collect();
-        let mut total = 0f32;
-        for weight in &weights {
-            total += weight;
-        }
-        // Each output value still adds its terms key by key, in order; four
-        // keys per sweep only spare three loads and stores of the output.
-        let mut j = first;
-        for w in weights.chunks(KEYS_TOGETHER) {
-            if let &[w0, w1, w2, w3] = w {
-                let values: [&[f32]; KEYS_TOGETHER] = std::array::from_fn(|k| value(j + k));
-                lanes.add_weighted(out, [w0, w1, w2, w3], values);
-            } else {
-                for (k, &weight) in w.iter().enumerate() {
-                    lanes.add_weighted(out, [weight], [value(j + k)]);
-                }
-            }
-            j += w.len();
-        }
-        let inverse = 1.0 / total;
-        for o in out.iter_mut() {
-            *o *= inverse;
-        }
+    let position = q_start + item / heads;
+    let kv_head = (item % heads) / group;
+    let visible = if bidirectional {
+        keys_around(position, window, keys_held)
+    } else {
+        visible_keys(position, window)
     };
-    // Every (query, head) goes to candle's spinning matmul threads, which
-    // cost about a microsecond to wake where rayon's cost tens and would
-    // fight them for the two cores. Each is computed alone: no bit depends
-    // on the split.
-    let parts: Vec<Mutex<&mut [f32]>> = out.chunks_mut(head_dim).map(Mutex::new).collect();
-    on_model_threads(parts.len(), |item| {
-        let query = &queries[item * head_dim..(item + 1) * head_dim];
-        one(item, &mut lock(&parts[item]), query);
-    });
-    out
+    debug_assert!(visible.start >= kv.start, "a visible key was dropped");
+    let first = visible.start.max(kv.start) - kv.start;
+    let last = visible.end - kv.start;
+    let offset = kv_head * head_dim;
+    let key = |j: usize| &kv.keys[j * row + offset..j * row + offset + head_dim];
+    let value = |j: usize| &kv.values[j * row + offset..j * row + offset + head_dim];
+
+    // Four keys at a time: each dot product keeps its own order, but
+    // four independent sums hide the latency of the additions, which
+    // bounded a lone dot product to one add every four cycles.
+    let mut scores = Vec::with_capacity(last - first);
+    let mut j = first;
+    while j + KEYS_TOGETHER <= last {
+        let keys: [&[f32]; KEYS_TOGETHER] = std::array::from_fn(|k| key(j + k));
+        scores.extend(lanes.dots(query, keys).map(|d| d * scale));
+        j += KEYS_TOGETHER;
+    }
+    scores.extend((j..last).map(|j| lanes.dots(query, [key(j)])[0] * scale));
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let weights: Vec<f32> = scores.iter().map(|score| (score - max).exp()).collect();
+    let mut total = 0f32;
+    for weight in &weights {
+        total += weight;
+    }
+    // Each output value still adds its terms key by key, in order; four
+    // keys per sweep only spare three loads and stores of the output.
+    let mut j = first;
+    for w in weights.chunks(KEYS_TOGETHER) {
+        if let &[w0, w1, w2, w3] = w {
+            let values: [&[f32]; KEYS_TOGETHER] = std::array::from_fn(|k| value(j + k));
+            lanes.add_weighted(out, [w0, w1, w2, w3], values);
+        } else {
+            for (k, &weight) in w.iter().enumerate() {
+                lanes.add_weighted(out, [weight], [value(j + k)]);
+            }
+        }
+        j += w.len();
+    }
+    let inverse = 1.0 / total;
+    for o in out.iter_mut() {
+        *o *= inverse;
+    }
 }
 
 /// Keys per step of the inner loops.
@@ -260,5 +307,36 @@ mod tests {
                 "position {pos}"
             );
         }
+    }
+
+    #[test]
+    fn sequences_attended_together_give_their_bits_alone() {
+        let d = SHAPE.head_dim;
+        let per_query = SHAPE.heads * d;
+        let row = SHAPE.kv_heads * d;
+        let (keys_a, values_a) = (values(5 * row, 7), values(5 * row, 8));
+        let (keys_b, values_b) = (values(3 * row, 9), values(3 * row, 10));
+        let (q_a, q_b) = (values(per_query, 11), values(2 * per_query, 12));
+        let a = Queries {
+            queries: &q_a,
+            start: 4,
+            kv: KeyValues {
+                keys: &keys_a,
+                values: &values_a,
+                start: 0,
+            },
+        };
+        let b = Queries {
+            queries: &q_b,
+            start: 1,
+            kv: KeyValues {
+                keys: &keys_b,
+                values: &values_b,
+                start: 0,
+            },
+        };
+        let together = attend_all(&[a, b], SHAPE, 0.3);
+        let alone = [attend_all(&[a], SHAPE, 0.3), attend_all(&[b], SHAPE, 0.3)].concat();
+        assert_eq!(together, alone);
     }
 }

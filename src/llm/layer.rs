@@ -6,7 +6,7 @@
 //! attention and after the MLP, a GELU (tanh approximation) gated MLP rather
 //! than SiLU, and sliding-window attention on five layers out of six.
 
-use super::attention::{attend, Heads};
+use super::attention::{attend_all, Heads, Queries};
 use super::cache::LayerCache;
 use super::ops::{add_assign, gelu_mul, rms_norm, Rope};
 use super::weights::{LayerWeights, Linear};
@@ -80,19 +80,36 @@ impl LayerWeights {
         let kv_width = shape.kv_heads * shape.head_dim;
         // Gemma 3 270M: query_pre_attn_scalar = head_dim = 256.
         let scale = 1.0 / (shape.head_dim as f32).sqrt();
-        let mut out = Vec::with_capacity(queries.len());
         let mut row = 0;
-        for segment in segments.iter_mut() {
+        for segment in segments.iter() {
             let (rows, pos) = (segment.rows, segment.pos);
-            let q = &mut queries[row * q_width..(row + rows) * q_width];
-            let k = &mut keys[row * kv_width..(row + rows) * kv_width];
-            let v = &values[row * kv_width..(row + rows) * kv_width];
-            rope.apply(q, pos, shape.heads);
-            rope.apply(k, pos, shape.kv_heads);
-            let kv = segment.cache.extend(k, v, pos);
-            out.extend(attend(q, pos, kv, shape, scale));
+            rope.apply(
+                &mut queries[row * q_width..(row + rows) * q_width],
+                pos,
+                shape.heads,
+            );
+            rope.apply(
+                &mut keys[row * kv_width..(row + rows) * kv_width],
+                pos,
+                shape.kv_heads,
+            );
             row += rows;
         }
+        let mut row = 0;
+        let mut sequences = Vec::with_capacity(segments.len());
+        for segment in segments.iter_mut() {
+            let (rows, pos) = (segment.rows, segment.pos);
+            let k = &keys[row * kv_width..(row + rows) * kv_width];
+            let v = &values[row * kv_width..(row + rows) * kv_width];
+            sequences.push(Queries {
+                queries: &queries[row * q_width..(row + rows) * q_width],
+                start: pos,
+                kv: segment.cache.extend(k, v, pos),
+            });
+            row += rows;
+        }
+        let out = attend_all(&sequences, shape, scale);
+        drop(sequences);
         self.o.apply(&out, seq)
     }
 }
