@@ -10,6 +10,10 @@
 //! the model reads, so a re-indexed corpus or a different question never
 //! meets a stale entry: old keys just age out.
 //!
+//! A question's meaning vector is remembered too (a few tens of
+//! milliseconds each on two cores, and the kiosk's suggested questions are
+//! tapped all day); the corpus's vectors are kept by the answer pipeline.
+//!
 //! Free generation is not remembered: sampling parameters, stop sequences
 //! and streaming make a cached replay a different thing from a generation.
 
@@ -25,12 +29,15 @@ use crate::llm::{self, GenerationParams};
 
 /// Remembered results: about 200 bytes of text per entry.
 const DEFAULT_ENTRIES: usize = 8192;
+/// Remembered question vectors: 3 KB each (768 values), so about 3 MB.
+const QUESTION_VECTORS: usize = 1024;
 
 /// A [`Backend`] that remembers the scores and spans of `inner`.
 pub struct Memo {
     inner: Arc<dyn Backend>,
     scores: Mutex<LruCache<(String, String), Score>>,
     spans: Mutex<LruCache<(String, String, usize), String>>,
+    question_vectors: Mutex<LruCache<String, Vec<f32>>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -38,9 +45,9 @@ pub struct Memo {
 /// How often the memo answered instead of the model.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemoStats {
-    /// Scores and spans served from the table.
+    /// Scores, spans and question vectors served from the table.
     pub hits: u64,
-    /// Scores and spans the model had to compute.
+    /// Scores, spans and question vectors the models had to compute.
     pub misses: u64,
 }
 
@@ -57,6 +64,9 @@ impl Memo {
             inner,
             scores: Mutex::new(LruCache::new(entries)),
             spans: Mutex::new(LruCache::new(entries)),
+            question_vectors: Mutex::new(LruCache::new(
+                entries.min(NonZeroUsize::new(QUESTION_VECTORS).unwrap_or(NonZeroUsize::MIN)),
+            )),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -158,10 +168,47 @@ impl Backend for Memo {
         self.inner.embedding_dimension()
     }
 
-    /// Not remembered here: the answer pipeline keeps the corpus's vectors
-    /// itself, and a question's vector costs a few tens of milliseconds.
+    /// Questions' vectors are remembered; documents' go through (the answer
+    /// pipeline keeps the corpus's vectors itself). Only the inputs not
+    /// remembered go to the model, still as one batch.
     fn embed(&self, inputs: &[llm::Input]) -> Result<Vec<Vec<f32>>, llm::Error> {
-        self.inner.embed(inputs)
+        let mut results: Vec<Option<Vec<f32>>> = {
+            let mut vectors = table(&self.question_vectors);
+            inputs
+                .iter()
+                .map(|input| match input {
+                    llm::Input::Query(text) => vectors.get(text).cloned(),
+                    llm::Input::Document { .. } => None,
+                })
+                .collect()
+        };
+        let missing: Vec<usize> = (0..inputs.len())
+            .filter(|&i| results[i].is_none())
+            .collect();
+        let questions_missing = missing
+            .iter()
+            .filter(|&&i| matches!(inputs[i], llm::Input::Query(_)))
+            .count();
+        self.count(inputs.len() - missing.len(), questions_missing);
+        if !missing.is_empty() {
+            let asked: Vec<llm::Input> = missing.iter().map(|&i| inputs[i].clone()).collect();
+            let computed = self.inner.embed(&asked)?;
+            if computed.len() != asked.len() {
+                return Err(llm::Error::InvalidRequest(format!(
+                    "{} vectors for {} texts",
+                    computed.len(),
+                    asked.len()
+                )));
+            }
+            let mut vectors = table(&self.question_vectors);
+            for ((&i, input), vector) in missing.iter().zip(asked).zip(computed) {
+                if let llm::Input::Query(text) = input {
+                    vectors.put(text, vector.clone());
+                }
+                results[i] = Some(vector);
+            }
+        }
+        Ok(results.into_iter().flatten().collect())
     }
 }
 
@@ -175,6 +222,7 @@ mod tests {
         pairs_scored: AtomicU64,
         batches: AtomicU64,
         spans: AtomicU64,
+        texts_embedded: AtomicU64,
     }
 
     impl Backend for Counting {
@@ -207,6 +255,19 @@ mod tests {
 
         fn count_tokens(&self, text: &str) -> Result<usize, llm::Error> {
             Ok(text.len())
+        }
+
+        /// A vector saying which text it is: its length, and 1 for a question.
+        fn embed(&self, inputs: &[llm::Input]) -> Result<Vec<Vec<f32>>, llm::Error> {
+            self.texts_embedded
+                .fetch_add(inputs.len() as u64, Ordering::Relaxed);
+            Ok(inputs
+                .iter()
+                .map(|input| match input {
+                    llm::Input::Query(text) => vec![text.len() as f32, 1.0],
+                    llm::Input::Document { text, .. } => vec![text.len() as f32, 0.0],
+                })
+                .collect())
         }
     }
 
@@ -271,5 +332,28 @@ mod tests {
         assert_eq!(memo.extract_span("p", "s", 8).unwrap(), "p/8");
         assert_eq!(memo.extract_span("p", "t", 12).unwrap(), "p/12");
         assert_eq!(model.spans.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn questions_vectors_are_remembered_and_documents_go_through_in_order() {
+        let (memo, model) = memo(DEFAULT_ENTRIES);
+        let question = |text: &str| llm::Input::Query(text.to_string());
+        let document = |text: &str| llm::Input::Document {
+            title: None,
+            text: text.to_string(),
+        };
+        memo.embed(&[question("c quand l'expo")]).unwrap();
+        let mixed = [
+            document("un passage"),
+            question("c quand l'expo"),
+            question("et le prix"),
+        ];
+        let vectors = memo.embed(&mixed).unwrap();
+        assert_eq!(vectors, Counting::default().embed(&mixed).unwrap());
+        // The first question once; then the passage and the new question.
+        assert_eq!(model.texts_embedded.load(Ordering::Relaxed), 3);
+        memo.embed(&[document("un passage")]).unwrap();
+        assert_eq!(model.texts_embedded.load(Ordering::Relaxed), 4);
+        assert_eq!(memo.stats(), MemoStats { hits: 1, misses: 2 });
     }
 }
