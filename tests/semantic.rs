@@ -30,6 +30,37 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
     small_talk_is_known_by_its_meaning(&pipeline).await;
+    a_refusal_offers_the_suggested_questions_nearest_to_it(&pipeline).await;
+}
+
+/// After « I do not know », the questions offered are those nearest to
+/// what was asked, so that the visitor can tap the one that comes closest.
+async fn a_refusal_offers_the_suggested_questions_nearest_to_it(pipeline: &AnswerPipeline) {
+    for (question, nearest) in [
+        (
+            "Quel sera le thème du prochain Datathon en 2027 ?",
+            "Quel projet a gagné le Datathon Normandie 2025\u{a0}?",
+        ),
+        (
+            "impulsion dev pr racheter une boite ca marche",
+            "Quel est le taux du prêt Impulsion Développement\u{a0}?",
+        ),
+    ] {
+        let reply = pipeline.answer(question, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::NoAnswer,
+            "{question}: {}",
+            reply.answer
+        );
+        assert!(reply.sources.is_empty(), "{question}: {:?}", reply.sources);
+        assert_eq!(
+            reply.suggestions.first().map(String::as_str),
+            Some(nearest),
+            "{question}: {:?}",
+            reply.suggestions
+        );
+    }
 }
 
 /// Small talk no phrase lists, in either language, is read by its meaning;

@@ -273,6 +273,16 @@ struct Knowledge {
     /// The sentences' meaning vectors, once computed (never without an
     /// embedding model).
     vectors: Option<Arc<SentenceVectors>>,
+    /// The suggested questions' meaning vectors, in French and in English,
+    /// in the order of `questions` (with `vectors`, when they could be
+    /// computed).
+    question_vectors: Option<Arc<QuestionVectors>>,
+}
+
+/// Meaning vectors of the suggested questions, one per question and language.
+struct QuestionVectors {
+    french: Vec<Vec<f32>>,
+    english: Vec<Vec<f32>>,
 }
 
 impl Knowledge {
@@ -323,11 +333,17 @@ impl Knowledge {
             passages: Arc::new(quotable),
             passage_index,
             vectors: None,
+            question_vectors: None,
         }
     }
 
-    /// The same knowledge with the sentences' vectors.
-    fn with_vectors(&self, vectors: SentenceVectors) -> Self {
+    /// The same knowledge with the sentences' vectors, and the suggested
+    /// questions' when they were computed.
+    fn with_vectors(
+        &self,
+        vectors: SentenceVectors,
+        question_vectors: Option<QuestionVectors>,
+    ) -> Self {
         Self {
             stats: self.stats.clone(),
             topics: self.topics.clone(),
@@ -335,7 +351,42 @@ impl Knowledge {
             passages: Arc::clone(&self.passages),
             passage_index: self.passage_index.clone(),
             vectors: Some(Arc::new(vectors)),
+            question_vectors: question_vectors.map(Arc::new),
         }
+    }
+
+    /// The `count` suggested questions nearest in meaning to `vector`, in
+    /// `language`; `None` without their vectors.
+    fn suggestions_near(
+        &self,
+        language: Language,
+        vector: &[f32],
+        count: usize,
+    ) -> Option<Vec<String>> {
+        let near = self.question_vectors.as_ref()?;
+        let vectors = match language {
+            Language::French => &near.french,
+            Language::English => &near.english,
+        };
+        if vectors.len() != self.questions.len() {
+            return None;
+        }
+        let mut order: Vec<(f32, &SuggestedQuestion)> = vectors
+            .iter()
+            .map(|v| crate::llm::embedding::cosine(v, vector))
+            .zip(&self.questions)
+            .collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Some(
+            order
+                .into_iter()
+                .take(count)
+                .map(|(_, question)| match language {
+                    Language::French => question.fr.clone(),
+                    Language::English => question.en.clone(),
+                })
+                .collect(),
+        )
     }
 
     /// `count` questions to suggest in `language`, from the `start`-th
@@ -552,6 +603,7 @@ impl AnswerPipeline {
             return Ok(0);
         };
         let count = vectors.len();
+        let question_vectors = self.embed_suggested_questions(&knowledge.questions).await;
         let mut current = self
             .knowledge
             .write()
@@ -559,9 +611,39 @@ impl AnswerPipeline {
         // A re-index that landed meanwhile has its own passages; its own
         // call embeds them.
         if Arc::ptr_eq(&current.passages, &knowledge.passages) {
-            *current = Arc::new(knowledge.with_vectors(vectors));
+            *current = Arc::new(knowledge.with_vectors(vectors, question_vectors));
         }
         Ok(count)
+    }
+
+    /// The suggested questions' vectors, so that a refusal offers those
+    /// nearest to what was asked; `None` (and a warning) if the model
+    /// fails: refusals then offer them in turn.
+    async fn embed_suggested_questions(
+        &self,
+        questions: &[SuggestedQuestion],
+    ) -> Option<QuestionVectors> {
+        let inputs = questions
+            .iter()
+            .flat_map(|q| [Input::Query(q.fr.clone()), Input::Query(q.en.clone())])
+            .collect();
+        let vectors = self
+            .engine
+            .embed(inputs)
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(%error, "suggested questions not embedded; refusals offer them in turn");
+            })
+            .ok()?;
+        if vectors.len() != 2 * questions.len() {
+            return None;
+        }
+        let (mut french, mut english) = (Vec::new(), Vec::new());
+        for pair in vectors.chunks_exact(2) {
+            french.push(pair[0].clone());
+            english.push(pair[1].clone());
+        }
+        Some(QuestionVectors { french, english })
     }
 
     fn knowledge(&self) -> Arc<Knowledge> {
@@ -665,7 +747,7 @@ impl AnswerPipeline {
                 answered: false,
             };
             self.record_turn(session_id, turn).await;
-            return Ok(self.no_answer(session_id, language, message));
+            return Ok(self.no_answer(session_id, language, message, None));
         }
         let query = self.resolve_follow_up(message, session_id).await;
         let mut considered = Vec::new();
@@ -696,14 +778,16 @@ impl AnswerPipeline {
         if !matches!(reading, Reading::Answer(_)) {
             // The question's vector is the message's unless a follow-up's
             // topic was folded in.
-            let message_vector = query_vector.filter(|_| query == message);
+            let message_vector = query_vector.clone().filter(|_| query == message);
             if let Some(nearest) = self.small_talk_by_meaning(message, message_vector).await {
                 let language = Language::evident(message).unwrap_or(nearest.language);
                 return Ok(self.small_talk(session_id, nearest.kind, language));
             }
         }
         let mut reply = match reading {
-            Reading::Nothing => self.no_answer(session_id, language, message),
+            Reading::Nothing => {
+                self.no_answer(session_id, language, message, query_vector.as_deref())
+            }
             Reading::Related(closest, nearby) => {
                 self.no_detail(session_id, language, &closest, &nearby)
             }
@@ -1192,16 +1276,27 @@ impl AnswerPipeline {
         reply
     }
 
-    /// A plain refusal, with a few of the questions the documents answer;
-    /// which ones depends on the message, so that visitors do not all see
-    /// the same three.
-    fn no_answer(&self, session_id: &str, language: Language, message: &str) -> Reply {
-        let start = message.bytes().fold(0usize, |h, b| {
-            h.wrapping_mul(31).wrapping_add(usize::from(b))
-        });
-        let suggestions = self
-            .knowledge()
-            .suggestions(language, REFUSAL_SUGGESTIONS, start);
+    /// A plain refusal, with a few of the questions the documents answer:
+    /// those nearest in meaning to what was asked (`vector`, the
+    /// question's), so that a visitor can tap the one that comes closest;
+    /// without vectors, some depending on the message, so that visitors do
+    /// not all see the same three.
+    fn no_answer(
+        &self,
+        session_id: &str,
+        language: Language,
+        message: &str,
+        vector: Option<&[f32]>,
+    ) -> Reply {
+        let knowledge = self.knowledge();
+        let suggestions = vector
+            .and_then(|vector| knowledge.suggestions_near(language, vector, REFUSAL_SUGGESTIONS))
+            .unwrap_or_else(|| {
+                let start = message.bytes().fold(0usize, |h, b| {
+                    h.wrapping_mul(31).wrapping_add(usize::from(b))
+                });
+                knowledge.suggestions(language, REFUSAL_SUGGESTIONS, start)
+            });
         let answer = compose::no_answer_message(language, &suggestions);
         let mut reply = self.reply(session_id, answer, AnswerKind::NoAnswer, vec![]);
         reply.suggestions = suggestions;
