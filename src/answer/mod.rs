@@ -28,6 +28,7 @@ pub mod reader;
 mod semantic;
 pub mod session;
 pub mod smalltalk;
+pub mod spelling;
 pub mod spoken;
 pub mod synonyms;
 pub mod text;
@@ -50,6 +51,7 @@ use question::AnswerType;
 use reader::{Candidate, SentenceStats};
 use session::{SessionStore, Sessions, Turn};
 use smalltalk::SmallTalk;
+use spelling::Spelling;
 
 /// What went wrong while answering.
 #[derive(Debug, thiserror::Error)]
@@ -262,6 +264,8 @@ impl Default for Settings {
 /// statistics for ranking and the questions it can suggest.
 struct Knowledge {
     stats: SentenceStats,
+    /// How the documents spell their words, to spell visitors' the same.
+    spelling: Arc<Spelling>,
     topics: Vec<String>,
     /// The staff's suggested questions that the documents answer.
     questions: Vec<SuggestedQuestion>,
@@ -328,6 +332,7 @@ impl Knowledge {
             .collect();
         Self {
             stats: SentenceStats::new(passages),
+            spelling: Arc::new(Spelling::new(passages)),
             topics,
             questions,
             passages: Arc::new(quotable),
@@ -346,6 +351,7 @@ impl Knowledge {
     ) -> Self {
         Self {
             stats: self.stats.clone(),
+            spelling: Arc::clone(&self.spelling),
             topics: self.topics.clone(),
             questions: self.questions.clone(),
             passages: Arc::clone(&self.passages),
@@ -718,8 +724,25 @@ impl AnswerPipeline {
         session_id: &str,
         timings: &mut Timings,
     ) -> Result<Reply> {
-        let message = &spoken::normalize(message);
-        let language = Language::of(message);
+        let message = spoken::normalize(message);
+        let language = Language::of(&message);
+        // English questions keep their words: one letter from a French
+        // word (« project », « projet ») is not a slip there.
+        let message = &match language {
+            Language::French => {
+                let is_word = |word: &str| {
+                    self.engine
+                        .count_tokens(&format!(" {word}"))
+                        .is_ok_and(|tokens| tokens == 1)
+                };
+                let restored = self.knowledge().spelling.restore(&message, &is_word);
+                if restored != message {
+                    tracing::debug!(typed = %message, read = %restored, "spelling restored");
+                }
+                restored
+            }
+            Language::English => message,
+        };
         let mut reply = self
             .reply_in(language, message, session_id, timings)
             .await?;
