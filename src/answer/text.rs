@@ -79,6 +79,15 @@ const NUMBER_WORDS: [&str; 30] = [
 
 static DIGITS: LazyLock<Regex> = LazyLock::new(|| literal_regex(r"\d+(?:[.,]\d+)?"));
 static YEAR: LazyLock<Regex> = LazyLock::new(|| literal_regex(r"\b(?:19|20)\d\d\b"));
+/// « le 27 novembre », « 1er mars »: the day of a date.
+static DAY_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    literal_regex(
+        r"(?i)\b\d{1,2}(?:er)?[\s\u{00a0}]+(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)\b",
+    )
+});
+/// « la 2e édition », « 1er », « 3ème »: a rank.
+static ORDINAL: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"(?i)\b\d+(?:e|er|re|ère|ème|eme)\b"));
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     literal_regex(
         r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d",
@@ -134,9 +143,12 @@ pub fn number_mentions(text: &str) -> Vec<String> {
 }
 
 /// The numbers of `text` that count something: [`number_mentions`] less
-/// the years (« en 2015 » dates a fact, it counts nothing).
+/// the years, days of the month and ranks (« en 2015 », « le 27
+/// novembre », « la 2e édition » date or order a fact, they count nothing).
 pub fn count_mentions(text: &str) -> Vec<String> {
-    number_mentions(&YEAR.replace_all(text, " "))
+    let text = YEAR.replace_all(text, " ");
+    let text = DAY_OF_MONTH.replace_all(&text, " ");
+    number_mentions(&ORDINAL.replace_all(&text, " "))
 }
 
 /// The months and years `text` names, folded.
@@ -277,6 +289,17 @@ mod tests {
     fn folding_removes_accents_and_case() {
         assert_eq!(fold("Février À l’Université"), "fevrier a l'universite");
         assert_eq!(fold("Cœur"), "coeur");
+    }
+
+    #[test]
+    fn dates_and_ranks_count_nothing() {
+        assert!(count_mentions("Le 27 novembre, la 2e édition du forum, en 2025.").is_empty());
+        assert!(count_mentions("Ouvert le 1er mars et le 12\u{a0}février.").is_empty());
+        assert_eq!(
+            count_mentions("Le 27 novembre, 600 personnes, 12 partenaires de 6 pays."),
+            vec!["600", "12", "6"]
+        );
+        assert_eq!(count_mentions("plus de 200 acteurs"), vec!["200"]);
     }
 
     #[test]
