@@ -131,6 +131,8 @@ impl AnswerType {
             || has("costs")
             || has("budget")
             || has("funding")
+            || has("amount")
+            || has("euros")
         {
             return Self::Amount;
         }
@@ -490,6 +492,14 @@ mod tests {
         assert_eq!(AnswerType::of("What is the DataLab?"), AnswerType::Open);
         assert_eq!(AnswerType::of("Who is the aid for?"), AnswerType::Open);
         assert_eq!(AnswerType::of("How old is he?"), AnswerType::Number);
+        assert_eq!(
+            AnswerType::of("What is the maximum amount of the aid?"),
+            AnswerType::Amount
+        );
+        assert_eq!(
+            AnswerType::of("Jusqu'à combien en euros ?"),
+            AnswerType::Amount
+        );
         assert_eq!(
             AnswerType::of("What is the agency's address?"),
             AnswerType::Contact
