@@ -36,7 +36,10 @@ pub(crate) fn extractive_answer(
             quotation(language, quote, highlight)
         ),
         Language::English => match highlight {
-            Some(span) => format!("{}.\n\nFrom “{origin}”: « {quote} »", capitalize(span)),
+            Some(span) => format!(
+                "{}.\n\nFrom “{origin}”: « {quote} »",
+                text::capitalize(span)
+            ),
             None => format!("From “{origin}”: « {quote} »"),
         },
     };
@@ -59,7 +62,7 @@ pub(crate) fn quotation(language: Language, quote: &str, highlight: Option<&str>
         Language::English => ":",
     };
     match highlight {
-        Some(span) => format!("{}{colon} « {} »", capitalize(span), quote),
+        Some(span) => format!("{}{colon} « {} »", text::capitalize(span), quote),
         None => format!("« {} »", quote),
     }
 }
@@ -229,14 +232,6 @@ pub(crate) fn question_about(language: Language, title: &str) -> String {
     match language {
         Language::English => format!("What do the documents say about {title}?"),
         Language::French => format!("Que disent les documents sur {title}\u{a0}?"),
-    }
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::text::fold;
+use super::text::{capitalize, fold};
 use crate::corpus::Passage;
 
 /// Shortest word whose accents are restored (« a », « ou », « la » are
@@ -141,7 +141,7 @@ impl Spelling {
         }
         let best_lower = best.to_lowercase();
         Some(if word.chars().next().is_some_and(char::is_uppercase) {
-            capitalised(&best_lower)
+            capitalize(&best_lower)
         } else {
             best_lower
         })
@@ -185,7 +185,7 @@ impl Spelling {
             .accented(candidate, spellings)
             .unwrap_or_else(|| candidate.to_string());
         Some(if word.chars().next().is_some_and(char::is_uppercase) {
-            capitalised(&spelt)
+            capitalize(&spelt)
         } else {
             spelt
         })
@@ -227,14 +227,6 @@ fn count_words(text: &str, counts: &mut HashMap<String, usize>) {
 /// « TES », « IA », « PME »: two letters or more, all capitals.
 fn is_acronym(word: &str) -> bool {
     word.chars().count() >= 2 && word.chars().all(char::is_uppercase)
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,16 @@ pub fn fold(text: &str) -> String {
     folded
 }
 
+/// `text` with its first letter in capitals (« 12 février » stays, « la
+/// région » → « La région »).
+pub fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// French month names, folded.
 pub const MONTHS: [&str; 12] = [
     "janvier",
