@@ -110,12 +110,14 @@ impl Spelling {
             return None;
         }
         let folded = fold(word);
-        let spellings = self.forms.get(&folded);
-        if is_word(word) && spellings.is_none_or(|s| s.iter().all(|(spelt, _)| is_acronym(spelt))) {
-            return None;
-        }
-        match spellings {
-            Some(spellings) => self.accented(word, spellings),
+        // The tokenizer is asked only about a word that would change: most
+        // words are the documents' as typed.
+        match self.forms.get(&folded) {
+            Some(spellings) => {
+                let spelt = self.accented(word, spellings)?;
+                (!is_acronym(&spelt) || !is_word(word)).then_some(spelt)
+            }
+            None if is_word(word) => None,
             // « latrium » is « l'atrium » before it is one slip from
             // « atrium ».
             None => self
