@@ -90,8 +90,9 @@ impl Spelling {
         }
         let (before, core, after) = (&word[..start], &word[start..end], &word[end..]);
         // « l'atrium »: the word after the apostrophe is the one to spell.
-        if let Some(apostrophe) = core.rfind(['\'', '\u{2019}']) {
-            let (elision, rest) = core.split_at(apostrophe + 1);
+        if let Some((apostrophe, mark)) = core.char_indices().rev().find(|(_, c)| is_apostrophe(*c))
+        {
+            let (elision, rest) = core.split_at(apostrophe + mark.len_utf8());
             return match self.respell(rest, is_word) {
                 Some(spelt) => format!("{before}{elision}{spelt}{after}"),
                 None => word.to_string(),
@@ -226,6 +227,11 @@ fn count_words(text: &str, counts: &mut HashMap<String, usize>) {
     }
 }
 
+/// The straight and the typographic apostrophe (phones type the latter).
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}')
+}
+
 /// « TES », « IA », « PME »: two letters or more, all capitals.
 fn is_acronym(word: &str) -> bool {
     word.chars().count() >= 2 && word.chars().all(char::is_uppercase)
@@ -318,6 +324,11 @@ mod tests {
         assert_eq!(spelling.restored("latrium"), "l'atrium");
         assert_eq!(spelling.restored("dinnovation?"), "d'innovation?");
         assert_eq!(spelling.restored("l'atrium ouvre"), "l'atrium ouvre");
+        assert_eq!(spelling.restored("l\u{2019}atrium"), "l\u{2019}atrium");
+        assert_eq!(
+            spelling.restored("d\u{2019}innovations"),
+            "d\u{2019}innovation"
+        );
         assert_eq!(spelling.restored("lundi"), "lundi", "not « l'undi »");
         let spelling = super::tests::spelling("Une aide de la Région.");
         assert_eq!(spelling.restored("laide"), "laide", "a word: left as typed");
@@ -330,5 +341,17 @@ mod tests {
         assert_eq!(spelling.restored("50 % ?"), "50 % ?");
         assert_eq!(spelling.restored("  deux  espaces "), "  deux  espaces ");
         assert_eq!(spelling.restored("e-mail"), "e-mail");
+        // Whatever is typed, nothing is cut inside a character.
+        for odd in [
+            "\u{2019}",
+            "l\u{2019}",
+            "\u{2019}\u{2019}a",
+            "é\u{2019}é",
+            "😀l\u{2019}😀",
+            "ǆ\u{301}x",
+            "qu\u{2019}",
+        ] {
+            spelling.restored(odd);
+        }
     }
 }
