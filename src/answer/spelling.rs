@@ -68,10 +68,11 @@ impl Spelling {
     /// `message` with each word the documents never write as typed
     /// replaced by their spelling of it, when there is one; everything
     /// else exactly as typed. `is_word` tells a word people write (the
-    /// language model's vocabulary holds it whole: « revoir », « tes »)
-    /// from a slip: such a word is neither mended (« au revoir » is not
-    /// « au devoir »), split (« laide ») nor made an acronym (« tes »
-    /// is « t'es » before it is the pôle TES).
+    /// language model's vocabulary holds it whole: « tes », « laide »)
+    /// from a slip: such a word is neither mended, split (« laide » is not
+    /// « l'aide ») nor made an acronym (« tes » is « t'es » before it is
+    /// the pôle TES). Words it splits in pieces are guarded by the length
+    /// floors instead (« revoir » is two pieces, and not « prévoir »).
     pub fn restore(&self, message: &str, is_word: &dyn Fn(&str) -> bool) -> String {
         message
             .split(' ')
