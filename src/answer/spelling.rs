@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::text::{capitalize, fold};
+use super::text::{capitalize, fold, is_acronym};
 use crate::corpus::Passage;
 
 /// Shortest word whose accents are restored (« a », « ou », « la » are
@@ -231,11 +231,6 @@ fn count_words(text: &str, counts: &mut HashMap<String, usize>) {
 /// The straight and the typographic apostrophe (phones type the latter).
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}')
-}
-
-/// « TES », « IA », « PME »: two letters or more, all capitals.
-fn is_acronym(word: &str) -> bool {
-    word.chars().count() >= 2 && word.chars().all(char::is_uppercase)
 }
 
 #[cfg(test)]

@@ -35,6 +35,13 @@ pub fn capitalize(text: &str) -> String {
     }
 }
 
+/// « TES », « IA », « COVID-19 »: two letters or more, every letter a
+/// capital.
+pub fn is_acronym(word: &str) -> bool {
+    word.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && word.chars().all(|c| !c.is_alphabetic() || c.is_uppercase())
+}
+
 /// French month names, folded.
 pub const MONTHS: [&str; 12] = [
     "janvier",
@@ -270,9 +277,7 @@ pub fn proper_names(text: &str) -> Vec<String> {
         // An elided article or preposition is not the name: « l'Université ».
         let word = word.rsplit(['\'', '\u{2019}']).next().unwrap_or(word);
         let is_capitalised = word.chars().next().is_some_and(char::is_uppercase);
-        let is_acronym = word.chars().filter(|c| c.is_alphabetic()).count() >= 2
-            && word.chars().all(|c| !c.is_alphabetic() || c.is_uppercase());
-        if !word.is_empty() && (is_acronym || (is_capitalised && !sentence_start)) {
+        if !word.is_empty() && (is_acronym(word) || (is_capitalised && !sentence_start)) {
             names.push(word.to_string());
         }
         if !raw.is_empty() {
