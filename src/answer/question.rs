@@ -63,8 +63,12 @@ pub enum AnswerType {
     Amount,
     /// A length of time (« combien de temps », « durée »).
     Duration,
-    /// A count (« combien », « nombre de »).
+    /// A count or a size (« combien », « nombre de », « effectif »,
+    /// « surface »).
     Number,
+    /// A share or a rate (« taux », « quel pourcentage », « cb de % »),
+    /// answered by a percentage, not by an amount of money.
+    Rate,
     /// A date (« quand », « quelle date », « en quelle année »).
     Date,
     /// A person or organisation (« qui »).
@@ -105,6 +109,17 @@ impl AnswerType {
             .any(|w| has(w));
         if CONTACT.iter().any(|w| has(w)) || names_a_site && asks_which {
             return Self::Contact;
+        }
+        // Keyword queries name the kind of figure (« Impulsion Conseil taux
+        // subvention »); spoken ones put a sign in it (« cb de % »).
+        let asks_share = ["taux", "pourcentage", "percentage", "percent", "rate"]
+            .iter()
+            .any(|w| has(w))
+            || has_phrase("quelle part")
+            || has_phrase("what share")
+            || asks_for_a_percent_sign(question);
+        if asks_share {
+            return Self::Rate;
         }
         const MONEY: [&str; 11] = [
             "prix",
@@ -149,6 +164,10 @@ impl AnswerType {
             || has_phrase("how many")
             || has("age")
             || has_phrase("how old")
+            || has("effectif")
+            || has("effectifs")
+            || has("surface")
+            || has("superficie")
         {
             return Self::Number;
         }
@@ -187,6 +206,25 @@ impl AnswerType {
         {
             return Self::Name;
         }
+        // Keyword queries name the role instead of asking « qui ? »
+        // (« Impulsion Conseil gestionnaire », « datalab présidente 2021 »).
+        const ROLES: [&str; 12] = [
+            "gestionnaire",
+            "organisateur",
+            "organisatrice",
+            "president",
+            "presidente",
+            "directeur",
+            "directrice",
+            "fondateur",
+            "fondatrice",
+            "laureat",
+            "laureate",
+            "gagnant",
+        ];
+        if ROLES.iter().any(|w| has(w)) {
+            return Self::Name;
+        }
         // Spoken French puts « où » last (« les bureaux, c'est où ? ») or
         // after « c'est » (« c'est où l'expo ? »).
         if has("ou") && tokens.first().is_some_and(|w| *w == "ou" || *w == "et")
@@ -220,6 +258,14 @@ impl AnswerType {
             Self::Amount | Self::Duration | Self::Open => self.is_satisfied_by(text),
             Self::Number => text::count_mentions(text).iter().any(is_new),
             Self::Date => text::date_mentions(text).iter().any(is_new),
+            // « Une seule entreprise peut-elle porter 80 % ? » is answered by
+            // another share than the 80 % it names.
+            Self::Rate => {
+                let asked_rates = text::rate_mentions(question);
+                text::rate_mentions(text)
+                    .iter()
+                    .any(|rate| !asked_rates.contains(rate))
+            }
             // « Où ? » is often answered by a common noun (« sur le stand
             // régional »), so no name is required; but the place must say
             // more than the question: « au siège de l'AD Normandie » does
@@ -253,12 +299,25 @@ impl AnswerType {
             Self::Amount => text::has_amount(text),
             Self::Duration => text::has_duration(text) || text::has_date(text),
             Self::Number => text::has_number(text),
+            Self::Rate => !text::rate_mentions(text).is_empty(),
             Self::Date => text::has_date(text),
             Self::Name | Self::Place => text::has_name(text),
             Self::Contact => text::has_contact(text),
             Self::Open => true,
         }
     }
+}
+
+/// « cb de % », « quel % »: the sign itself is asked for, where « 35 % »
+/// only states a share.
+fn asks_for_a_percent_sign(question: &str) -> bool {
+    let lower = question.to_lowercase();
+    lower.match_indices('%').any(|(at, _)| {
+        let before = lower[..at].trim_end();
+        ["de", "d'", "cb", "combien", "quel", "quelle", "what"]
+            .iter()
+            .any(|word| before.ends_with(word))
+    })
 }
 
 /// What « combien de X » counts: `X`, folded (« pays » of « combien de
@@ -544,6 +603,49 @@ mod tests {
         assert_eq!(
             AnswerType::of("Quelle est l'adresse du siège ?"),
             AnswerType::Contact
+        );
+    }
+
+    #[test]
+    fn a_share_is_asked_for_by_a_rate_and_answered_by_a_percentage() {
+        assert_eq!(
+            AnswerType::of("Programme Export taux d'aide"),
+            AnswerType::Rate
+        );
+        assert_eq!(
+            AnswerType::of("le pret cest cb de % des depenses"),
+            AnswerType::Rate
+        );
+        assert_eq!(
+            AnswerType::of("What share of the investment is covered?"),
+            AnswerType::Rate
+        );
+        assert_eq!(
+            AnswerType::of("Combien d'emplois pour avoir 35 % ?"),
+            AnswerType::Number
+        );
+        let asked = "Une entreprise peut-elle porter 80 % des dépenses ?";
+        assert!(AnswerType::Rate.is_answered_by("Chacune porte au plus 70 % des dépenses.", asked));
+        assert!(!AnswerType::Rate.is_answered_by("Elle porte 80 % des dépenses.", asked));
+        assert!(!AnswerType::Rate.is_answered_by("L'aide atteint 20 000 euros.", asked));
+        assert!(AnswerType::Rate.is_satisfied_by("de 35 à 50 pour cent"));
+    }
+
+    #[test]
+    fn keyword_queries_name_the_kind_of_fact() {
+        assert_eq!(
+            AnswerType::of("Programme Export effectif maximum"),
+            AnswerType::Number
+        );
+        assert_eq!(
+            AnswerType::of("incubateur surface bureaux"),
+            AnswerType::Number
+        );
+        assert_eq!(AnswerType::of("salon gestionnaire"), AnswerType::Name);
+        assert_eq!(AnswerType::of("forum 2024 lauréat"), AnswerType::Name);
+        assert_eq!(
+            AnswerType::of("le directeur a été nommé quand ?"),
+            AnswerType::Date
         );
     }
 

@@ -105,6 +105,10 @@ static DAY_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
 /// « la 2e édition », « 1er », « 3ème »: a rank.
 static ORDINAL: LazyLock<Regex> =
     LazyLock::new(|| literal_regex(r"(?i)\b\d+(?:e|er|re|ère|ème|eme)\b"));
+/// « 50 % », « 35 à 50 % », « 10 pour cent »: a share of something.
+static PERCENTAGE: LazyLock<Regex> = LazyLock::new(|| {
+    literal_regex(r"(?i)(\d+(?:[.,]\d+)?)[\s\u{00a0}\u{202f}]*(?:%|pour\s*cent\b|percent\b)")
+});
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     literal_regex(
         r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d",
@@ -177,6 +181,15 @@ pub fn date_mentions(text: &str) -> Vec<String> {
         .collect();
     found.extend(YEAR.find_iter(text).map(|m| m.as_str().to_string()));
     found
+}
+
+/// The shares `text` states, as their numbers (« 50 » of « 50 % »).
+pub fn rate_mentions(text: &str) -> Vec<String> {
+    PERCENTAGE
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str().replace(',', "."))
+        .collect()
 }
 
 /// Whether `text` holds an amount of money.
