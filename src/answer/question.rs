@@ -158,8 +158,12 @@ impl AnswerType {
         {
             return Self::Duration;
         }
+        // « nombre d'ateliers » folds to the words « nombre », « d ».
+        let names_a_number = tokens
+            .windows(2)
+            .any(|pair| pair[0] == "nombre" && matches!(pair[1], "de" | "d"));
         if has("combien")
-            || has_phrase("nombre de")
+            || names_a_number
             || has_phrase("quel nombre")
             || has_phrase("how many")
             || has("age")
@@ -182,6 +186,7 @@ impl AnswerType {
         // « quand même » is « all the same », not « when ».
         if has("quand") && !has_phrase("quand meme")
             || has("date")
+            || has("annee")
             || date_phrases.iter().any(|p| has_phrase(p))
             || tokens.first().is_some_and(|w| *w == "when")
             || has_phrase("what date")
@@ -320,11 +325,11 @@ fn asks_for_a_percent_sign(question: &str) -> bool {
     })
 }
 
-/// What « combien de X » counts: `X`, folded (« pays » of « combien de
+/// What « combien de X » or « nombre de X » counts: `X`, folded (« pays » of « combien de
 /// pays participent ? »); none for other questions.
 pub fn counted_noun(question: &str) -> Option<String> {
     let folded = fold(question);
-    let mut words = words(&folded).skip_while(|w| *w != "combien");
+    let mut words = words(&folded).skip_while(|w| *w != "combien" && *w != "nombre");
     words.next()?;
     match words.next()? {
         "de" | "d" => words.next().map(str::to_string),
@@ -525,6 +530,10 @@ mod tests {
             counted_noun("combien d'entreprises ont été aidées").as_deref(),
             Some("entreprises")
         );
+        assert_eq!(
+            counted_noun("forum nombre d'exposants").as_deref(),
+            Some("exposants")
+        );
         assert_eq!(counted_noun("Combien coûte le billet ?"), None);
         assert_eq!(counted_noun("Quand ouvre l'exposition ?"), None);
     }
@@ -633,6 +642,14 @@ mod tests {
 
     #[test]
     fn keyword_queries_name_the_kind_of_fact() {
+        assert_eq!(
+            AnswerType::of("salon 2024 nombre d'exposants"),
+            AnswerType::Number
+        );
+        assert_eq!(
+            AnswerType::of("incubateur année d'ouverture"),
+            AnswerType::Date
+        );
         assert_eq!(
             AnswerType::of("Programme Export effectif maximum"),
             AnswerType::Number
