@@ -290,11 +290,20 @@ impl AnswerType {
                 new_word
             }),
             Self::Contact => text::has_contact(text),
-            Self::Name => text::proper_names(text).iter().any(|name| {
-                let folded = fold(name);
-                let is_new = words(&folded).any(|w| !asked.contains(&w));
-                is_new
-            }),
+            // « Qui dirige… ? » is answered by a sentence that says who leads
+            // (« sa présidente était… »), not by one that only names a
+            // partner or a town of the same body.
+            Self::Name => {
+                let names_someone_new = text::proper_names(text).iter().any(|name| {
+                    let folded = fold(name);
+                    let is_new = words(&folded).any(|w| !asked.contains(&w));
+                    is_new
+                });
+                let folded_text = fold(text);
+                names_someone_new
+                    && (!names_a_leader(asked.iter().copied())
+                        || names_a_leader(words(&folded_text)))
+            }
         }
     }
 
@@ -311,6 +320,43 @@ impl AnswerType {
             Self::Open => true,
         }
     }
+}
+
+/// Words, folded, that speak of whoever leads a body, in French and
+/// English (« vice-présidente » folds to « vice », « presidente »).
+const LEADERSHIP: [&str; 27] = [
+    "dirige",
+    "dirigee",
+    "dirigent",
+    "diriger",
+    "directeur",
+    "directrice",
+    "president",
+    "presidente",
+    "presidents",
+    "preside",
+    "presidee",
+    "copresident",
+    "copresidente",
+    "copresidents",
+    "responsable",
+    "chef",
+    "patron",
+    "patronne",
+    "pdg",
+    "director",
+    "chair",
+    "chairs",
+    "chairing",
+    "chairman",
+    "chairwoman",
+    "ceo",
+    "leads",
+];
+
+/// Whether one of `words` (folded) speaks of a body's leader.
+fn names_a_leader<'a>(mut words: impl Iterator<Item = &'a str>) -> bool {
+    words.any(|w| LEADERSHIP.contains(&w))
 }
 
 /// « cb de % », « quel % »: the sign itself is asked for, where « 35 % »
@@ -638,6 +684,24 @@ mod tests {
         assert!(!AnswerType::Rate.is_answered_by("Elle porte 80 % des dépenses.", asked));
         assert!(!AnswerType::Rate.is_answered_by("L'aide atteint 20 000 euros.", asked));
         assert!(AnswerType::Rate.is_satisfied_by("de 35 à 50 pour cent"));
+    }
+
+    #[test]
+    fn who_leads_is_answered_by_a_sentence_that_says_who_leads() {
+        let asked = "qui dirige le salon";
+        assert_eq!(AnswerType::of(asked), AnswerType::Name);
+        assert!(!AnswerType::Name.is_answered_by(
+            "Le salon a été créé par des acteurs de Rouen et de Caen.",
+            asked
+        ));
+        assert!(
+            AnswerType::Name.is_answered_by("Sa présidente est Marie Durand, élue en 2020.", asked)
+        );
+        // Other « qui » questions are answered by any new name.
+        assert!(AnswerType::Name.is_answered_by(
+            "Le salon a été créé par des acteurs de Rouen et de Caen.",
+            "qui a créé le salon"
+        ));
     }
 
     #[test]
