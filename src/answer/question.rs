@@ -291,18 +291,15 @@ impl AnswerType {
             }),
             Self::Contact => text::has_contact(text),
             // « Qui dirige… ? » is answered by a sentence that says who leads
-            // (« sa présidente était… »), not by one that only names a
-            // partner or a town of the same body.
+            // (« sa présidente était… »), « qui a gagné ? » by one that says
+            // who won; not by one that only names a partner or a town.
             Self::Name => {
                 let names_someone_new = text::proper_names(text).iter().any(|name| {
                     let folded = fold(name);
                     let is_new = words(&folded).any(|w| !asked.contains(&w));
                     is_new
                 });
-                let folded_text = fold(text);
-                names_someone_new
-                    && (!names_a_leader(asked.iter().copied())
-                        || names_a_leader(words(&folded_text)))
+                names_someone_new && says_the_roles_asked(&asked, &fold(text))
             }
         }
     }
@@ -322,41 +319,66 @@ impl AnswerType {
     }
 }
 
-/// Words, folded, that speak of whoever leads a body, in French and
-/// English (« vice-présidente » folds to « vice », « presidente »).
-const LEADERSHIP: [&str; 27] = [
-    "dirige",
-    "dirigee",
-    "dirigent",
-    "diriger",
-    "directeur",
-    "directrice",
-    "president",
-    "presidente",
-    "presidents",
-    "preside",
-    "presidee",
-    "copresident",
-    "copresidente",
-    "copresidents",
-    "responsable",
-    "chef",
-    "patron",
-    "patronne",
-    "pdg",
-    "director",
-    "chair",
-    "chairs",
-    "chairing",
-    "chairman",
-    "chairwoman",
-    "ceo",
-    "leads",
+/// Roles a « qui ? » asks about, each as the words (folded, French and
+/// English) that say it: who leads a body, who won. A sentence answers such
+/// a question only if it says the same role (« vice-présidente » folds to
+/// « vice », « presidente »).
+const ROLES_ASKED: [&[&str]; 2] = [
+    &[
+        "dirige",
+        "dirigee",
+        "dirigent",
+        "diriger",
+        "directeur",
+        "directrice",
+        "president",
+        "presidente",
+        "presidents",
+        "preside",
+        "presidee",
+        "copresident",
+        "copresidente",
+        "copresidents",
+        "responsable",
+        "chef",
+        "patron",
+        "patronne",
+        "pdg",
+        "director",
+        "chair",
+        "chairs",
+        "chairing",
+        "chairman",
+        "chairwoman",
+        "ceo",
+        "leads",
+    ],
+    &[
+        "gagne",
+        "gagnant",
+        "gagnante",
+        "gagnants",
+        "laureat",
+        "laureate",
+        "laureats",
+        "remporte",
+        "vainqueur",
+        "vainqueurs",
+        "prime",
+        "primee",
+        "won",
+        "winner",
+        "winners",
+    ],
 ];
 
-/// Whether one of `words` (folded) speaks of a body's leader.
-fn names_a_leader<'a>(mut words: impl Iterator<Item = &'a str>) -> bool {
-    words.any(|w| LEADERSHIP.contains(&w))
+/// Whether `text` (folded) says every role of [`ROLES_ASKED`] that the
+/// question's words `asked` ask about.
+fn says_the_roles_asked(asked: &[&str], text: &str) -> bool {
+    let told: Vec<&str> = words(text).collect();
+    ROLES_ASKED.iter().all(|role| {
+        !asked.iter().any(|w| role.contains(w)) || told.iter().any(|w| role.contains(w))
+    })
 }
 
 /// « cb de % », « quel % »: the sign itself is asked for, where « 35 % »
@@ -697,6 +719,14 @@ mod tests {
         assert!(
             AnswerType::Name.is_answered_by("Sa présidente est Marie Durand, élue en 2020.", asked)
         );
+        assert!(!AnswerType::Name.is_answered_by(
+            "Le jury réunissait Orange et la Région.",
+            "qui a gagné le concours"
+        ));
+        assert!(AnswerType::Name.is_answered_by(
+            "Le projet Alpha, porté par Orange, est le lauréat.",
+            "qui a gagné le concours"
+        ));
         // Other « qui » questions are answered by any new name.
         assert!(AnswerType::Name.is_answered_by(
             "Le salon a été créé par des acteurs de Rouen et de Caen.",
