@@ -47,7 +47,8 @@ pub struct Features {
     /// 1 when the sentence speaks of another time than the question: the
     /// question asks how things are now (« le directeur actuel ») and the
     /// sentence tells how they were (« comptait », « en 2019 »), or the
-    /// question names a year and the sentence only others.
+    /// question names a year or an edition (« la première ») and the
+    /// sentence only others.
     pub stale: f32,
     /// 1 when the question is in English. The word signals above compare
     /// English words with French documents, so they mean less there; this

@@ -1007,6 +1007,7 @@ impl AnswerPipeline {
         };
         timings.rerank = elapsed_ms(started);
         let years = question::years_named(message);
+        let ranks = text::ranks(message);
         let words = reader::QuestionWords::new(terms, &knowledge.stats);
         let asks_now = question::asks_about_now(message);
         let english = language == Language::English;
@@ -1065,7 +1066,8 @@ impl AnswerPipeline {
                 rank_score: *score,
                 stale: f32::from(u8::from(
                     asks_now && question::tells_the_past(&quote, this_year)
-                        || question::tells_another_year(&years, &quote),
+                        || question::tells_another_year(&years, &quote)
+                        || question::tells_another_rank(&ranks, &quote),
                 )),
                 english: f32::from(u8::from(english)),
                 english_similarity: if english { similarity } else { 0.0 },

@@ -419,6 +419,14 @@ pub fn tells_another_year(years: &[String], quote: &str) -> bool {
     !years.is_empty() && !told.is_empty() && !told.iter().any(|year| years.contains(year))
 }
 
+/// Whether `quote` speaks of another rank than those the question names
+/// (`asked`, see [`text::ranks`]): « la première édition, c'était quand ? »
+/// is not answered by the date of the 2e.
+pub fn tells_another_rank(asked: &[u32], quote: &str) -> bool {
+    let told = text::ranks(quote);
+    !asked.is_empty() && !told.is_empty() && !told.iter().any(|rank| asked.contains(rank))
+}
+
 /// Whether `context` (a passage with its headings and date) names every
 /// year in `years`.
 pub fn names_every_year(years: &[String], context: &str) -> bool {
@@ -731,6 +739,32 @@ mod tests {
         assert!(AnswerType::Name.is_answered_by(
             "Le salon a été créé par des acteurs de Rouen et de Caen.",
             "qui a créé le salon"
+        ));
+    }
+
+    #[test]
+    fn another_edition_is_another_time() {
+        let asked = &text::ranks("salon première édition date");
+        assert!(tells_another_rank(
+            asked,
+            "La 2e édition a eu lieu le 27 novembre."
+        ));
+        assert!(!tells_another_rank(
+            asked,
+            "La 1re édition a eu lieu en mars."
+        ));
+        assert!(!tells_another_rank(
+            asked,
+            "La première édition a eu lieu en mars."
+        ));
+        assert!(!tells_another_rank(asked, "Le salon a eu lieu en mars."));
+        assert!(!tells_another_rank(
+            &text::ranks("c quand le salon"),
+            "La 2e édition a eu lieu en mars."
+        ));
+        assert!(tells_another_rank(
+            &text::ranks("when was the third forum"),
+            "La 2e édition a eu lieu le 27 novembre."
         ));
     }
 

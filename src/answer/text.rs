@@ -103,6 +103,9 @@ static DAY_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// « la 2e édition », « 1er », « 3ème »: a rank.
+/// « 2e », « 1re », « 3rd »: a rank written in digits, the number captured.
+static RANK: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"(?i)\b(\d{1,2})(?:e|er|re|ère|ème|eme|ere|st|nd|rd|th)\b"));
 static ORDINAL: LazyLock<Regex> =
     LazyLock::new(|| literal_regex(r"(?i)\b\d+(?:e|er|re|ère|ème|eme)\b"));
 /// « 50 % », « 35 à 50 % », « 10 pour cent »: a share of something.
@@ -190,6 +193,37 @@ pub fn rate_mentions(text: &str) -> Vec<String> {
         .filter_map(|c| c.get(1))
         .map(|m| m.as_str().replace(',', "."))
         .collect()
+}
+
+/// The ranks `text` names (« la 2e édition », « la première édition »,
+/// « the first year »), as numbers.
+pub fn ranks(text: &str) -> Vec<u32> {
+    const RANK_WORDS: [(&str, u32); 12] = [
+        ("premier", 1),
+        ("premiere", 1),
+        ("first", 1),
+        ("deuxieme", 2),
+        ("second", 2),
+        ("seconde", 2),
+        ("troisieme", 3),
+        ("third", 3),
+        ("quatrieme", 4),
+        ("fourth", 4),
+        ("cinquieme", 5),
+        ("fifth", 5),
+    ];
+    let mut found: Vec<u32> = RANK
+        .captures_iter(text)
+        .filter_map(|c| c.get(1)?.as_str().parse().ok())
+        .collect();
+    let folded = fold(text);
+    found.extend(words(&folded).filter_map(|w| {
+        RANK_WORDS
+            .iter()
+            .find(|(word, _)| *word == w)
+            .map(|&(_, rank)| rank)
+    }));
+    found
 }
 
 /// Whether `text` holds an amount of money.
