@@ -112,11 +112,17 @@ impl AnswerType {
         }
         // Keyword queries name the kind of figure (« Impulsion Conseil taux
         // subvention »); spoken ones put a sign in it (« cb de % »).
-        let asks_share = ["taux", "pourcentage", "percentage", "percent", "rate"]
-            .iter()
-            .any(|w| has(w))
+        let asks_share = [
+            "taux",
+            "pourcentage",
+            "percentage",
+            "percent",
+            "rate",
+            "share",
+        ]
+        .iter()
+        .any(|w| has(w))
             || has_phrase("quelle part")
-            || has_phrase("what share")
             || asks_for_a_percent_sign(question);
         if asks_share {
             return Self::Rate;
@@ -703,6 +709,10 @@ mod tests {
         );
         assert_eq!(
             AnswerType::of("What share of the investment is covered?"),
+            AnswerType::Rate
+        );
+        assert_eq!(
+            AnswerType::of("the largest share of the costs a partner may carry?"),
             AnswerType::Rate
         );
         assert_eq!(
