@@ -162,8 +162,37 @@ pub(crate) fn worth_highlighting(
         AnswerType::Date => {
             text::has_month(span) || (!text::has_month(quote) && text::has_date(span))
         }
+        // A year or a day of the month counts nothing.
+        AnswerType::Number => !text::count_mentions(span).is_empty(),
         other => other.is_satisfied_by(span),
     }
+}
+
+/// Words between a role (« présidente ») and the name of who holds it
+/// (« Sa présidente était alors Julie Barenton-Guillas », « Jean Martin en
+/// a été le premier directeur »).
+const ROLE_REACH: usize = 6;
+
+/// Whether `span` stands in `quote` within [`ROLE_REACH`] words of one of
+/// `role` (folded words, see `question::LEADING`): « qui présidait ? » is
+/// answered by the name beside « présidente », not by the first partner of
+/// a long list. (A winner is often named far from « lauréat », after a
+/// long description of the project, so only leading is checked so.)
+pub(crate) fn holds_the_role(span: &str, quote: &str, role: &[&str]) -> bool {
+    let folded_quote = fold(quote);
+    let folded_span = fold(span);
+    let quoted: Vec<&str> = words(&folded_quote).collect();
+    let spanned: Vec<&str> = words(&folded_span).collect();
+    if spanned.is_empty() || spanned.len() > quoted.len() {
+        return false;
+    }
+    (0..=quoted.len() - spanned.len())
+        .filter(|&at| quoted[at..at + spanned.len()] == spanned[..])
+        .any(|start| {
+            let from = start.saturating_sub(ROLE_REACH);
+            let to = (start + spanned.len() + ROLE_REACH).min(quoted.len());
+            quoted[from..to].iter().any(|w| role.contains(w))
+        })
 }
 
 /// Whether `span` stands in `quote` at least once between word
@@ -238,6 +267,26 @@ pub(crate) fn question_about(language: Language, title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_is_answered_by_the_name_beside_it() {
+        let quote = "Le consortium réunit Orange, Saagie, le CNRS, l'ENSI et plusieurs autres. Sa présidente était alors Julie Martin, élue de la Région.";
+        let leading = &["presidente", "president"];
+        assert!(holds_the_role("Julie Martin", quote, leading));
+        assert!(!holds_the_role("Orange, Saagie", quote, leading));
+    }
+
+    #[test]
+    fn a_year_is_not_highlighted_as_a_count() {
+        let quote = "En 2021, le DataLab réunissait une vingtaine de partenaires.";
+        assert!(!worth_highlighting("2021", quote, AnswerType::Number, None));
+        assert!(worth_highlighting(
+            "une vingtaine de partenaires",
+            quote,
+            AnswerType::Number,
+            None
+        ));
+    }
 
     #[test]
     fn a_span_cut_inside_a_number_is_not_highlighted() {

@@ -1211,8 +1211,16 @@ impl AnswerPipeline {
                 .extract_span(prompt, found.quote.clone(), 12)
                 .await?;
             let counted = question::counted_noun(query);
-            compose::worth_highlighting(&span, &found.quote, found.answer_type, counted.as_deref())
-                .then_some(span)
+            let beside_the_leader = !question::asks_who_leads(query)
+                || compose::holds_the_role(&span, &found.quote, &question::LEADING);
+            (beside_the_leader
+                && compose::worth_highlighting(
+                    &span,
+                    &found.quote,
+                    found.answer_type,
+                    counted.as_deref(),
+                ))
+            .then_some(span)
         };
         timings.span = elapsed_ms(started);
         let answer = compose::extractive_answer(

@@ -325,58 +325,68 @@ impl AnswerType {
     }
 }
 
-/// Roles a « qui ? » asks about, each as the words (folded, French and
-/// English) that say it: who leads a body, who won. A sentence answers such
-/// a question only if it says the same role (« vice-présidente » folds to
-/// « vice », « presidente »).
-const ROLES_ASKED: [&[&str]; 2] = [
-    &[
-        "dirige",
-        "dirigee",
-        "dirigent",
-        "diriger",
-        "directeur",
-        "directrice",
-        "president",
-        "presidente",
-        "presidents",
-        "preside",
-        "presidee",
-        "copresident",
-        "copresidente",
-        "copresidents",
-        "responsable",
-        "chef",
-        "patron",
-        "patronne",
-        "pdg",
-        "director",
-        "chair",
-        "chairs",
-        "chairing",
-        "chairman",
-        "chairwoman",
-        "ceo",
-        "leads",
-    ],
-    &[
-        "gagne",
-        "gagnant",
-        "gagnante",
-        "gagnants",
-        "laureat",
-        "laureate",
-        "laureats",
-        "remporte",
-        "vainqueur",
-        "vainqueurs",
-        "prime",
-        "primee",
-        "won",
-        "winner",
-        "winners",
-    ],
+/// Words (folded, French and English) that say who leads a body
+/// (« vice-présidente » folds to « vice », « presidente »).
+pub const LEADING: [&str; 27] = [
+    "dirige",
+    "dirigee",
+    "dirigent",
+    "diriger",
+    "directeur",
+    "directrice",
+    "president",
+    "presidente",
+    "presidents",
+    "preside",
+    "presidee",
+    "copresident",
+    "copresidente",
+    "copresidents",
+    "responsable",
+    "chef",
+    "patron",
+    "patronne",
+    "pdg",
+    "director",
+    "chair",
+    "chairs",
+    "chairing",
+    "chairman",
+    "chairwoman",
+    "ceo",
+    "leads",
 ];
+
+/// Words (folded, French and English) that say who won.
+const WINNING: [&str; 15] = [
+    "gagne",
+    "gagnant",
+    "gagnante",
+    "gagnants",
+    "laureat",
+    "laureate",
+    "laureats",
+    "remporte",
+    "vainqueur",
+    "vainqueurs",
+    "prime",
+    "primee",
+    "won",
+    "winner",
+    "winners",
+];
+
+/// Roles a « qui ? » asks about, each as the words that say it: a
+/// sentence answers such a question only if it says the same role.
+const ROLES_ASKED: [&[&str]; 2] = [&LEADING, &WINNING];
+
+/// Whether `question` asks who leads a body (« qui dirige », « la
+/// présidente »).
+pub fn asks_who_leads(question: &str) -> bool {
+    let folded = fold(question);
+    let found = words(&folded).any(|w| LEADING.contains(&w));
+    found
+}
 
 /// Whether `text` (folded) says every role of [`ROLES_ASKED`] that the
 /// question's words `asked` ask about.
