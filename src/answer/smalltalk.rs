@@ -32,6 +32,9 @@ pub enum SmallTalk {
     Languages,
     /// « D'accord », « OK ».
     Acknowledgement,
+    /// « J'aurais quelques questions sur les aides » with no question yet:
+    /// the visitor announces one.
+    QuestionComing,
 }
 
 /// A few ways of saying each kind of small talk, in both languages: what a
@@ -113,6 +116,16 @@ pub const PROTOTYPES: &[(&str, SmallTalk, Language)] = &[
         Language::French,
     ),
     ("Okay", SmallTalk::Acknowledgement, Language::English),
+    (
+        "J'ai une question",
+        SmallTalk::QuestionComing,
+        Language::French,
+    ),
+    (
+        "I have a question",
+        SmallTalk::QuestionComing,
+        Language::English,
+    ),
     (
         "Alright, got it",
         SmallTalk::Acknowledgement,
@@ -257,6 +270,9 @@ impl SmallTalk {
     /// Recognises a message that is small talk and nothing else.
     pub fn detect(message: &str) -> Option<Self> {
         let folded = fold(message);
+        if announces_a_question(&words_with_hyphens(&folded)) {
+            return Some(Self::QuestionComing);
+        }
         let mut rest = format!(" {} ", words_with_hyphens(&folded).join(" "));
         let mut found = None;
         for (phrase, kind) in PHRASES {
@@ -285,6 +301,7 @@ impl SmallTalk {
             Self::Wellbeing => "Très bien, merci ! Que voulez-vous savoir sur la donnée et l'IA en Normandie ?",
             Self::Languages => "Je comprends le français et l'anglais : posez votre question dans l'une ou l'autre langue. Les documents de l'agence sont en français, et je les cite tels quels.",
             Self::Acknowledgement => "Très bien ! Avez-vous une autre question sur la donnée et l'IA en Normandie ?",
+            Self::QuestionComing => "Bien sûr, je vous écoute ! Posez vos questions une à une : je cherche chaque réponse dans les documents de l'agence et je vous montre d'où elle vient.",
         }
     }
 
@@ -298,8 +315,92 @@ impl SmallTalk {
             Self::Wellbeing => "Very well, thank you! What would you like to know about data and AI in Normandy?",
             Self::Languages => "Yes: I understand English and French, so ask in either. The agency's documents are in French; I quote them as they are and tell you the rest in English.",
             Self::Acknowledgement => "Great! Is there anything else you would like to know about data and AI in Normandy?",
+            Self::QuestionComing => "Of course, go ahead! Ask your questions one at a time: I look for each answer in the agency's documents, which are in French, and show you where it comes from.",
         }
     }
+}
+
+/// Whether `words` (folded, see [`words_with_hyphens`]) only announce a
+/// question (« Bonjour, j'aurais quelques questions sur les aides aux
+/// entreprises », « I have a question about the exhibition »): an opening,
+/// « question(s) », at most a topic, and no question asked yet. « J'ai une
+/// question : c'est quand l'expo ? » asks one, and is read as a question.
+fn announces_a_question(words: &[&str]) -> bool {
+    const GREETINGS: [&str; 9] = [
+        "bonjour", "bonsoir", "salut", "coucou", "hello", "hi", "hey", "madame", "monsieur",
+    ];
+    const OPENINGS: [&[&str]; 16] = [
+        &["j'ai"],
+        &["jai"],
+        &["j'aurais"],
+        &["jaurais"],
+        &["je", "voudrais", "poser"],
+        &["je", "voudrais", "vous", "poser"],
+        &["je", "peux", "poser"],
+        &["je", "peux", "vous", "poser"],
+        &["puis-je", "poser"],
+        &["puis-je", "vous", "poser"],
+        &["i", "have"],
+        &["i've", "got"],
+        &["i", "would", "like", "to", "ask"],
+        &["i'd", "like", "to", "ask"],
+        &["can", "i", "ask"],
+        &["may", "i", "ask"],
+    ];
+    const HOW_MANY: [&str; 16] = [
+        "juste",
+        "une",
+        "un",
+        "quelques",
+        "des",
+        "plusieurs",
+        "deux",
+        "trois",
+        "petite",
+        "petites",
+        "a",
+        "some",
+        "few",
+        "two",
+        "quick",
+        "couple",
+    ];
+    const ASKING: [&str; 4] = ["question", "questions", "renseignement", "renseignements"];
+    const TOPIC: [&str; 9] = [
+        "sur",
+        "concernant",
+        "a",
+        "au",
+        "aux",
+        "about",
+        "on",
+        "regarding",
+        "svp",
+    ];
+    const INTERROGATIVES: [&str; 21] = [
+        "quel", "quelle", "quels", "quelles", "quand", "combien", "comment", "ou", "qui",
+        "pourquoi", "quoi", "est-ce", "what", "when", "how", "who", "where", "which", "why",
+        "c'est", "cest",
+    ];
+    const LONGEST_TOPIC: usize = 10;
+    let mut rest = words;
+    while rest.first().is_some_and(|w| GREETINGS.contains(w)) {
+        rest = &rest[1..];
+    }
+    let Some(opening) = OPENINGS.iter().find(|o| rest.starts_with(o)) else {
+        return false;
+    };
+    rest = &rest[opening.len()..];
+    while rest.first().is_some_and(|w| HOW_MANY.contains(w)) {
+        rest = &rest[1..];
+    }
+    let Some((asking, topic)) = rest.split_first() else {
+        return false;
+    };
+    ASKING.contains(asking)
+        && topic.len() <= LONGEST_TOPIC
+        && topic.first().is_none_or(|w| TOPIC.contains(w))
+        && !topic.iter().any(|w| INTERROGATIVES.contains(w))
 }
 
 /// Splits a folded message into words, keeping hyphens and apostrophes
@@ -406,6 +507,30 @@ mod tests {
         assert!(SmallTalk::Greeting
             .reply(Language::French)
             .starts_with("Bonjour"));
+    }
+
+    #[test]
+    fn a_question_announced_is_not_yet_asked() {
+        for announced in [
+            "Bonjour, j'ai quelques questions sur les programmes de la Région.",
+            "jai une question",
+            "Je peux vous poser une question ?",
+            "Hi, I have a few questions about the agency",
+        ] {
+            assert_eq!(
+                SmallTalk::detect(announced),
+                Some(SmallTalk::QuestionComing),
+                "{announced}"
+            );
+        }
+        for asked in [
+            "J'ai une question : c'est quand l'expo ?",
+            "J'ai une question sur le forum, qui l'organise ?",
+            "I have a question about the exhibition: when does it close?",
+            "J'ai une entreprise de 12 salariés, suis-je éligible ?",
+        ] {
+            assert_eq!(SmallTalk::detect(asked), None, "{asked}");
+        }
     }
 
     #[test]
