@@ -67,7 +67,8 @@ pub enum AnswerType {
     /// « surface »).
     Number,
     /// A share or a rate (« taux », « quel pourcentage », « cb de % »),
-    /// answered by a percentage, not by an amount of money.
+    /// answered by a percentage (or, for a rate, « à taux zéro »), not by
+    /// an amount of money.
     Rate,
     /// A date (« quand », « quelle date », « en quelle année »).
     Date,
@@ -271,11 +272,15 @@ impl AnswerType {
             Self::Date => text::date_mentions(text).iter().any(is_new),
             // « Une seule entreprise peut-elle porter 80 % ? » is answered by
             // another share than the 80 % it names.
+            // « Quel taux ? » of a loan is also answered in words: « à taux
+            // zéro »; « cb de % » wants a percentage.
             Self::Rate => {
                 let asked_rates = text::rate_mentions(question);
-                text::rate_mentions(text)
+                let new_share = text::rate_mentions(text)
                     .iter()
-                    .any(|rate| !asked_rates.contains(rate))
+                    .any(|rate| !asked_rates.contains(rate));
+                let names_the_rate = ["taux", "rate"].iter().any(|w| asked.contains(w));
+                new_share || names_the_rate && text::has_zero_rate(text)
             }
             // « Où ? » is often answered by a common noun (« sur le stand
             // régional »), so no name is required; but the place must say
@@ -316,7 +321,7 @@ impl AnswerType {
             Self::Amount => text::has_amount(text),
             Self::Duration => text::has_duration(text) || text::has_date(text),
             Self::Number => text::has_number(text),
-            Self::Rate => !text::rate_mentions(text).is_empty(),
+            Self::Rate => !text::rate_mentions(text).is_empty() || text::has_zero_rate(text),
             Self::Date => text::has_date(text),
             Self::Name | Self::Place => text::has_name(text),
             Self::Contact => text::has_contact(text),
@@ -734,6 +739,10 @@ mod tests {
         assert!(!AnswerType::Rate.is_answered_by("Elle porte 80 % des dépenses.", asked));
         assert!(!AnswerType::Rate.is_answered_by("L'aide atteint 20 000 euros.", asked));
         assert!(AnswerType::Rate.is_satisfied_by("de 35 à 50 pour cent"));
+        let loan = "C'est un prêt à taux zéro sur cinq ans.";
+        assert!(AnswerType::Rate.is_answered_by(loan, "le prêt, c'est quel taux ?"));
+        assert!(AnswerType::Rate.is_answered_by(loan, "what interest rate is the loan?"));
+        assert!(!AnswerType::Rate.is_answered_by(loan, "le prêt couvre cb de % ?"));
     }
 
     #[test]

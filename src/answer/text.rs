@@ -226,6 +226,21 @@ pub fn ranks(text: &str) -> Vec<u32> {
     found
 }
 
+/// Whether `text` states a zero rate in words (« prêt à taux zéro »,
+/// « interest-free »).
+pub fn has_zero_rate(text: &str) -> bool {
+    let folded = fold(text);
+    [
+        "taux zero",
+        "interest-free",
+        "interest free",
+        "zero interest",
+        "sans interet",
+    ]
+    .iter()
+    .any(|phrase| folded.contains(phrase))
+}
+
 /// Whether `text` holds an amount of money.
 pub fn has_amount(text: &str) -> bool {
     AMOUNT.is_match(text)
