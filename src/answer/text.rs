@@ -102,12 +102,10 @@ static DAY_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b\d{1,2}(?:er)?[\s\u{00a0}]+(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)\b",
     )
 });
-/// « la 2e édition », « 1er », « 3ème »: a rank.
-/// « 2e », « 1re », « 3rd »: a rank written in digits, the number captured.
+/// « la 2e édition », « 1er », « 3ème », « 3rd »: a rank written in
+/// digits, the number captured.
 static RANK: LazyLock<Regex> =
-    LazyLock::new(|| literal_regex(r"(?i)\b(\d{1,2})(?:e|er|re|ère|ème|eme|ere|st|nd|rd|th)\b"));
-static ORDINAL: LazyLock<Regex> =
-    LazyLock::new(|| literal_regex(r"(?i)\b\d+(?:e|er|re|ère|ème|eme)\b"));
+    LazyLock::new(|| literal_regex(r"(?i)\b(\d+)(?:e|er|re|ère|ème|eme|ere|st|nd|rd|th)\b"));
 /// « 50 % », « 35 à 50 % », « 10 pour cent »: a share of something.
 static PERCENTAGE: LazyLock<Regex> = LazyLock::new(|| {
     literal_regex(r"(?i)(\d+(?:[.,]\d+)?)[\s\u{00a0}\u{202f}]*(?:%|pour\s*cent\b|percent\b)")
@@ -172,7 +170,7 @@ pub fn number_mentions(text: &str) -> Vec<String> {
 pub fn count_mentions(text: &str) -> Vec<String> {
     let text = YEAR.replace_all(text, " ");
     let text = DAY_OF_MONTH.replace_all(&text, " ");
-    number_mentions(&ORDINAL.replace_all(&text, " "))
+    number_mentions(&RANK.replace_all(&text, " "))
 }
 
 /// The months and years `text` names, folded.
