@@ -410,7 +410,11 @@ impl Q8Matrix {
     }
 
     /// `P` row pairs from `pair` against tokens `first..first + count`, in
-    /// tiles of [`TOKENS`] tokens.
+    /// tiles of [`TOKENS`] tokens, then of two, then of one. Two tokens get
+    /// their own tile rather than two one-token tiles, so that each weight
+    /// block is turned into byte sums' operands once for both: on two
+    /// cores of an Intel Xeon (`lscpu` family 6 model 207), two
+    /// conversations' steps took 13.2–13.5 ms against 14.1–15.2 ms.
     #[inline(always)]
     fn group_times_tokens<S: Tiles, const P: usize>(
         &self,
@@ -424,21 +428,34 @@ impl Q8Matrix {
         let mut token = 0;
         while token < count {
             if token + TOKENS <= count {
-                let sums = simd.tile::<P, TOKENS>(self.rows_of(pair), operands, first + token);
-                for (p, lanes) in sums.iter().enumerate() {
-                    for (t, lanes) in lanes.iter().enumerate() {
-                        write(pair + p, token + t, lanes);
-                    }
-                }
-                token += TOKENS;
+                token += self.tile_into::<S, P, TOKENS>(simd, operands, pair, first, token, write);
+            } else if token + 2 <= count {
+                token += self.tile_into::<S, P, 2>(simd, operands, pair, first, token, write);
             } else {
-                let sums = simd.tile::<P, 1>(self.rows_of(pair), operands, first + token);
-                for (p, lanes) in sums.iter().enumerate() {
-                    write(pair + p, token, &lanes[0]);
-                }
-                token += 1;
+                token += self.tile_into::<S, P, 1>(simd, operands, pair, first, token, write);
             }
         }
+    }
+
+    /// One tile of `P` row pairs from `pair` × `T` tokens from `token`,
+    /// written out; returns `T`.
+    #[inline(always)]
+    fn tile_into<S: Tiles, const P: usize, const T: usize>(
+        &self,
+        simd: S,
+        operands: Operands<'_>,
+        pair: usize,
+        first: usize,
+        token: usize,
+        write: &mut impl FnMut(usize, usize, &PairLanes),
+    ) -> usize {
+        let sums = simd.tile::<P, T>(self.rows_of(pair), operands, first + token);
+        for (p, lanes) in sums.iter().enumerate() {
+            for (t, lanes) in lanes.iter().enumerate() {
+                write(pair + p, token + t, lanes);
+            }
+        }
+        T
     }
 
     /// Where the rows of the tile starting at `pair` are. An odd last row
