@@ -404,13 +404,18 @@ fn says_the_roles_asked(asked: &[&str], text: &str) -> bool {
 
 /// « cb de % », « quel % »: the sign itself is asked for, where « 35 % »
 /// only states a share.
+/// The word just before the sign decides, as a whole word: « tout le monde
+/// % » does not ask because « monde » ends in « de ».
 fn asks_for_a_percent_sign(question: &str) -> bool {
     let lower = question.to_lowercase();
     lower.match_indices('%').any(|(at, _)| {
         let before = lower[..at].trim_end();
-        ["de", "d'", "cb", "combien", "quel", "quelle", "what"]
-            .iter()
-            .any(|word| before.ends_with(word))
+        let word = before
+            .rsplit(char::is_whitespace)
+            .next()
+            .unwrap_or_default();
+        let elided = ["d'", "d’"].iter().any(|of| word.ends_with(of));
+        elided || ["de", "cb", "combien", "quel", "quelle", "what"].contains(&word)
     })
 }
 
@@ -730,6 +735,10 @@ mod tests {
             AnswerType::of("the largest share of the costs a partner may carry?"),
             AnswerType::Rate
         );
+        assert!(asks_for_a_percent_sign("c quel % des depenses"));
+        assert!(asks_for_a_percent_sign("quelle part d’% ?"));
+        assert!(!asks_for_a_percent_sign("une aide pour tout le monde % ?"));
+        assert!(!asks_for_a_percent_sign("j'ai 35 % de fonds propres"));
         assert_eq!(
             AnswerType::of("Combien d'emplois pour avoir 35 % ?"),
             AnswerType::Number
