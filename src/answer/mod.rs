@@ -1221,6 +1221,7 @@ impl AnswerPipeline {
                     counted.as_deref(),
                 ))
             .then_some(span)
+            .or_else(|| the_share_asked(query, &found))
         };
         timings.span = elapsed_ms(started);
         let answer = compose::extractive_answer(
@@ -1389,6 +1390,23 @@ fn most_recent_of_the_best(answering: Vec<Found>) -> Option<Found> {
         }
     }
     chosen
+}
+
+/// When the model's span is refused for « quel taux ? », the quote's one
+/// share, if it states exactly one and the question does not already: the
+/// model often copies the words around a percentage rather than the
+/// percentage (« taux de subvention d'Impulsion Conseil »: no highlight
+/// where « 50 % » stands in the quote).
+fn the_share_asked(query: &str, found: &Found) -> Option<String> {
+    if found.answer_type != AnswerType::Rate {
+        return None;
+    }
+    let share = text::lone_percentage(&found.quote)?;
+    let stated = text::rate_mentions(query);
+    let new_to_the_question = text::rate_mentions(share)
+        .iter()
+        .all(|value| !stated.contains(value));
+    new_to_the_question.then(|| share.to_string())
 }
 
 fn source(found: &Found, highlight: Option<String>) -> Source {

@@ -193,6 +193,29 @@ pub fn rate_mentions(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The one share `text` states, as written (« 50 % » of « une subvention
+/// de 50 % des dépenses, plafonnée à 20 000 € »): none when it states
+/// several, or a range (« de 35 à 50 % », where « 50 % » alone would be
+/// wrong).
+pub fn lone_percentage(text: &str) -> Option<&str> {
+    let mut found = PERCENTAGE.find_iter(text);
+    let only = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    let before: Vec<&str> = text[..only.start()]
+        .split_whitespace()
+        .rev()
+        .take(2)
+        .collect();
+    let ends_a_range = matches!(
+        before.as_slice(),
+        [joiner, start] if ["à", "a", "et", "-", "–", "to", "and"].contains(joiner)
+            && start.chars().any(|c| c.is_ascii_digit())
+    );
+    (!ends_a_range).then_some(only.as_str())
+}
+
 /// The ranks `text` names (« la 2e édition », « la première édition »,
 /// « the first year »), as numbers.
 pub fn ranks(text: &str) -> Vec<u32> {
@@ -359,6 +382,19 @@ pub fn words(folded: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_share_is_found_but_not_one_of_several_or_the_end_of_a_range() {
+        assert_eq!(
+            lone_percentage("Une subvention de 50 % des dépenses, plafonnée à 20 000 €."),
+            Some("50 %")
+        );
+        assert_eq!(lone_percentage("soit 35 pour cent du coût"), Some("35 pour cent"));
+        assert_eq!(lone_percentage("de 35 à 50 % des dépenses"), None);
+        assert_eq!(lone_percentage("between 20 and 40% of costs"), None);
+        assert_eq!(lone_percentage("30 % puis 20 %"), None);
+        assert_eq!(lone_percentage("aucun pourcentage ici"), None);
+    }
 
     #[test]
     fn folding_removes_accents_and_case() {
