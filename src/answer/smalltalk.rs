@@ -131,6 +131,44 @@ pub const PROTOTYPES: &[(&str, SmallTalk, Language)] = &[
         SmallTalk::Acknowledgement,
         Language::English,
     ),
+    // Kinds the list above left out, found missing on the small-talk
+    // training turns (eval/conversation): asking the assistant's name or
+    // whether it is a machine, what may be asked, a one-word approval, a
+    // compliment. General phrasings of each kind, not those turns.
+    (
+        "Comment tu t'appelles ?",
+        SmallTalk::Identity,
+        Language::French,
+    ),
+    (
+        "Est-ce que vous êtes une intelligence artificielle ?",
+        SmallTalk::Identity,
+        Language::French,
+    ),
+    ("What is your name?", SmallTalk::Identity, Language::English),
+    (
+        "Am I chatting with a machine?",
+        SmallTalk::Identity,
+        Language::English,
+    ),
+    (
+        "Quelles questions peut-on vous poser ?",
+        SmallTalk::Help,
+        Language::French,
+    ),
+    (
+        "What can I ask you about?",
+        SmallTalk::Help,
+        Language::English,
+    ),
+    ("Parfait", SmallTalk::Acknowledgement, Language::French),
+    ("Perfect", SmallTalk::Acknowledgement, Language::English),
+    (
+        "Bravo, tu es très fort",
+        SmallTalk::Thanks,
+        Language::French,
+    ),
+    ("You are really smart", SmallTalk::Thanks, Language::English),
 ];
 
 /// Longest message, in words, that the meaning reading considers: small
@@ -214,6 +252,7 @@ const PHRASES: &[(&str, SmallTalk)] = &[
     ("good afternoon", SmallTalk::Greeting),
     ("good evening", SmallTalk::Greeting),
     ("see you", SmallTalk::Farewell),
+    ("see ya", SmallTalk::Farewell),
     ("good bye", SmallTalk::Farewell),
     ("goodbye", SmallTalk::Farewell),
     ("thanks a lot", SmallTalk::Thanks),
@@ -235,6 +274,8 @@ const PHRASES: &[(&str, SmallTalk)] = &[
     ("es-tu un robot", SmallTalk::Identity),
     ("presente-toi", SmallTalk::Identity),
     ("comment ca va", SmallTalk::Wellbeing),
+    ("tu vas bien", SmallTalk::Wellbeing),
+    ("vous allez bien", SmallTalk::Wellbeing),
     ("comment allez-vous", SmallTalk::Wellbeing),
     ("ca va", SmallTalk::Wellbeing),
     ("au revoir", SmallTalk::Farewell),
@@ -257,13 +298,25 @@ const PHRASES: &[(&str, SmallTalk)] = &[
     ("aide", SmallTalk::Help),
     ("aidez-moi", SmallTalk::Help),
     ("help", SmallTalk::Help),
+    // Chat and SMS forms: a closed set that meaning vectors read poorly
+    // (« ty » is too short to mean anything to the embedding model).
+    ("cc", SmallTalk::Greeting),
+    ("ty", SmallTalk::Thanks),
+    ("thx", SmallTalk::Thanks),
+    ("cya", SmallTalk::Farewell),
+    // One-word approvals, last: « merci, super » is thanks.
+    ("super", SmallTalk::Acknowledgement),
+    ("parfait", SmallTalk::Acknowledgement),
+    ("cool", SmallTalk::Acknowledgement),
+    ("nice", SmallTalk::Acknowledgement),
+    ("perfect", SmallTalk::Acknowledgement),
 ];
 
 /// Words that may pad small talk without making it a question.
-const FILLERS: [&str; 25] = [
+const FILLERS: [&str; 26] = [
     "eulcat", "a", "toi", "vous", "tous", "tout", "le", "monde", "encore", "et", "oui", "ok",
     "d'accord", "super", "tres", "bien", "there", "again", "so", "much", "very", "great", "yes",
-    "all", "helpful",
+    "all", "helpful", "today",
 ];
 
 impl SmallTalk {
@@ -440,6 +493,28 @@ mod tests {
             SmallTalk::detect("Good morning there"),
             Some(SmallTalk::Greeting)
         );
+    }
+
+    #[test]
+    fn chat_forms_and_one_word_approvals_are_small_talk_alone() {
+        assert_eq!(SmallTalk::detect("ty cya"), Some(SmallTalk::Thanks));
+        assert_eq!(SmallTalk::detect("cc ça va"), Some(SmallTalk::Wellbeing));
+        assert_eq!(
+            SmallTalk::detect("vous allez bien"),
+            Some(SmallTalk::Wellbeing)
+        );
+        assert_eq!(SmallTalk::detect("cool"), Some(SmallTalk::Acknowledgement));
+        assert_eq!(
+            SmallTalk::detect("Parfait !"),
+            Some(SmallTalk::Acknowledgement)
+        );
+        assert_eq!(SmallTalk::detect("merci, super"), Some(SmallTalk::Thanks));
+        assert_eq!(
+            SmallTalk::detect("Hi, how are you today?"),
+            Some(SmallTalk::Wellbeing)
+        );
+        assert_eq!(SmallTalk::detect("super, c'est quand l'expo ?"), None);
+        assert_eq!(SmallTalk::detect("cool, how much is the grant?"), None);
     }
 
     #[test]

@@ -389,7 +389,10 @@ mod tests {
             lone_percentage("Une subvention de 50 % des dépenses, plafonnée à 20 000 €."),
             Some("50 %")
         );
-        assert_eq!(lone_percentage("soit 35 pour cent du coût"), Some("35 pour cent"));
+        assert_eq!(
+            lone_percentage("soit 35 pour cent du coût"),
+            Some("35 pour cent")
+        );
         assert_eq!(lone_percentage("de 35 à 50 % des dépenses"), None);
         assert_eq!(lone_percentage("between 20 and 40% of costs"), None);
         assert_eq!(lone_percentage("30 % puis 20 %"), None);
