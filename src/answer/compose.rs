@@ -191,7 +191,7 @@ pub(crate) fn holds_the_role(span: &str, quote: &str, role: &[&str]) -> bool {
         .any(|start| {
             let from = start.saturating_sub(ROLE_REACH);
             let to = (start + spanned.len() + ROLE_REACH).min(quoted.len());
-            quoted[from..to].iter().any(|w| role.contains(w))
+            (from..to).any(|at| super::question::says_role_at(&quoted, at, role))
         })
 }
 
@@ -274,6 +274,8 @@ mod tests {
         let leading = &["presidente", "president"];
         assert!(holds_the_role("Julie Martin", quote, leading));
         assert!(!holds_the_role("Orange, Saagie", quote, leading));
+        let deputy = "Le bureau compte Paul Durand, vice-président, et Julie Martin.";
+        assert!(!holds_the_role("Paul Durand", deputy, leading));
     }
 
     #[test]

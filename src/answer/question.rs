@@ -398,12 +398,21 @@ pub fn asks_who_leads(question: &str) -> bool {
 fn says_the_roles_asked(asked: &[&str], text: &str) -> bool {
     let told: Vec<&str> = words(text).collect();
     ROLES_ASKED.iter().all(|role| {
-        !asked.iter().any(|w| role.contains(w)) || told.iter().any(|w| role.contains(w))
+        !asked.iter().any(|w| role.contains(w))
+            || (0..told.len()).any(|at| says_role_at(&told, at, role))
     })
+}
+
+/// Whether word `at` of `words` (folded) is one of `role`'s, said of the
+/// holder: a « vice-présidente » does not preside, so « qui préside la
+/// Région ? » is not answered by the DataLab's vice-president.
+pub(crate) fn says_role_at(words: &[&str], at: usize, role: &[&str]) -> bool {
+    role.contains(&words[at]) && (at == 0 || words[at - 1] != "vice")
 }
 
 /// « cb de % », « quel % »: the sign itself is asked for, where « 35 % »
 /// only states a share.
+///
 /// The word just before the sign decides, as a whole word: « tout le monde
 /// % » does not ask because « monde » ends in « de ».
 fn asks_for_a_percent_sign(question: &str) -> bool {
@@ -765,6 +774,8 @@ mod tests {
         assert!(
             AnswerType::Name.is_answered_by("Sa présidente est Marie Durand, élue en 2020.", asked)
         );
+        assert!(!AnswerType::Name
+            .is_answered_by("Sa vice-présidente est Marie Durand, élue en 2020.", asked));
         assert!(!AnswerType::Name.is_answered_by(
             "Le jury réunissait Orange et la Région.",
             "qui a gagné le concours"
