@@ -310,7 +310,13 @@ impl AnswerType {
                     let is_new = words(&folded).any(|w| !asked.contains(&w));
                     is_new
                 });
-                names_someone_new && says_the_roles_asked(&asked, &fold(text))
+                let asks_for_countries = asked.windows(2).any(|pair| {
+                    ["quel", "quels", "kel", "which", "what"].contains(&pair[0])
+                        && ["pays", "country", "countries"].contains(&pair[1])
+                });
+                names_someone_new
+                    && says_the_roles_asked(&asked, &fold(text))
+                    && (!asks_for_countries || text::names_a_country(text))
             }
         }
     }
@@ -783,6 +789,14 @@ mod tests {
         assert!(AnswerType::Name.is_answered_by(
             "Le projet Alpha, porté par Orange, est le lauréat.",
             "qui a gagné le concours"
+        ));
+        assert!(!AnswerType::Name.is_answered_by(
+            "La Région, au travers du DataLab Normandie, est partenaire du projet.",
+            "c'est quels pays ?"
+        ));
+        assert!(AnswerType::Name.is_answered_by(
+            "Les partenaires viennent de Belgique et d'Irlande.",
+            "c'est quels pays ?"
         ));
         // Other « qui » questions are answered by any new name.
         assert!(AnswerType::Name.is_answered_by(

@@ -193,6 +193,118 @@ pub fn rate_mentions(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Countries as `fold` and `words` leave them (« Pays-Bas » → « pays
+/// bas »), in French and English: the members of the European Union, its
+/// neighbours, and the world's largest economies.
+const COUNTRIES: [&str; 96] = [
+    "france",
+    "allemagne",
+    "germany",
+    "belgique",
+    "belgium",
+    "pays bas",
+    "netherlands",
+    "luxembourg",
+    "italie",
+    "italy",
+    "espagne",
+    "spain",
+    "portugal",
+    "irlande",
+    "ireland",
+    "autriche",
+    "austria",
+    "danemark",
+    "denmark",
+    "suede",
+    "sweden",
+    "finlande",
+    "finland",
+    "pologne",
+    "poland",
+    "tchequie",
+    "czechia",
+    "republique tcheque",
+    "czech republic",
+    "slovaquie",
+    "slovakia",
+    "hongrie",
+    "hungary",
+    "slovenie",
+    "slovenia",
+    "croatie",
+    "croatia",
+    "roumanie",
+    "romania",
+    "bulgarie",
+    "bulgaria",
+    "grece",
+    "greece",
+    "chypre",
+    "cyprus",
+    "malte",
+    "malta",
+    "estonie",
+    "estonia",
+    "lettonie",
+    "latvia",
+    "lituanie",
+    "lithuania",
+    "royaume uni",
+    "united kingdom",
+    "angleterre",
+    "england",
+    "ecosse",
+    "scotland",
+    "pays de galles",
+    "wales",
+    "suisse",
+    "switzerland",
+    "norvege",
+    "norway",
+    "islande",
+    "iceland",
+    "ukraine",
+    "turquie",
+    "turkey",
+    "etats unis",
+    "united states",
+    "usa",
+    "canada",
+    "quebec",
+    "mexique",
+    "mexico",
+    "bresil",
+    "brazil",
+    "argentine",
+    "argentina",
+    "chine",
+    "china",
+    "japon",
+    "japan",
+    "coree",
+    "korea",
+    "inde",
+    "india",
+    "australie",
+    "australia",
+    "maroc",
+    "morocco",
+    "tunisie",
+    "tunisia",
+    "senegal",
+];
+
+/// Whether `text` names a country (« quels pays ? » is answered by none
+/// other).
+pub fn names_a_country(text: &str) -> bool {
+    let folded = fold(text);
+    let spaced = format!(" {} ", words(&folded).collect::<Vec<_>>().join(" "));
+    COUNTRIES
+        .iter()
+        .any(|country| spaced.contains(&format!(" {country} ")))
+}
+
 /// The one share `text` states, as written (« 50 % » of « une subvention
 /// de 50 % des dépenses, plafonnée à 20 000 € »): none when it states
 /// several, or a range (« de 35 à 50 % », where « 50 % » alone would be
@@ -382,6 +494,18 @@ pub fn words(folded: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn countries_are_named_in_either_language_and_in_several_words() {
+        assert!(names_a_country(
+            "Les partenaires viennent de Belgique et des Pays-Bas."
+        ));
+        assert!(names_a_country("partners from the United Kingdom"));
+        assert!(!names_a_country(
+            "La Région, au travers du DataLab Normandie, est partenaire."
+        ));
+        assert!(!names_a_country("six pays européens"));
+    }
 
     #[test]
     fn a_lone_share_is_found_but_not_one_of_several_or_the_end_of_a_range() {
