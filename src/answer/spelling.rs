@@ -38,6 +38,10 @@ const ELIDED: &[&str] = &["qu", "l", "d", "j", "s", "n", "m", "t", "c"];
 pub struct Spelling {
     /// Folded word → each way the documents write it, with how often.
     forms: HashMap<String, Vec<(String, usize)>>,
+    /// Folded word → the capitalised words the documents write right
+    /// after it, as they write them (« impulsion » → « Conseil »,
+    /// « Développement »…): the names a shortened word may stand for.
+    continuations: HashMap<String, Vec<String>>,
 }
 
 impl Spelling {
@@ -45,15 +49,19 @@ impl Spelling {
     /// headings and text).
     pub fn new(passages: &[Passage]) -> Self {
         let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut continuations: HashMap<String, Vec<String>> = HashMap::new();
         let mut titles_seen = std::collections::HashSet::new();
         for passage in passages {
             if titles_seen.insert(passage.doc_title.as_str()) {
                 count_words(&passage.doc_title, &mut counts);
+                note_continuations(&passage.doc_title, &mut continuations);
             }
             if let Some(section) = &passage.section {
                 count_words(section, &mut counts);
+                note_continuations(section, &mut continuations);
             }
             count_words(&passage.text, &mut counts);
+            note_continuations(&passage.text, &mut continuations);
         }
         let mut forms: HashMap<String, Vec<(String, usize)>> = HashMap::new();
         for (word, count) in counts {
@@ -62,7 +70,10 @@ impl Spelling {
         for spellings in forms.values_mut() {
             spellings.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         }
-        Self { forms }
+        Self {
+            forms,
+            continuations,
+        }
     }
 
     /// `message` with each word the documents never write as typed
@@ -73,12 +84,45 @@ impl Spelling {
     /// « l'aide ») nor made an acronym (« tes » is « t'es » before it is
     /// the pôle TES). Words it splits in pieces are guarded by the length
     /// floors instead (« revoir » is two pieces, and not « prévoir »).
+    ///
+    /// A word cut short after the start of a name (« impulsion dev »,
+    /// « impulsion innov ») is completed to the one name the documents
+    /// continue that way (« Développement », « Innovation »).
     pub fn restore(&self, message: &str, is_word: &dyn Fn(&str) -> bool) -> String {
+        let mut previous = String::new();
         message
             .split(' ')
-            .map(|word| self.restore_word(word, is_word))
+            .map(|word| {
+                let restored = self
+                    .completed(&previous, word)
+                    .unwrap_or_else(|| self.restore_word(word, is_word));
+                previous = fold(word);
+                restored
+            })
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    /// `word` completed to the one capitalised word the documents write
+    /// after `previous` (folded) and that it begins: none when the
+    /// documents use `word` as it is, or it begins several such words or
+    /// is too short to tell.
+    fn completed(&self, previous: &str, word: &str) -> Option<String> {
+        const SHORTEST_BEGINNING: usize = 3;
+        let folded = fold(word);
+        if folded.chars().count() < SHORTEST_BEGINNING
+            || !folded.chars().all(char::is_alphabetic)
+            || self.forms.contains_key(&folded)
+        {
+            return None;
+        }
+        let mut names = self
+            .continuations
+            .get(previous)?
+            .iter()
+            .filter(|name| fold(name).starts_with(&folded));
+        let only = names.next()?;
+        names.next().is_none().then(|| only.clone())
     }
 
     fn restore_word(&self, word: &str, is_word: &dyn Fn(&str) -> bool) -> String {
@@ -228,6 +272,27 @@ fn count_words(text: &str, counts: &mut HashMap<String, usize>) {
     }
 }
 
+/// Adds to `continuations` each capitalised word of `text` that follows
+/// another word directly (« Impulsion Développement »).
+fn note_continuations(text: &str, continuations: &mut HashMap<String, Vec<String>>) {
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
+        .collect();
+    for pair in words.windows(2) {
+        let (before, name) = (pair[0], pair[1]);
+        let is_name_part = name.chars().next().is_some_and(char::is_uppercase)
+            && name.chars().all(char::is_alphabetic);
+        if before.is_empty() || !is_name_part {
+            continue;
+        }
+        let known = continuations.entry(fold(before)).or_default();
+        if !known.iter().any(|k| k == name) {
+            known.push(name.to_string());
+        }
+    }
+}
+
 /// The straight and the typographic apostrophe (phones type the latter).
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}')
@@ -250,6 +315,26 @@ mod tests {
         fn restored(&self, message: &str) -> String {
             self.restore(message, &is_word)
         }
+    }
+
+    #[test]
+    fn a_name_cut_short_is_completed_when_one_name_goes_on_that_way() {
+        let spelling = spelling(
+            "Impulsion Développement finance les usines. Impulsion Conseil paie un \
+             consultant. Impulsion Export et Impulsion Exposition aussi.",
+        );
+        assert_eq!(
+            spelling.restored("impulsion dev cb minimum"),
+            "impulsion Développement cb minimum"
+        );
+        // « Export » and « Exposition » both begin with « expo »; « ex »
+        // is too short to tell.
+        assert_eq!(spelling.restored("impulsion expo"), "impulsion expo");
+        assert_eq!(spelling.restored("impulsion con"), "impulsion Conseil");
+        assert_eq!(spelling.restored("impulsion co ok"), "impulsion co ok");
+        // Not after another word, nor a word the documents use.
+        assert_eq!(spelling.restored("le dev"), "le dev");
+        assert_eq!(spelling.restored("impulsion paie"), "impulsion paie");
     }
 
     #[test]
