@@ -23,6 +23,7 @@ pub mod generative;
 pub mod grounding;
 pub mod guard;
 pub mod language;
+pub mod names;
 pub mod question;
 pub mod reader;
 mod semantic;
@@ -266,6 +267,8 @@ struct Knowledge {
     stats: SentenceStats,
     /// How the documents spell their words, to spell visitors' the same.
     spelling: Arc<Spelling>,
+    /// The families of names the documents give (« Impulsion … »).
+    names: Arc<names::Names>,
     topics: Vec<String>,
     /// The staff's suggested questions that the documents answer.
     questions: Vec<SuggestedQuestion>,
@@ -333,6 +336,7 @@ impl Knowledge {
         Self {
             stats: SentenceStats::new(passages),
             spelling: Arc::new(Spelling::new(passages)),
+            names: Arc::new(names::Names::new(passages)),
             topics,
             questions,
             passages: Arc::new(quotable),
@@ -352,6 +356,7 @@ impl Knowledge {
         Self {
             stats: self.stats.clone(),
             spelling: Arc::clone(&self.spelling),
+            names: Arc::clone(&self.names),
             topics: self.topics.clone(),
             questions: self.questions.clone(),
             passages: Arc::clone(&self.passages),
@@ -1067,7 +1072,8 @@ impl AnswerPipeline {
                 stale: f32::from(u8::from(
                     asks_now && question::tells_the_past(&quote, this_year)
                         || question::tells_another_year(&years, &quote)
-                        || question::tells_another_rank(&ranks, &quote),
+                        || question::tells_another_rank(&ranks, &quote)
+                        || knowledge.names.about_another(query, &context),
                 )),
                 english: f32::from(u8::from(english)),
                 english_similarity: if english { similarity } else { 0.0 },
