@@ -42,7 +42,7 @@ async fn a_refusal_offers_the_suggested_questions_nearest_to_it(pipeline: &Answe
             "Quel projet a gagné le Datathon Normandie 2025\u{a0}?",
         ),
         (
-            "impulsion dev pr racheter une boite ca marche",
+            "impulsion dev le dossier c combien de pages",
             "Quel est le taux du prêt Impulsion Développement\u{a0}?",
         ),
     ] {
@@ -100,6 +100,12 @@ async fn visitors_words_find_the_documents_words(pipeline: &AnswerPipeline) {
         ),
         // « ça monte jusqu'à combien » for « plafonnée à ».
         ("impulsion export ca monte jusqua combien", "75 000"),
+        // A name cut short (« impulsion dev ») and « racheter une boite »
+        // for « reprise d'une entreprise ».
+        (
+            "impulsion dev pr racheter une boite ca marche",
+            "reprise d'une entreprise",
+        ),
     ] {
         let reply = pipeline.answer(question, None).await.expect("answers");
         assert_eq!(
