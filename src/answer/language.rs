@@ -110,6 +110,12 @@ const ENGLISH: &[&str] = &[
     "good",
     "morning",
     "bye",
+    // Chat forms: « thx », « ty », « cya », « see ya », « perfect ».
+    "thx",
+    "ty",
+    "cya",
+    "see",
+    "perfect",
     "phone",
     "number",
     "pls",
@@ -322,6 +328,10 @@ mod tests {
             Language::French
         );
         assert_eq!(Language::of("Atrium Rouen"), Language::French);
+        // Chat forms, and « ya » that is French (« il y a ») alone.
+        assert_eq!(Language::of("see ya eulcat"), Language::English);
+        assert_eq!(Language::of("ty cya"), Language::English);
+        assert_eq!(Language::of("ya des aides ?"), Language::French);
     }
 
     #[test]

@@ -729,6 +729,11 @@ impl AnswerPipeline {
         session_id: &str,
         timings: &mut Timings,
     ) -> Result<Reply> {
+        // Small talk is read in the visitor's own words first: the spoken
+        // forms' reading turns the « ya » of « see ya » into « il y a ».
+        if let Some(kind) = SmallTalk::detect(message) {
+            return Ok(self.small_talk(session_id, kind, Language::of(message)));
+        }
         let message = spoken::normalize(message);
         let language = Language::of(&message);
         // English questions keep their words: one letter from a French

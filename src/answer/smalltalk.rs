@@ -498,6 +498,10 @@ mod tests {
     #[test]
     fn chat_forms_and_one_word_approvals_are_small_talk_alone() {
         assert_eq!(SmallTalk::detect("ty cya"), Some(SmallTalk::Thanks));
+        assert_eq!(
+            SmallTalk::detect("see ya eulcat"),
+            Some(SmallTalk::Farewell)
+        );
         assert_eq!(SmallTalk::detect("cc ça va"), Some(SmallTalk::Wellbeing));
         assert_eq!(
             SmallTalk::detect("vous allez bien"),
