@@ -18,6 +18,7 @@ pub mod detokenizer;
 pub mod embedding;
 mod generate;
 mod head;
+mod huge_pages;
 pub mod kernels;
 mod layer;
 mod mask;

@@ -49,6 +49,7 @@ impl Linear {
     /// The matrix of a tensor also used elsewhere (the tied head shares
     /// the embedding table), without a copy.
     pub(crate) fn shared(tensor: Arc<QTensor>) -> Result<Self> {
+        super::huge_pages::back_with_huge_pages(&tensor.data()?);
         #[cfg(target_arch = "x86_64")]
         if let Some(matrix) = super::kernels::q8_0::Q8Matrix::new(tensor.clone()) {
             return Ok(Self::Q8(matrix));

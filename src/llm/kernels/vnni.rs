@@ -2,11 +2,12 @@
 //! that the plain AVX-512 Q8_0 tile spends three on.
 //!
 //! `pulp` proves the other instruction sets and wraps their intrinsics
-//! safely, but has no wrapper for `vpdpbusd`. This module is the only
-//! place the crate writes `unsafe`: a token type that exists only once the
-//! CPU is known to have VNNI (checked at run time, as `pulp` checks the
-//! rest), and one method that calls the intrinsic on the strength of it.
-//! Everything else stays safe code.
+//! safely, but has no wrapper for `vpdpbusd`. This module is one of the
+//! two places the crate writes `unsafe` (the other is `llm::huge_pages`,
+//! for `madvise`): a token type that exists only once the CPU is known to
+//! have VNNI (checked at run time, as `pulp` checks the rest), and one
+//! method that calls the intrinsic on the strength of it. Everything else
+//! stays safe code.
 //!
 //! Must not depend on the model: it is an instruction set.
 
