@@ -31,6 +31,27 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     every_suggested_question_is_answered(&pipeline).await;
     small_talk_is_known_by_its_meaning(&pipeline).await;
     a_refusal_offers_the_suggested_questions_nearest_to_it(&pipeline).await;
+    a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(&pipeline).await;
+}
+
+/// « D'accord, et … » continues the conversation: the follow-up is read
+/// with the topic of the passage the first answer quoted, and the same
+/// words alone are not answered.
+async fn a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(pipeline: &AnswerPipeline) {
+    let first = pipeline
+        .answer("À quoi sert le prêt Impulsion Développement ?", None)
+        .await
+        .expect("answers");
+    assert_eq!(first.kind, AnswerKind::Extractive, "{}", first.answer);
+    let follow_up = "D'accord, et il faut investir combien au minimum ?";
+    let reply = pipeline
+        .answer(follow_up, Some(&first.session_id))
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+    assert!(reply.answer.contains("150 000"), "{}", reply.answer);
+    let alone = pipeline.answer(follow_up, None).await.expect("answers");
+    assert_eq!(alone.kind, AnswerKind::NoAnswer, "{}", alone.answer);
 }
 
 /// After « I do not know », the questions offered are those nearest to

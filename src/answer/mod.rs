@@ -800,9 +800,15 @@ impl AnswerPipeline {
             )
             .await?
         };
-        let turn = Turn {
-            query: query.clone(),
-            answered: matches!(reading, Reading::Answer(_)),
+        let turn = match &reading {
+            Reading::Answer(found) => Turn {
+                query: topic_of(&found.hit.passage),
+                answered: true,
+            },
+            _ => Turn {
+                query: query.clone(),
+                answered: false,
+            },
         };
         self.record_turn(session_id, turn).await;
         // Small talk read by its meaning only when the documents do not
@@ -911,7 +917,7 @@ impl AnswerPipeline {
             .await
     }
 
-    /// Folds the previous question's topic into an elliptic follow-up
+    /// Folds the previous answer's topic into an elliptic follow-up
     /// (« Et qui l'a gagné ? »), so retrieval knows what « l' » is.
     async fn resolve_follow_up(&self, message: &str, session_id: &str) -> String {
         let own_terms = question::content_terms(message).len();
@@ -1467,6 +1473,17 @@ fn drop_origin(reply: &mut Reply) {
     if let Some(source) = reply.sources.first() {
         reply.answer =
             compose::quotation(reply.language, &source.quote, source.highlight.as_deref());
+    }
+}
+
+/// What a follow-up to an answer from `passage` is about: its document's
+/// title and its section's heading. The visitor's own first question is a
+/// worse topic: its question words (« c'était où ») pull the follow-up
+/// towards the fact already given, and its misspellings match nothing.
+fn topic_of(passage: &Passage) -> String {
+    match &passage.section {
+        Some(section) => format!("{} {section}", passage.doc_title),
+        None => passage.doc_title.clone(),
     }
 }
 

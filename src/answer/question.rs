@@ -587,9 +587,16 @@ pub fn is_elliptic(question: &str, content_terms: usize) -> bool {
         "il", "elle", "ils", "elles", "ce", "c", "ca", "cela", "celui", "celle", "lui", "leur",
         "y", "en",
     ];
+    // « D'accord, et … », « OK merci, et … »: the follow-up starts after
+    // the visitor has acknowledged the previous answer.
+    const ACKNOWLEDGEMENTS: [&str; 17] = [
+        "d", "accord", "ok", "okay", "oui", "merci", "super", "parfait", "bien", "tres", "bon",
+        "ah", "oh", "top", "cool", "thanks", "yes",
+    ];
     let starts_with_and = tokens
-        .first()
-        .is_some_and(|w| matches!(*w, "et" | "mais" | "alors"));
+        .iter()
+        .find(|w| !ACKNOWLEDGEMENTS.contains(w))
+        .is_some_and(|w| matches!(*w, "et" | "mais" | "alors" | "and"));
     let has_anaphor = tokens.iter().any(|w| ANAPHORS.contains(w))
         || folded.contains("l'a ")
         || folded.contains("l'ont")
@@ -1006,6 +1013,18 @@ mod tests {
     fn follow_ups_are_recognised() {
         assert!(is_elliptic("Et qui l'a gagné ?", 1));
         assert!(is_elliptic("C'était quelle édition ?", 1));
+        // After an acknowledgement, « et » still opens a follow-up, however
+        // many words of its own it has.
+        assert!(is_elliptic(
+            "D'accord, et il faut investir au minimum combien pour y avoir droit ?",
+            4
+        ));
+        assert!(is_elliptic("ok merci et la date limite c quand", 3));
+        assert!(is_elliptic("Thanks! And where was it held?", 2));
+        assert!(!is_elliptic(
+            "D'accord. Quel est le plafond d'Impulsion Export ?",
+            4
+        ));
         assert!(!is_elliptic(
             "Quand ouvre l'exposition sur l'IA à Rouen ?",
             4

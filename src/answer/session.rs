@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 /// One earlier exchange, as far as follow-ups need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Turn {
-    /// The question as it was searched (with the earlier topic folded in
-    /// when it was itself a follow-up).
+    /// What a follow-up to this turn is searched with, besides its own
+    /// words: the title and heading of the passage that answered it, or
+    /// the question as it was searched when nothing did.
     pub query: String,
     /// Whether the documents answered it: a follow-up to an unanswered
     /// question does not inherit its topic.
