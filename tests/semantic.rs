@@ -52,6 +52,19 @@ async fn a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(pipeline:
     assert!(reply.answer.contains("150 000"), "{}", reply.answer);
     let alone = pipeline.answer(follow_up, None).await.expect("answers");
     assert_eq!(alone.kind, AnswerKind::NoAnswer, "{}", alone.answer);
+    // The topic handed on (« Exposition Destination IA à L'Atrium, Rouen »)
+    // names the place asked next; the visitor did not, so it is the answer.
+    let first = pipeline
+        .answer("Parle-moi de l'exposition Destination IA", None)
+        .await
+        .expect("answers");
+    assert_eq!(first.kind, AnswerKind::Extractive, "{}", first.answer);
+    let reply = pipeline
+        .answer("merci ! et c'est où ?", Some(&first.session_id))
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+    assert!(reply.answer.contains("Rouen"), "{}", reply.answer);
 }
 
 /// After « I do not know », the questions offered are those nearest to

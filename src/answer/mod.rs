@@ -1052,7 +1052,7 @@ impl AnswerPipeline {
             let quote = hit.passage.sentences[start..end].join(" ");
             let heading = format!("{} {}", hit.passage.doc_title, hit.passage.heading());
             let evidence = reader::evidence(
-                query,
+                message,
                 &words,
                 answer_type,
                 (&heading, &quote),

@@ -292,7 +292,10 @@ impl QuestionWords {
 }
 
 /// Evidence that `text`, found under `heading` (document title and
-/// section), answers `question`, whose content words are `words`.
+/// section), answers `question`, the visitor's own words: a fact they
+/// named is no answer. `words` are the content words searched, which for a
+/// follow-up include the topic handed on from the previous answer (a
+/// title such as « … à Caen » names the very place a follow-up asks for).
 pub fn evidence(
     question: &str,
     words: &QuestionWords,
