@@ -831,7 +831,7 @@ impl AnswerPipeline {
                 self.no_detail(session_id, language, &closest, &nearby)
             }
             Reading::Answer(found) => {
-                self.write(session_id, language, &query, found, timings)
+                self.write(session_id, language, message, &query, found, timings)
                     .await?
             }
         };
@@ -896,11 +896,13 @@ impl AnswerPipeline {
     }
 
     /// The answer from what was found: generated and checked in
-    /// generative mode, else (or when the check fails) quoted.
+    /// generative mode, else (or when the check fails) quoted. `message` is
+    /// the visitor's own words, `query` them with a follow-up's topic.
     async fn write(
         &self,
         session_id: &str,
         language: Language,
+        message: &str,
         query: &str,
         found: Found,
         timings: &mut Timings,
@@ -913,7 +915,7 @@ impl AnswerPipeline {
                 return Ok(reply);
             }
         }
-        self.extract(session_id, language, query, found, timings)
+        self.extract(session_id, language, message, query, found, timings)
             .await
     }
 
@@ -1206,11 +1208,14 @@ impl AnswerPipeline {
     }
 
     /// The extractive answer: the quoted sentences, with the model's short
-    /// span highlighted when it found one worth showing.
+    /// span highlighted when it found one worth showing. The model reads
+    /// `query` (a follow-up's topic says what « il » is); what was asked,
+    /// and so what is worth highlighting, is read in `message`.
     async fn extract(
         &self,
         session_id: &str,
         language: Language,
+        message: &str,
         query: &str,
         found: Found,
         timings: &mut Timings,
@@ -1227,8 +1232,8 @@ impl AnswerPipeline {
                 .engine
                 .extract_span(prompt, found.quote.clone(), 12)
                 .await?;
-            let counted = question::counted_noun(query);
-            let beside_the_leader = !question::asks_who_leads(query)
+            let counted = question::counted_noun(message);
+            let beside_the_leader = !question::asks_who_leads(message)
                 || compose::holds_the_role(&span, &found.quote, &question::LEADING);
             (beside_the_leader
                 && compose::worth_highlighting(
@@ -1238,7 +1243,7 @@ impl AnswerPipeline {
                     counted.as_deref(),
                 ))
             .then_some(span)
-            .or_else(|| the_share_asked(query, &found))
+            .or_else(|| the_share_asked(message, &found))
         };
         timings.span = elapsed_ms(started);
         let answer = compose::extractive_answer(
@@ -1414,12 +1419,12 @@ fn most_recent_of_the_best(answering: Vec<Found>) -> Option<Found> {
 /// model often copies the words around a percentage rather than the
 /// percentage (« taux de subvention d'Impulsion Conseil »: no highlight
 /// where « 50 % » stands in the quote).
-fn the_share_asked(query: &str, found: &Found) -> Option<String> {
+fn the_share_asked(question: &str, found: &Found) -> Option<String> {
     if found.answer_type != AnswerType::Rate {
         return None;
     }
     let share = text::lone_percentage(&found.quote)?;
-    let stated = text::rate_mentions(query);
+    let stated = text::rate_mentions(question);
     let new_to_the_question = text::rate_mentions(share)
         .iter()
         .all(|value| !stated.contains(value));
