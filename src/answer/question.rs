@@ -588,14 +588,14 @@ pub fn is_elliptic(question: &str, content_terms: usize) -> bool {
     ];
     // « D'accord, et … », « OK merci, et … »: the follow-up starts after
     // the visitor has acknowledged the previous answer.
-    const ACKNOWLEDGEMENTS: [&str; 17] = [
+    const ACKNOWLEDGEMENTS: [&str; 15] = [
         "d", "accord", "ok", "okay", "oui", "merci", "super", "parfait", "bien", "tres", "bon",
-        "ah", "oh", "top", "cool", "thanks", "yes",
+        "ah", "oh", "top", "cool",
     ];
     let starts_with_and = tokens
         .iter()
         .find(|w| !ACKNOWLEDGEMENTS.contains(w))
-        .is_some_and(|w| matches!(*w, "et" | "mais" | "alors" | "and"));
+        .is_some_and(|w| matches!(*w, "et" | "mais" | "alors"));
     let has_anaphor = tokens.iter().any(|w| ANAPHORS.contains(w))
         || folded.contains("l'a ")
         || folded.contains("l'ont")
@@ -1011,7 +1011,6 @@ mod tests {
             4
         ));
         assert!(is_elliptic("ok merci et la date limite c quand", 3));
-        assert!(is_elliptic("Thanks! And where was it held?", 2));
         assert!(!is_elliptic(
             "D'accord. Quel est le plafond d'Impulsion Export ?",
             4
