@@ -28,6 +28,11 @@ pub(crate) fn back_with_huge_pages(bytes: &[u8]) -> usize {
     advise(start, end - start)
 }
 
+/// `MADV_COLLAPSE` (Linux 6.1), part of the kernel's ABI; the `libc` crate
+/// exports it for glibc only, and a musl build must compile too.
+#[cfg(target_os = "linux")]
+const MADV_COLLAPSE: libc::c_int = 25;
+
 #[cfg(target_os = "linux")]
 fn advise(start: usize, len: usize) -> usize {
     let range = start as *mut libc::c_void;
@@ -38,7 +43,7 @@ fn advise(start: usize, len: usize) -> usize {
     // concurrent readers); neither frees nor zeroes memory.
     let collapsed = unsafe {
         libc::madvise(range, len, libc::MADV_HUGEPAGE);
-        libc::madvise(range, len, libc::MADV_COLLAPSE)
+        libc::madvise(range, len, MADV_COLLAPSE)
     };
     if collapsed == 0 {
         len
