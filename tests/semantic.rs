@@ -105,6 +105,10 @@ async fn small_talk_is_known_by_its_meaning(pipeline: &AnswerPipeline) {
         ("vous comprenez l'anglais ?", Language::French),
         ("how's your day going?", Language::English),
         ("thx a lot!", Language::English),
+        // Nearer the prototypes than any training question, further than
+        // exact phrases: a compliment, and « ça » telling French.
+        ("you're awesome", Language::English),
+        ("ok ça marche", Language::French),
     ] {
         let reply = pipeline.answer(message, None).await.expect("answers");
         assert_eq!(

@@ -166,6 +166,7 @@ const FRENCH: &[&str] = &[
     "pk",
     "ya",
     "y",
+    "ca",
     "il",
     "elle",
     "ils",

@@ -840,7 +840,8 @@ impl AnswerPipeline {
     }
 
     /// The small talk a short message means, when its meaning is near
-    /// enough to one of the prototypes'; `None` without an embedding model,
+    /// enough to one of the prototypes' and the message fits that kind
+    /// (see [`SmallTalk::fits`]); `None` without an embedding model,
     /// or when the model fails (the message is then read as a question).
     /// `vector` is the message's, when reading it already computed it.
     async fn small_talk_by_meaning(
@@ -878,8 +879,9 @@ impl AnswerPipeline {
                 .pop()?,
         };
         let nearest = prototypes.nearest(&vector)?;
-        tracing::debug!(?nearest, "nearest small talk");
-        (nearest.similarity >= smalltalk::NEAR_ENOUGH).then_some(nearest)
+        tracing::debug!(?nearest, message, "nearest small talk");
+        (nearest.similarity >= smalltalk::NEAR_ENOUGH && nearest.kind.fits(message))
+            .then_some(nearest)
     }
 
     /// The reply to small talk, in `language`.

@@ -178,7 +178,7 @@ pub const MAX_WORDS: usize = 8;
 
 /// Cosine similarity from which a short message is the small talk of its
 /// nearest prototype.
-pub const NEAR_ENOUGH: f32 = 0.75;
+pub const NEAR_ENOUGH: f32 = 0.6;
 
 /// The prototypes' meaning vectors.
 #[derive(Debug, Clone)]
@@ -312,6 +312,12 @@ const PHRASES: &[(&str, SmallTalk)] = &[
     ("perfect", SmallTalk::Acknowledgement),
 ];
 
+/// Question words, folded.
+const QUESTION_WORDS: [&str; 18] = [
+    "quel", "quelle", "quels", "quelles", "quand", "combien", "comment", "ou", "qui", "pourquoi",
+    "quoi", "what", "when", "how", "who", "where", "which", "why",
+];
+
 /// Words that may pad small talk without making it a question.
 const FILLERS: [&str; 26] = [
     "eulcat", "a", "toi", "vous", "tous", "tout", "le", "monde", "encore", "et", "oui", "ok",
@@ -338,6 +344,27 @@ impl SmallTalk {
         let kind = found?;
         let leftover = words(&rest).filter(|w| !FILLERS.contains(w)).count();
         (leftover == 0).then_some(kind)
+    }
+
+    /// Whether `message` can be this kind of small talk. Greetings,
+    /// thanks, farewells and acknowledgements ask nothing, so a message
+    /// with a question word is none of them, however near its meaning is
+    /// (« eulcat qui t'a créé » is near « Coucou EulCat »); « qui es-tu ? »
+    /// and « tu parles anglais ? » ask.
+    pub fn fits(self, message: &str) -> bool {
+        match self {
+            Self::Identity
+            | Self::Help
+            | Self::Wellbeing
+            | Self::Languages
+            | Self::QuestionComing => true,
+            Self::Greeting | Self::Thanks | Self::Farewell | Self::Acknowledgement => {
+                let folded = fold(message);
+                !words_with_hyphens(&folded)
+                    .iter()
+                    .any(|w| QUESTION_WORDS.contains(w))
+            }
+        }
     }
 
     /// The reply, in `language`.
@@ -430,11 +457,7 @@ fn announces_a_question(words: &[&str]) -> bool {
         "regarding",
         "svp",
     ];
-    const INTERROGATIVES: [&str; 21] = [
-        "quel", "quelle", "quels", "quelles", "quand", "combien", "comment", "ou", "qui",
-        "pourquoi", "quoi", "est-ce", "what", "when", "how", "who", "where", "which", "why",
-        "c'est", "cest",
-    ];
+    const ASKS: [&str; 3] = ["est-ce", "c'est", "cest"];
     const LONGEST_TOPIC: usize = 10;
     let mut rest = words;
     while rest.first().is_some_and(|w| GREETINGS.contains(w)) {
@@ -453,7 +476,9 @@ fn announces_a_question(words: &[&str]) -> bool {
     ASKING.contains(asking)
         && topic.len() <= LONGEST_TOPIC
         && topic.first().is_none_or(|w| TOPIC.contains(w))
-        && !topic.iter().any(|w| INTERROGATIVES.contains(w))
+        && !topic
+            .iter()
+            .any(|w| QUESTION_WORDS.contains(w) || ASKS.contains(w))
 }
 
 /// Splits a folded message into words, keeping hyphens and apostrophes
@@ -546,6 +571,17 @@ mod tests {
             "{nearest:?}"
         );
         assert!(Prototypes::new(Vec::new()).nearest(&near_thanks).is_none());
+    }
+
+    #[test]
+    fn what_asks_nothing_holds_no_question_word() {
+        assert!(SmallTalk::Greeting.fits("coucou eulcat"));
+        assert!(!SmallTalk::Greeting.fits("eulcat qui t'a créé"));
+        assert!(SmallTalk::Acknowledgement.fits("Très bien, c'est noté."));
+        assert!(!SmallTalk::Thanks.fits("merci, et c'est quand ?"));
+        assert!(!SmallTalk::Farewell.fits("bye, where is it?"));
+        assert!(SmallTalk::Identity.fits("tu es qui"));
+        assert!(SmallTalk::Languages.fits("what languages do you speak?"));
     }
 
     #[test]
