@@ -124,6 +124,10 @@ pub struct Outcome {
     /// highlight itself holds an expected string (the kiosk shows it
     /// alone, large).
     pub highlight_right: Option<bool>,
+    /// For a refusal that shows the closest passage: whether it holds an
+    /// expected string (never, for a question the documents do not
+    /// answer).
+    pub closest_holds: Option<bool>,
     /// The sentences the reader weighed, each labelled by whether it holds
     /// the expected answer (always false for a question the documents do
     /// not answer): what `eulcat fit-decision` learns from.
@@ -165,6 +169,11 @@ pub struct Summary {
     /// Highlighted short answers of passed facts that hold the fact asked
     /// for, among those highlighted.
     pub highlights: Tally,
+    /// Refused facts shown a closest passage, and those where it holds
+    /// the fact.
+    pub closest_to_facts: Tally,
+    /// Refused unanswerable questions shown a closest passage.
+    pub closest_to_unanswerable: usize,
     /// Median latency of the scored replies, in milliseconds.
     pub latency_p50_ms: f64,
     /// 95th percentile latency, in milliseconds.
@@ -178,6 +187,7 @@ impl std::fmt::Display for Summary {
             f,
             "eval: facts {}/{} ({:.0}%), no_answer {}/{} ({:.0}%), smalltalk {}/{} ({:.0}%), \
              answers with a number absent from their sources: {}, highlights holding the fact: {}/{}, \
+             closest passages after refusals holding the fact: {}/{} (and {} after unanswerable questions), \
              latency p50 {:.0} ms, p95 {:.0} ms",
             self.facts.passed,
             self.facts.total,
@@ -191,6 +201,9 @@ impl std::fmt::Display for Summary {
             self.unsupported_answers,
             self.highlights.passed,
             self.highlights.total,
+            self.closest_to_facts.passed,
+            self.closest_to_facts.total,
+            self.closest_to_unanswerable,
             self.latency_p50_ms,
             self.latency_p95_ms
         )
@@ -296,12 +309,18 @@ pub fn score(case: &Case, reply: &Reply, latency_ms: f64) -> Outcome {
             let highlight = fold(highlight);
             case.expect_any.iter().any(|e| highlight.contains(&fold(e)))
         });
+    let closest_holds =
+        (reply.kind == AnswerKind::NoAnswer && !reply.sources.is_empty()).then(|| {
+            let answer = fold(&reply.answer);
+            case.kind == Expected::Fact && case.expect_any.iter().any(|e| answer.contains(&fold(e)))
+        });
     Outcome {
         id: case.id.clone(),
         expected: case.kind,
         kind: reply.kind,
         passed: why.is_empty(),
         highlight_right,
+        closest_holds,
         why,
         unsupported_numbers,
         latency_ms,
@@ -371,6 +390,14 @@ pub fn summarize(outcomes: &[Outcome]) -> Summary {
         if let Some(right) = outcome.highlight_right {
             summary.highlights.total += 1;
             summary.highlights.passed += usize::from(right);
+        }
+        match (outcome.expected, outcome.closest_holds) {
+            (Expected::Fact, Some(holds)) => {
+                summary.closest_to_facts.total += 1;
+                summary.closest_to_facts.passed += usize::from(holds);
+            }
+            (Expected::NoAnswer, Some(_)) => summary.closest_to_unanswerable += 1,
+            _ => {}
         }
     }
     let mut latencies: Vec<f64> = outcomes.iter().map(|o| o.latency_ms).collect();
