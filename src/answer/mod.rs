@@ -626,6 +626,7 @@ impl AnswerPipeline {
         };
         let count = vectors.len();
         let question_vectors = self.embed_suggested_questions(&knowledge.questions).await;
+        self.small_talk_prototypes().await;
         let mut current = self
             .knowledge
             .write()
@@ -863,23 +864,7 @@ impl AnswerPipeline {
         if !smalltalk::is_short(message) || self.knowledge().vectors.is_none() {
             return None;
         }
-        let prototypes = self
-            .small_talk
-            .get_or_try_init(|| async {
-                let inputs = smalltalk::PROTOTYPES
-                    .iter()
-                    .map(|(text, _, _)| Input::Query((*text).to_string()))
-                    .collect();
-                self.engine
-                    .embed(inputs)
-                    .await
-                    .map(smalltalk::Prototypes::new)
-            })
-            .await
-            .inspect_err(|error| {
-                tracing::warn!(%error, "small-talk prototypes not embedded; this message is read as a question");
-            })
-            .ok()?;
+        let prototypes = self.small_talk_prototypes().await?;
         let vector = match vector {
             Some(vector) => vector,
             None => self
@@ -893,6 +878,29 @@ impl AnswerPipeline {
         tracing::debug!(?nearest, message, "nearest small talk");
         (nearest.similarity >= smalltalk::NEAR_ENOUGH && nearest.kind.fits(message))
             .then_some(nearest)
+    }
+
+    /// The small-talk prototypes' vectors, embedded on first use (which
+    /// [`AnswerPipeline::embed_corpus`] makes at start-up: about 0.9 s on
+    /// two cores, which the first visitor to say « mrc bcp » would wait);
+    /// `None` when the model fails.
+    async fn small_talk_prototypes(&self) -> Option<&smalltalk::Prototypes> {
+        self.small_talk
+            .get_or_try_init(|| async {
+                let inputs = smalltalk::PROTOTYPES
+                    .iter()
+                    .map(|(text, _, _)| Input::Query((*text).to_string()))
+                    .collect();
+                self.engine
+                    .embed(inputs)
+                    .await
+                    .map(smalltalk::Prototypes::new)
+            })
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(%error, "small-talk prototypes not embedded; short messages are read as questions");
+            })
+            .ok()
     }
 
     /// The reply to small talk, in `language`.
