@@ -32,6 +32,26 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     small_talk_is_known_by_its_meaning(&pipeline).await;
     a_refusal_offers_the_suggested_questions_nearest_to_it(&pipeline).await;
     a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(&pipeline).await;
+    a_greeting_or_thanks_before_a_question_changes_nothing(&pipeline).await;
+}
+
+/// « Bonjour, … » and « merci … » before a question are courtesy, not
+/// words to search: the answer is the one the question alone gets.
+async fn a_greeting_or_thanks_before_a_question_changes_nothing(pipeline: &AnswerPipeline) {
+    let alone = pipeline
+        .answer("c'est quand l'expo", None)
+        .await
+        .expect("answers");
+    assert_eq!(alone.kind, AnswerKind::Extractive, "{}", alone.answer);
+    for message in [
+        "bonjour, c'est quand l'expo",
+        "merci ! c'est quand l'expo",
+        "ok super, c'est quand l'expo",
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_eq!(reply.kind, alone.kind, "{message}: {}", reply.answer);
+        assert_eq!(reply.answer, alone.answer, "{message}");
+    }
 }
 
 /// « D'accord, et … » continues the conversation: the follow-up is read

@@ -786,6 +786,7 @@ impl AnswerPipeline {
         if let Some(kind) = SmallTalk::detect(message) {
             return Ok(self.small_talk(session_id, kind, language));
         }
+        let message = smalltalk::after_courtesies(message).unwrap_or(message);
         if guard::is_hostile(message) {
             let turn = Turn {
                 query: message.to_string(),

@@ -400,6 +400,57 @@ impl SmallTalk {
     }
 }
 
+/// Greetings, thanks and acknowledgements, folded: what visitors say
+/// before they ask (« Bonjour, c'est quand l'expo ? », « ok merci ! et
+/// l'atrium c'est où »). Not the assistant's name: « eulcat c'est quoi »
+/// is about it.
+const COURTESIES: [&str; 34] = [
+    "bonjour", "bonsoir", "salut", "coucou", "cc", "slt", "bjr", "hello", "hi", "hey", "merci",
+    "beaucoup", "bcp", "mrc", "thanks", "thank", "thx", "ty", "ok", "okay", "d'accord", "daccord",
+    "super", "parfait", "cool", "top", "great", "perfect", "nice", "bon", "ah", "oh", "oui", "yes",
+];
+
+/// What follows the courtesies a message opens with, when it opens with
+/// some and a question follows (a question word or mark): the question to
+/// read. Their words are noise to the search and to the decision (« merci
+/// c'est quand l'expo » was refused where « c'est quand l'expo » is
+/// answered). « Merci pour votre aide » asks nothing and stays whole, to be
+/// read as small talk.
+pub fn after_courtesies(message: &str) -> Option<&str> {
+    let rest = after_courtesy_words(message)?;
+    let folded = fold(rest);
+    let words = words_with_hyphens(&folded);
+    let asks = rest.contains('?') || words.iter().any(|w| QUESTION_WORDS.contains(w));
+    // « D'accord, et il faut investir combien ? » continues the
+    // conversation, whose reading of follow-ups already passes over the
+    // acknowledgement (`question::is_elliptic`).
+    let continues = words
+        .first()
+        .is_some_and(|w| matches!(*w, "et" | "mais" | "alors"));
+    (asks && !continues).then_some(rest)
+}
+
+/// [`after_courtesies`] without the question check.
+fn after_courtesy_words(message: &str) -> Option<&str> {
+    let mut rest = message;
+    let mut skipped = false;
+    let mut after_thank = false;
+    loop {
+        let trimmed = rest.trim_start_matches(|c: char| !c.is_alphanumeric());
+        let end = trimmed
+            .find(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+            .unwrap_or(trimmed.len());
+        let word = fold(&trimmed[..end]).replace('’', "'");
+        let courtesy = COURTESIES.contains(&word.as_str()) || after_thank && word == "you";
+        if word.is_empty() || !courtesy {
+            return (skipped && !word.is_empty()).then_some(trimmed);
+        }
+        after_thank = word == "thank";
+        skipped = true;
+        rest = &trimmed[end..];
+    }
+}
+
 /// Whether `words` (folded, see [`words_with_hyphens`]) only announce a
 /// question (« Bonjour, j'aurais quelques questions sur les aides aux
 /// entreprises », « I have a question about the exhibition »): an opening,
@@ -582,6 +633,35 @@ mod tests {
         assert!(!SmallTalk::Farewell.fits("bye, where is it?"));
         assert!(SmallTalk::Identity.fits("tu es qui"));
         assert!(SmallTalk::Languages.fits("what languages do you speak?"));
+    }
+
+    #[test]
+    fn the_question_after_a_greeting_or_thanks_is_read_alone() {
+        assert_eq!(
+            after_courtesies("merci c'est quand l'expo"),
+            Some("c'est quand l'expo")
+        );
+        assert_eq!(
+            after_courtesies("Ok merci ! L'Atrium, c'est où ?"),
+            Some("L'Atrium, c'est où ?")
+        );
+        assert_eq!(after_courtesies("Ok merci ! Et c'est où ?"), None);
+        assert_eq!(
+            after_courtesies("Bonjour, d'accord : quand ouvre l'expo ?"),
+            Some("quand ouvre l'expo ?")
+        );
+        assert_eq!(
+            after_courtesies("Bonjour EulCat, qui t'a créé ?"),
+            Some("EulCat, qui t'a créé ?")
+        );
+        assert_eq!(after_courtesies("Merci beaucoup pour votre aide."), None);
+        assert_eq!(
+            after_courtesies("Thank you! Where is it?"),
+            Some("Where is it?")
+        );
+        assert_eq!(after_courtesies("c'est quand l'expo"), None);
+        assert_eq!(after_courtesies("merci beaucoup !"), None);
+        assert_eq!(after_courtesies("you are welcome"), None);
     }
 
     #[test]
