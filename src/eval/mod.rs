@@ -489,6 +489,34 @@ mod tests {
     }
 
     #[test]
+    fn closest_passages_after_refusals_are_counted_apart() {
+        let shown = reply(
+            AnswerKind::NoAnswer,
+            "Pas de réponse sûre. Le passage le plus proche : « Ouverte le 12 février 2026. »",
+            "Ouverte le 12 février 2026.",
+        );
+        let fact = score(&case(Expected::Fact, &["12 fevrier"]), &shown, 1.0);
+        let unanswerable = score(&case(Expected::NoAnswer, &[]), &shown, 1.0);
+        let mut plain = reply(AnswerKind::NoAnswer, "Je ne sais pas", "");
+        plain.sources.clear();
+        let refused = score(&case(Expected::Fact, &["12 fevrier"]), &plain, 1.0);
+        assert_eq!(fact.closest_holds, Some(true));
+        assert!(!fact.passed, "a refusal is no answer, whatever it shows");
+        assert_eq!(unanswerable.closest_holds, Some(false));
+        assert!(unanswerable.passed);
+        assert_eq!(refused.closest_holds, None);
+        let summary = summarize(&[fact, unanswerable, refused]);
+        assert_eq!(
+            (
+                summary.closest_to_facts.passed,
+                summary.closest_to_facts.total
+            ),
+            (1, 1)
+        );
+        assert_eq!(summary.closest_to_unanswerable, 1);
+    }
+
+    #[test]
     fn percentiles_use_nearest_rank() {
         let values = [10.0, 20.0, 30.0, 40.0];
         assert_eq!(percentile(&values, 0.5), 20.0);
