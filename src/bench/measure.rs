@@ -142,24 +142,7 @@ fn batched_rate(model: &LanguageModel, prompt: &[u32], n: usize, tokens: usize) 
     Ok((n * tokens) as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Index of the largest logit (the first one on ties).
+/// The greedy choice, as decoding makes it.
 fn argmax(logits: &[f32]) -> u32 {
-    let mut best = 0;
-    for (i, &value) in logits.iter().enumerate() {
-        if value > logits[best] {
-            best = i;
-        }
-    }
-    best as u32
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn argmax_takes_the_first_of_equal_maxima() {
-        assert_eq!(argmax(&[0.0, 3.0, 1.0, 3.0]), 1);
-        assert_eq!(argmax(&[-1.0]), 0);
-    }
+    crate::llm::argmax(logits).unwrap_or(0) as u32
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use super::generate::{FinishReason, Generation};
 use super::model::LanguageModel;
+use super::ops::argmax;
 use super::{Error, Result};
 
 /// Decides which tokens may come next.
@@ -163,18 +164,6 @@ impl LanguageModel {
     }
 }
 
-/// Index of the largest value (the first on ties); `None` when empty.
-fn argmax(values: &[f32]) -> Option<usize> {
-    values
-        .iter()
-        .enumerate()
-        .fold(None, |best: Option<(usize, f32)>, (i, &v)| match best {
-            Some((_, b)) if b >= v => best,
-            _ => Some((i, v)),
-        })
-        .map(|(i, _)| i)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,11 +194,5 @@ mod tests {
             SpanConstraint::new(vec![5, 6, 7], vec![]).with_first_token_variants(|t| Some(t + 100));
         assert_eq!(span.allowed(&[105]), vec![6]);
         assert_eq!(span.allowed(&[105, 6]), vec![7]);
-    }
-
-    #[test]
-    fn argmax_takes_the_first_maximum() {
-        assert_eq!(argmax(&[1.0, 3.0, 3.0, -1.0]), Some(1));
-        assert_eq!(argmax(&[]), None);
     }
 }

@@ -10,6 +10,7 @@ use candle_transformers::generation::{LogitsProcessor, Sampling};
 
 use super::cache::KvCache;
 use super::model::LanguageModel;
+use super::ops::argmax;
 use super::stop::{cut, StopMatcher};
 use super::{Error, Result};
 
@@ -234,10 +235,15 @@ impl Decoding {
             let recent = &self.context[self.context.len().saturating_sub(params.repeat_last_n)..];
             apply_repeat_penalty(&mut logits, params.repeat_penalty, recent);
         }
-        let vocab = logits.len();
-        let next = self
-            .sampler
-            .sample(&Tensor::from_vec(logits, vocab, &Device::Cpu)?)?;
+        let next = if params.sampling() == Sampling::ArgMax {
+            let best = argmax(&logits)
+                .ok_or_else(|| Error::UnsupportedModel("the vocabulary is empty".into()))?;
+            best as u32
+        } else {
+            let vocab = logits.len();
+            self.sampler
+                .sample(&Tensor::from_vec(logits, vocab, &Device::Cpu)?)?
+        };
         if self.end_ids.contains(&next) {
             return Ok(Some(FinishReason::Stop));
         }

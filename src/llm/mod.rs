@@ -36,6 +36,8 @@ pub use generate::{Decoding, FinishReason, Generation, GenerationParams};
 pub use model::{LanguageModel, LoadOptions};
 pub use tokenizer::TextTokenizer;
 
+pub(crate) use ops::argmax;
+
 /// Errors of the language-model module.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
