@@ -22,37 +22,39 @@ pub mod decision;
 pub mod generative;
 pub mod grounding;
 pub mod guard;
+mod knowledge;
 pub mod language;
 pub mod names;
 pub mod question;
 pub mod reader;
+mod reply;
 mod semantic;
 pub mod session;
+mod settings;
 pub mod smalltalk;
 pub mod spelling;
 pub mod spoken;
 pub mod synonyms;
 pub mod text;
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
-
-use serde::{Deserialize, Serialize};
+use std::time::Instant;
 
 use crate::corpus::{self, Passage, SuggestedQuestion};
 use crate::engine::{self, Engine};
 use crate::generator::{self, EmbeddedGenerator, Generator};
 use crate::llm::{GenerationParams, Input};
-use crate::search::{self, Hit, SearchIndex, SentenceAt, SentenceVectors};
+use crate::search::{self, Hit, SearchIndex, SentenceAt};
 
 use language::Language;
 use question::AnswerType;
-use reader::{Candidate, SentenceStats};
+use reader::Candidate;
 use session::{SessionStore, Sessions, Turn};
 use smalltalk::SmallTalk;
-use spelling::Spelling;
+
+use knowledge::{Knowledge, QuestionVectors};
+pub use reply::{AnswerKind, Considered, Reply, Source, Timings};
+pub use settings::{Settings, Style, Writing};
 
 /// What went wrong while answering.
 #[derive(Debug, thiserror::Error)]
@@ -89,340 +91,6 @@ pub enum Error {
 
 /// Result of the pipeline.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// How a reply was made; the API's `kind` field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AnswerKind {
-    /// Written by the model and checked against the sources.
-    Grounded,
-    /// Quoted from the sources.
-    Extractive,
-    /// The documents do not answer, or the message is off-topic.
-    NoAnswer,
-    /// A greeting, thanks, « qui es-tu ? ».
-    Smalltalk,
-}
-
-/// A cited passage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Source {
-    /// Title of the document.
-    pub title: String,
-    /// Section heading within the document.
-    pub section: String,
-    /// Date of the document (ISO), when known.
-    pub date: Option<String>,
-    /// The page of the original the passage is printed on (PDF), from 1.
-    #[serde(default)]
-    pub page: Option<u32>,
-    /// Where the document can be read, when known.
-    pub url: Option<String>,
-    /// The last day to apply (ISO), when the document is a call with one;
-    /// a reply to a closed call says so.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deadline: Option<String>,
-    /// Path of the document in the corpus.
-    pub document: String,
-    /// The whole passage.
-    pub text: String,
-    /// The sentences quoted in the answer.
-    pub quote: String,
-    /// The short answer the model picked within the quote, when it found a
-    /// span genuinely shorter than the sentence.
-    pub highlight: Option<String>,
-    /// The ranking score that selected this passage (for staff).
-    pub score: f32,
-}
-
-/// Milliseconds spent in each stage.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Timings {
-    /// Searching the index.
-    pub retrieval: f64,
-    /// Re-ranking sentences with the model.
-    pub rerank: f64,
-    /// Extracting the short answer span.
-    pub span: f64,
-    /// Generating an answer (generative mode).
-    pub generation: f64,
-    /// Everything.
-    pub total: f64,
-}
-
-/// The pipeline's reply to one message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reply {
-    /// The conversation this reply belongs to.
-    pub session_id: String,
-    /// This reply's id (for feedback).
-    pub answer_id: String,
-    /// The text shown to the visitor.
-    pub answer: String,
-    /// How the reply was made.
-    pub kind: AnswerKind,
-    /// The passages the answer comes from.
-    pub sources: Vec<Source>,
-    /// Questions to ask instead (with `no_answer`), in the reply's
-    /// language.
-    pub suggestions: Vec<String>,
-    /// The language the question was written in, and the reply's own
-    /// words are.
-    #[serde(default)]
-    pub language: Language,
-    /// Time spent, by stage.
-    pub timings_ms: Timings,
-    /// The sentences the reader weighed, best first (for evaluation and
-    /// for fitting the decision; not sent to clients).
-    #[serde(skip)]
-    pub considered: Vec<Considered>,
-}
-
-/// A sentence the reader weighed for an answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Considered {
-    /// The sentences that would be quoted.
-    pub quote: String,
-    /// The document they come from.
-    pub document: String,
-    /// The signals of the decision.
-    pub features: decision::Features,
-    /// The probability the learned decision gives it, when one is in use.
-    pub probability: Option<f32>,
-}
-
-/// How much a reply says, chosen by the front end for its audience.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Style {
-    /// The quotation with its origin (staff, the website).
-    #[default]
-    Detailed,
-    /// Only the short answer, or the quoted sentences, in plain words; the
-    /// sources still come with the reply (the kiosk shows them as cards).
-    Short,
-    /// Like `Detailed` without the line saying where the quote comes from,
-    /// for clients that list the sources themselves (the OpenAI-compatible
-    /// API appends a « Sources : » list).
-    Body,
-}
-
-/// How answers are written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Writing {
-    /// Quote the documents.
-    Reader,
-    /// Let the model write from the passages, then check it. `chat_template`
-    /// wraps the prompt (`{prompt}` marks the user turn); without one the
-    /// prompt is a plain completion.
-    Generative {
-        /// The model's chat template.
-        chat_template: Option<String>,
-    },
-}
-
-/// Settings of the pipeline.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// How answers are written.
-    pub writing: Writing,
-    /// Passages retrieved per question.
-    pub passages: usize,
-    /// Sentences re-ranked by the model per question.
-    pub rerank: usize,
-    /// Longest message accepted, in characters.
-    pub max_message_chars: usize,
-    /// Idle time after which a conversation is forgotten.
-    pub session_idle: Duration,
-    /// Conversations remembered at most.
-    pub session_capacity: usize,
-    /// Name of the embedding model, part of each cached vector's key.
-    pub embedding_model: String,
-    /// Where the corpus sentences' vectors are cached (none: in memory).
-    pub vector_cache: Option<PathBuf>,
-    /// The corpus folder, where staff list the questions to suggest
-    /// ([`corpus::suggestions::FILE_NAME`]); none: suggest headings.
-    pub corpus_dir: Option<PathBuf>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            writing: Writing::Reader,
-            passages: 6,
-            rerank: 5,
-            max_message_chars: 2000,
-            session_idle: Duration::from_secs(30 * 60),
-            session_capacity: 10_000,
-            embedding_model: "embedding".into(),
-            vector_cache: None,
-            corpus_dir: None,
-        }
-    }
-}
-
-/// What the pipeline knows of the corpus beyond the index: sentence
-/// statistics for ranking and the questions it can suggest.
-struct Knowledge {
-    stats: SentenceStats,
-    /// How the documents spell their words, to spell visitors' the same.
-    spelling: Arc<Spelling>,
-    /// The families of names the documents give (« Impulsion … »).
-    names: Arc<names::Names>,
-    topics: Vec<String>,
-    /// The staff's suggested questions that the documents answer.
-    questions: Vec<SuggestedQuestion>,
-    /// Every passage as it may be quoted (sentences that give the
-    /// assistant orders taken out), in the order `vectors` indexes them.
-    passages: Arc<Vec<Passage>>,
-    /// Where each passage is in `passages`, by id.
-    passage_index: HashMap<String, usize>,
-    /// The sentences' meaning vectors, once computed (never without an
-    /// embedding model).
-    vectors: Option<Arc<SentenceVectors>>,
-    /// The suggested questions' meaning vectors, in French and in English,
-    /// in the order of `questions` (with `vectors`, when they could be
-    /// computed).
-    question_vectors: Option<Arc<QuestionVectors>>,
-}
-
-/// Meaning vectors of the suggested questions, one per question and language.
-struct QuestionVectors {
-    french: Vec<Vec<f32>>,
-    english: Vec<Vec<f32>>,
-}
-
-impl Knowledge {
-    fn new(passages: &[Passage], questions: Vec<SuggestedQuestion>) -> Self {
-        // Said once per corpus load rather than at each question that
-        // retrieves them: staff should remove what someone slipped in.
-        let mut poisoned = HashSet::new();
-        for passage in passages {
-            if guard::carries_instructions(passage) && poisoned.insert(passage.doc_id.as_str()) {
-                tracing::warn!(
-                    document = %passage.doc_id,
-                    "the document gives orders to the assistant; those sentences are never used"
-                );
-            }
-        }
-        let mut seen = HashSet::new();
-        let topics = passages
-            .iter()
-            .filter_map(|p| p.section.as_deref().map(|s| s.trim().to_string()))
-            .filter(|s| !guard::instructs_the_assistant(s))
-            .filter(|s| !s.is_empty() && seen.insert(s.clone()))
-            .collect();
-        let quotable: Vec<Passage> = passages
-            .iter()
-            .cloned()
-            .filter_map(guard::without_instructions)
-            .collect();
-        let (questions, stale): (Vec<_>, Vec<_>) = questions
-            .into_iter()
-            .partition(|question| question.is_answered_by(&quotable));
-        for question in stale {
-            tracing::warn!(
-                question = %question.fr,
-                source = %question.source,
-                answer = %question.answer,
-                "suggested question no longer answered by its document; not offered"
-            );
-        }
-        let passage_index = quotable
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
-            .collect();
-        Self {
-            stats: SentenceStats::new(passages),
-            spelling: Arc::new(Spelling::new(passages)),
-            names: Arc::new(names::Names::new(passages)),
-            topics,
-            questions,
-            passages: Arc::new(quotable),
-            passage_index,
-            vectors: None,
-            question_vectors: None,
-        }
-    }
-
-    /// The same knowledge with the sentences' vectors, and the suggested
-    /// questions' when they were computed.
-    fn with_vectors(
-        &self,
-        vectors: SentenceVectors,
-        question_vectors: Option<QuestionVectors>,
-    ) -> Self {
-        Self {
-            stats: self.stats.clone(),
-            spelling: Arc::clone(&self.spelling),
-            names: Arc::clone(&self.names),
-            topics: self.topics.clone(),
-            questions: self.questions.clone(),
-            passages: Arc::clone(&self.passages),
-            passage_index: self.passage_index.clone(),
-            vectors: Some(Arc::new(vectors)),
-            question_vectors: question_vectors.map(Arc::new),
-        }
-    }
-
-    /// The `count` suggested questions nearest in meaning to `vector`, in
-    /// `language`; `None` without their vectors.
-    fn suggestions_near(
-        &self,
-        language: Language,
-        vector: &[f32],
-        count: usize,
-    ) -> Option<Vec<String>> {
-        let near = self.question_vectors.as_ref()?;
-        let vectors = match language {
-            Language::French => &near.french,
-            Language::English => &near.english,
-        };
-        if vectors.len() != self.questions.len() {
-            return None;
-        }
-        let mut order: Vec<(f32, &SuggestedQuestion)> = vectors
-            .iter()
-            .map(|v| crate::llm::embedding::cosine(v, vector))
-            .zip(&self.questions)
-            .collect();
-        order.sort_by(|a, b| b.0.total_cmp(&a.0));
-        Some(
-            order
-                .into_iter()
-                .take(count)
-                .map(|(_, question)| match language {
-                    Language::French => question.fr.clone(),
-                    Language::English => question.en.clone(),
-                })
-                .collect(),
-        )
-    }
-
-    /// `count` questions to suggest in `language`, from the `start`-th
-    /// on (wrapping): the staff's list when there is one, else questions
-    /// about headings spread over the corpus.
-    fn suggestions(&self, language: Language, count: usize, start: usize) -> Vec<String> {
-        if !self.questions.is_empty() {
-            let all = &self.questions;
-            return (0..count.min(all.len()))
-                .map(|i| &all[(start + i) % all.len()])
-                .map(|question| match language {
-                    Language::French => question.fr.clone(),
-                    Language::English => question.en.clone(),
-                })
-                .collect();
-        }
-        let step = (self.topics.len() / count.max(1)).max(1);
-        self.topics
-            .iter()
-            .step_by(step)
-            .take(count)
-            .map(|topic| compose::question_about(language, &format!("« {topic} »")))
-            .collect()
-    }
-}
 
 /// The answer pipeline; cheap to clone (shared handles).
 #[derive(Clone)]
