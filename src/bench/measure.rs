@@ -23,10 +23,12 @@ pub struct ModelFigures {
     /// Time to the first token of each run, in milliseconds.
     pub ttft_ms_runs: Vec<f64>,
     /// `(conversations, aggregate tokens per second)`, served together as
-    /// the engine serves them (continuous batching, sampling included).
+    /// the engine serves them (continuous batching, sampling included);
+    /// the median of the runs.
     pub concurrent: Vec<(usize, f64)>,
     /// `(sequences, aggregate tokens per second)` of the batched forward
-    /// pass alone, one per step: the ceiling of the figure above.
+    /// pass alone, one per step: the ceiling of the figure above (median
+    /// of the runs).
     pub batched: Vec<(usize, f64)>,
 }
 
@@ -76,13 +78,30 @@ pub fn measure_model(model: &LanguageModel, settings: &Settings) -> Result<Model
             .decode_runs
             .push(settings.decode_tokens as f64 / decode);
     }
+    // Every count is measured in each run, one after the other, and the
+    // median kept: the ratio of four conversations to one then compares
+    // figures of the same moments (on a shared machine, the rate of one
+    // conversation alone moved by up to 10 % between runs a minute apart).
     let short = &ids[..settings.concurrent_prompt_tokens];
-    for &n in &settings.concurrency {
-        let rate = concurrent_rate(model, short, n, settings.concurrent_decode_tokens)?;
-        figures.concurrent.push((n, rate));
-        let rate = batched_rate(model, short, n, settings.concurrent_decode_tokens)?;
-        figures.batched.push((n, rate));
+    let tokens = settings.concurrent_decode_tokens;
+    let mut concurrent = vec![Vec::new(); settings.concurrency.len()];
+    let mut batched = vec![Vec::new(); settings.concurrency.len()];
+    for _ in 0..settings.runs.max(1) {
+        for (i, &n) in settings.concurrency.iter().enumerate() {
+            concurrent[i].push(concurrent_rate(model, short, n, tokens)?);
+            batched[i].push(batched_rate(model, short, n, tokens)?);
+        }
     }
+    let medians = |runs: &[Vec<f64>]| -> Vec<(usize, f64)> {
+        settings
+            .concurrency
+            .iter()
+            .zip(runs)
+            .map(|(&n, rates)| (n, super::median(rates)))
+            .collect()
+    };
+    figures.concurrent = medians(&concurrent);
+    figures.batched = medians(&batched);
     Ok(figures)
 }
 
