@@ -33,16 +33,18 @@ fn rms_norm_rows(x: &mut [f32], weight: &[f32], eps: f32) {
     }
 }
 
-/// Index of the largest of `values`, the first of equal ones; `None` when
-/// empty. The same index as candle's `argmax` (a value replaces the best so
-/// far only when strictly greater, so NaN never wins unless it comes
-/// first), which greedy decoding used to call: its one-value-at-a-time loop
-/// took 0.35 ms of each decoded token's 262,144 logits, on the caller's
-/// thread while the matmul threads waited. Here the slice is split across
+/// Index of the largest of `values` (a vocabulary: fewer than 2³²), the
+/// first of equal ones; `None` when empty. The same index as candle's
+/// `argmax` (a value replaces the best so far only when strictly greater,
+/// so NaN never wins unless it comes first), which greedy decoding used to
+/// call: with its tensor round trip it took about 0.3 ms of each decoded
+/// token's 262,144 logits, on the caller's thread while the matmul threads
+/// waited. Here the slice is split across
 /// the model threads, and in each part sixteen lanes keep their own best
 /// value and its first index (one vector compare and two blends).
 pub(crate) fn argmax(values: &[f32]) -> Option<usize> {
     let first = *values.first()?;
+    debug_assert!(u32::try_from(values.len()).is_ok());
     if first.is_nan() {
         return Some(0);
     }
