@@ -280,6 +280,8 @@ const PHRASES: &[(&str, SmallTalk)] = &[
     ("ca va", SmallTalk::Wellbeing),
     ("au revoir", SmallTalk::Farewell),
     ("a bientot", SmallTalk::Farewell),
+    ("a plus tard", SmallTalk::Farewell),
+    ("a plus", SmallTalk::Farewell),
     ("bonne journee", SmallTalk::Farewell),
     ("bonne soiree", SmallTalk::Farewell),
     ("merci beaucoup", SmallTalk::Thanks),
@@ -593,6 +595,12 @@ mod tests {
             SmallTalk::detect("Hi, how are you today?"),
             Some(SmallTalk::Wellbeing)
         );
+        assert_eq!(SmallTalk::detect("à plus"), Some(SmallTalk::Farewell));
+        assert_eq!(
+            SmallTalk::detect("A plus tard !"),
+            Some(SmallTalk::Farewell)
+        );
+        assert_eq!(SmallTalk::detect("à plus de 50 salariés"), None);
         assert_eq!(SmallTalk::detect("super, c'est quand l'expo ?"), None);
         assert_eq!(SmallTalk::detect("cool, how much is the grant?"), None);
     }

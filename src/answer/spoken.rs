@@ -68,6 +68,8 @@ const WORDS: &[(&str, &str)] = &[
     ("bjr", "bonjour"),
     ("bsr", "bonsoir"),
     ("mrc", "merci"),
+    ("a+", "à plus"),
+    ("@+", "à plus"),
     ("mci", "merci"),
     ("jsp", "je ne sais pas"),
     ("dispo", "disponible"),
@@ -194,6 +196,8 @@ mod tests {
             "il y a combien de startups?"
         );
         assert_eq!(normalize("kel montant max"), "quel montant max");
+        assert_eq!(normalize("mrc a+"), "merci à plus");
+        assert_eq!(normalize("@+ !"), "à plus !");
         assert_eq!(
             normalize("jsuis dans lassurance jai droit a quoi"),
             "je suis dans lassurance j'ai droit a quoi"
