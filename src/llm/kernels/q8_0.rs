@@ -104,6 +104,12 @@ struct Operands<'a> {
 struct Activations {
     values: Vec<[i8; BLOCK]>,
     scales: Vec<f32>,
+    /// With VNNI, per block, −128 × the sum of each group of four values:
+    /// where the weights' sums start (see [`V4Vnni`]'s `ByteSums`). Worked
+    /// out once here rather than in every tile of rows that meets the
+    /// block: at a few tokens the output head is bound by instructions,
+    /// and these were two of about twenty-five per pair and block.
+    shifts: Vec<[i32; 8]>,
 }
 
 impl Activations {
@@ -115,6 +121,17 @@ impl Activations {
             std::array::from_fn(|t| &self.values[(first + t) * blocks..][..blocks]),
             std::array::from_fn(|t| &self.scales[(first + t) * blocks..][..blocks]),
         )
+    }
+
+    /// The shifts of tokens `first..first + T`, empty where they were not
+    /// worked out.
+    #[inline(always)]
+    fn shifts_of_tokens<const T: usize>(&self, first: usize, blocks: usize) -> [&[[i32; 8]]; T] {
+        std::array::from_fn(|t| {
+            self.shifts
+                .get((first + t) * blocks..(first + t + 1) * blocks)
+                .unwrap_or(&[])
+        })
     }
 }
 
@@ -324,6 +341,7 @@ impl Q8Matrix {
         let mut out = Activations {
             values: Vec::with_capacity(blocks.len()),
             scales: Vec::with_capacity(blocks.len()),
+            shifts: Vec::new(),
         };
         match self.simd {
             Simd::Avx512(simd) => simd.vectorize(
@@ -334,6 +352,12 @@ impl Q8Matrix {
                 #[inline(always)]
                 || quantize_portably(blocks, &mut out),
             ),
+        }
+        if let Some(vnni) = self.vnni {
+            out.shifts = vnni.vectorize(
+                #[inline(always)]
+                || out.values.iter().map(shifts_of).collect(),
+            );
         }
         out
     }
@@ -605,7 +629,8 @@ trait ByteSums: Copy {
     fn avx512f(self) -> pulp::core_arch::x86::Avx512f;
     fn sse(self) -> pulp::core_arch::x86::Sse;
     fn weights(self, w: __m512i) -> Self::Weights;
-    fn token(self, a: __m512i) -> Self::Token;
+    /// `shift` is the block's entry of [`Activations::shifts`], if any.
+    fn token(self, a: __m512i, shift: Option<&[i32; 8]>) -> Self::Token;
     fn sums(self, w: Self::Weights, a: Self::Token) -> __m512i;
 }
 
@@ -630,7 +655,7 @@ impl ByteSums for V4 {
         )
     }
     #[inline(always)]
-    fn token(self, a: __m512i) -> Self::Token {
+    fn token(self, a: __m512i, _shift: Option<&[i32; 8]>) -> Self::Token {
         a
     }
     #[inline(always)]
@@ -662,11 +687,17 @@ impl ByteSums for V4Vnni {
         f._mm512_xor_si512(w, f._mm512_set1_epi8(i8::MIN))
     }
     #[inline(always)]
-    fn token(self, a: __m512i) -> Self::Token {
+    fn token(self, a: __m512i, shift: Option<&[i32; 8]>) -> Self::Token {
         let f = self.avx512f;
-        let zero = f._mm512_setzero_si512();
-        let shift = self.dot_bytes(zero, f._mm512_set1_epi8(i8::MIN), a);
-        (a, f._mm512_sub_epi32(zero, shift))
+        let start = match shift {
+            Some(shift) => f._mm512_broadcast_i64x4(bytemuck::cast(*shift)),
+            None => {
+                let zero = f._mm512_setzero_si512();
+                let shift = self.dot_bytes(zero, f._mm512_set1_epi8(i8::MIN), a);
+                f._mm512_sub_epi32(zero, shift)
+            }
+        };
+        (a, start)
     }
     #[inline(always)]
     fn sums(self, w: Self::Weights, (a, start): Self::Token) -> __m512i {
@@ -691,6 +722,7 @@ fn avx512_tile<S: ByteSums, const P: usize, const T: usize>(
     let firsts: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p));
     let seconds: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p + 1));
     let (values, scales) = activations.of_tokens::<T>(first, blocks);
+    let shifts = activations.shifts_of_tokens::<T>(first, blocks);
     // Lane l of pair p's scales comes from converted scale 2p (l < 8)
     // or 2p + 1: the eight f16 → f32 conversions of a block are one
     // instruction (exact, so the same values as `half`'s).
@@ -724,7 +756,10 @@ fn avx512_tile<S: ByteSums, const P: usize, const T: usize>(
         );
         for t in 0..T {
             // The same block in both halves: one per row of the pair.
-            let a = simd.token(f._mm512_broadcast_i64x4(bytemuck::cast(values[t][b])));
+            let a = simd.token(
+                f._mm512_broadcast_i64x4(bytemuck::cast(values[t][b])),
+                shifts[t].get(b),
+            );
             let scale = f._mm512_set1_ps(scales[t][b]);
             for p in 0..P {
                 let sums = simd.sums(weights[p], a);
@@ -813,6 +848,13 @@ fn quantize_avx512(simd: V4, blocks: &[[f32; BLOCK]], out: &mut Activations) {
         out.values.push(bytemuck::cast([low, high]));
         out.scales.push(f16::from_f32(d).to_f32());
     }
+}
+
+/// −128 × the sum of each group of four of `values`.
+#[inline(always)]
+fn shifts_of(values: &[i8; BLOCK]) -> [i32; 8] {
+    let (groups, _) = values.as_chunks::<4>();
+    std::array::from_fn(|g| -128 * groups[g].iter().map(|&v| i32::from(v)).sum::<i32>())
 }
 
 /// Rounds each lane of `v` as `f32::round` and narrows it to a byte:
