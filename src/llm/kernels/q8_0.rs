@@ -735,21 +735,26 @@ fn avx512_tile<S: ByteSums, const P: usize, const T: usize>(
     );
     let mut acc: [[__m512; T]; P] = [[f._mm512_setzero_ps(); T]; P];
     for b in 0..blocks {
-        let mut half_scales = [0u16; 16];
+        // The f16 scales, four to a 64-bit word: packed in general
+        // registers, not inserted one by one into a vector register, whose
+        // inserts ran on the ports the products need (a four-token tile
+        // about 5 % faster, measured on its own).
+        let mut half_scales = [0u64; 4];
         rows.prefetch::<P>(simd.sse(), matrix, b);
         // A loop, not `array::from_fn`: that one is not always inlined, and
         // out of line the intrinsics become calls.
         let mut weights = [simd.weights(f._mm512_setzero_si512()); P];
         for p in 0..P {
             let (upper, lower) = (&firsts[p][b], &seconds[p][b]);
-            half_scales[2 * p] = u16::from_le_bytes(upper.scale);
-            half_scales[2 * p + 1] = u16::from_le_bytes(lower.scale);
+            half_scales[p / 2] |= (u64::from(u16::from_le_bytes(upper.scale))
+                | (u64::from(u16::from_le_bytes(lower.scale)) << 16))
+                << (32 * (p % 2));
             weights[p] = simd.weights(f._mm512_inserti64x4::<1>(
                 f._mm512_castsi256_si512(bytemuck::cast(upper.values)),
                 bytemuck::cast(lower.values),
             ));
         }
-        let converted = f._mm512_cvtph_ps(bytemuck::cast::<[u16; 16], __m256i>(half_scales));
+        let converted = f._mm512_cvtph_ps(bytemuck::cast::<[u64; 4], __m256i>(half_scales));
         let row_scales: [__m512; P] = std::array::from_fn(
             #[inline(always)]
             |p| f._mm512_permutexvar_ps(spread[p], converted),
