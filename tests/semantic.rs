@@ -30,6 +30,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
     small_talk_is_known_by_its_meaning(&pipeline).await;
+    the_assistant_asked_about_at_length_and_a_let_down_visitor(&pipeline).await;
     a_refusal_offers_the_suggested_questions_nearest_to_it(&pipeline).await;
     a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(&pipeline).await;
     a_greeting_or_thanks_before_a_question_changes_nothing(&pipeline).await;
@@ -157,6 +158,47 @@ async fn small_talk_is_known_by_its_meaning(pipeline: &AnswerPipeline) {
     }
     let reply = pipeline
         .answer("Qu'est-ce que EulCat ?", None)
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+}
+
+/// Questions about the assistant itself are read by meaning even when
+/// long, a visitor let down gets an apology, and a long question the
+/// documents answer is still answered.
+async fn the_assistant_asked_about_at_length_and_a_let_down_visitor(pipeline: &AnswerPipeline) {
+    for (message, language, opening) in [
+        (
+            "Excusez-moi, est-ce qu'une vraie personne me répond, ou bien un programme informatique ?",
+            Language::French,
+            "Je suis EulCat",
+        ),
+        (
+            "Could you tell me which languages you are able to answer in?",
+            Language::English,
+            "Yes",
+        ),
+        ("tu comprends vraiment rien", Language::French, "Désolé"),
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::Smalltalk,
+            "{message}: {}",
+            reply.answer
+        );
+        assert_eq!(reply.language, language, "{message}");
+        assert!(
+            reply.answer.starts_with(opening),
+            "{message}: {}",
+            reply.answer
+        );
+    }
+    let reply = pipeline
+        .answer(
+            "Bonjour, je voudrais savoir quand ouvre l'exposition Destination IA à Rouen",
+            None,
+        )
         .await
         .expect("answers");
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);

@@ -530,7 +530,7 @@ impl AnswerPipeline {
         message: &str,
         vector: Option<Vec<f32>>,
     ) -> Option<smalltalk::Nearest> {
-        if !smalltalk::is_short(message) || self.knowledge().vectors.is_none() {
+        if !smalltalk::is_short_enough_for_any_kind(message) || self.knowledge().vectors.is_none() {
             return None;
         }
         let prototypes = self.small_talk_prototypes().await?;
@@ -545,8 +545,10 @@ impl AnswerPipeline {
         };
         let nearest = prototypes.nearest(&vector)?;
         tracing::debug!(?nearest, message, "nearest small talk");
-        (nearest.similarity >= smalltalk::NEAR_ENOUGH && nearest.kind.fits(message))
-            .then_some(nearest)
+        (nearest.similarity >= smalltalk::NEAR_ENOUGH
+            && nearest.kind.fits(message)
+            && (smalltalk::is_short(message) || nearest.kind.may_be_long()))
+        .then_some(nearest)
     }
 
     /// The small-talk prototypes' vectors, embedded on first use (which

@@ -35,6 +35,10 @@ pub enum SmallTalk {
     /// « J'aurais quelques questions sur les aides » with no question yet:
     /// the visitor announces one.
     QuestionComing,
+    /// « T'es nul », « laisse tomber »: the visitor is let down, often by
+    /// a refusal. At a kiosk this is said, and deserves an apology and a
+    /// way forward, not « je ne trouve pas » once more.
+    Frustration,
 }
 
 /// A few ways of saying each kind of small talk, in both languages: what a
@@ -169,12 +173,81 @@ pub const PROTOTYPES: &[(&str, SmallTalk, Language)] = &[
         Language::French,
     ),
     ("You are really smart", SmallTalk::Thanks, Language::English),
+    // Kinds a second batch of training turns, written apart from the code
+    // (eval/conversation), found missing: praise with no thanks word, how
+    // the assistant works and where to start, human or machine asked at
+    // length, who made it, which languages, and a let-down visitor.
+    // General phrasings of each kind, not those turns.
+    ("C'est génial !", SmallTalk::Thanks, Language::French),
+    ("Impressionnant !", SmallTalk::Thanks, Language::French),
+    ("This is amazing", SmallTalk::Thanks, Language::English),
+    (
+        "Comment est-ce que vous fonctionnez ?",
+        SmallTalk::Help,
+        Language::French,
+    ),
+    (
+        "Je ne sais pas par où commencer",
+        SmallTalk::Help,
+        Language::French,
+    ),
+    ("How do you work?", SmallTalk::Help, Language::English),
+    (
+        "I don't know where to start",
+        SmallTalk::Help,
+        Language::English,
+    ),
+    (
+        "Est-ce qu'un humain me répond ou une machine ?",
+        SmallTalk::Identity,
+        Language::French,
+    ),
+    ("Qui vous a créé ?", SmallTalk::Identity, Language::French),
+    (
+        "Is a human answering me or a computer?",
+        SmallTalk::Identity,
+        Language::English,
+    ),
+    ("Who made you?", SmallTalk::Identity, Language::English),
+    (
+        "Dans quelles langues répondez-vous ?",
+        SmallTalk::Languages,
+        Language::French,
+    ),
+    (
+        "Which languages do you speak?",
+        SmallTalk::Languages,
+        Language::English,
+    ),
+    (
+        "Tu ne comprends rien",
+        SmallTalk::Frustration,
+        Language::French,
+    ),
+    (
+        "Ce n'est pas ce que j'ai demandé",
+        SmallTalk::Frustration,
+        Language::French,
+    ),
+    ("You're useless", SmallTalk::Frustration, Language::English),
+    (
+        "That's not what I asked",
+        SmallTalk::Frustration,
+        Language::English,
+    ),
 ];
 
 /// Longest message, in words, that the meaning reading considers: small
 /// talk is short, and a longer message near a greeting is a question that
 /// starts with one.
 pub const MAX_WORDS: usize = 8;
+
+/// Longest message, in words, that the meaning reading considers for the
+/// kinds that ask about the assistant or answer it (see
+/// [`SmallTalk::may_be_long`]): visitors ask « suis-je en train d'échanger
+/// avec une personne réelle ou avec un programme ? » at length, and the
+/// documents go first, so a question they answer is not taken for these.
+pub const MAX_WORDS_ABOUT_THE_ASSISTANT: usize = 16;
 
 /// Cosine similarity from which a short message is the small talk of its
 /// nearest prototype.
@@ -226,9 +299,19 @@ impl Prototypes {
     }
 }
 
-/// Whether `message` is short enough for the meaning reading.
+/// Whether `message` is short enough for the meaning reading of any kind.
 pub fn is_short(message: &str) -> bool {
-    words(&fold(message)).count() <= MAX_WORDS
+    word_count(message) <= MAX_WORDS
+}
+
+/// Whether `message` is short enough for the meaning reading of the kinds
+/// that may be said at length.
+pub fn is_short_enough_for_any_kind(message: &str) -> bool {
+    word_count(message) <= MAX_WORDS_ABOUT_THE_ASSISTANT
+}
+
+fn word_count(message: &str) -> usize {
+    words(&fold(message)).count()
 }
 
 /// Phrases, folded, and what they are. Longer phrases first so « au revoir »
@@ -306,6 +389,25 @@ const PHRASES: &[(&str, SmallTalk)] = &[
     ("ty", SmallTalk::Thanks),
     ("thx", SmallTalk::Thanks),
     ("cya", SmallTalk::Farewell),
+    ("ok dac", SmallTalk::Acknowledgement),
+    ("dac", SmallTalk::Acknowledgement),
+    ("d'ac", SmallTalk::Acknowledgement),
+    ("tkt", SmallTalk::Acknowledgement),
+    ("np", SmallTalk::Acknowledgement),
+    ("no problem", SmallTalk::Acknowledgement),
+    ("pas de souci", SmallTalk::Acknowledgement),
+    ("pas de soucis", SmallTalk::Acknowledgement),
+    ("laisse tomber", SmallTalk::Frustration),
+    ("laissez tomber", SmallTalk::Frustration),
+    ("never mind", SmallTalk::Frustration),
+    ("nevermind", SmallTalk::Frustration),
+    ("forget it", SmallTalk::Frustration),
+    ("t'es nul", SmallTalk::Frustration),
+    ("tes nul", SmallTalk::Frustration),
+    ("t nul", SmallTalk::Frustration),
+    ("tu es nul", SmallTalk::Frustration),
+    ("c'est nul", SmallTalk::Frustration),
+    ("cest nul", SmallTalk::Frustration),
     // One-word approvals, last: « merci, super » is thanks.
     ("super", SmallTalk::Acknowledgement),
     ("parfait", SmallTalk::Acknowledgement),
@@ -360,13 +462,28 @@ impl SmallTalk {
             | Self::Wellbeing
             | Self::Languages
             | Self::QuestionComing => true,
-            Self::Greeting | Self::Thanks | Self::Farewell | Self::Acknowledgement => {
+            Self::Greeting
+            | Self::Thanks
+            | Self::Farewell
+            | Self::Acknowledgement
+            | Self::Frustration => {
                 let folded = fold(message);
                 !words_with_hyphens(&folded)
                     .iter()
                     .any(|w| QUESTION_WORDS.contains(w))
             }
         }
+    }
+
+    /// Whether this kind is read by meaning in messages longer than
+    /// [`MAX_WORDS`]: questions about the assistant itself, and a visitor
+    /// telling it it failed. A long message near a greeting or thanks is a
+    /// question that opens with one.
+    pub fn may_be_long(self) -> bool {
+        matches!(
+            self,
+            Self::Identity | Self::Help | Self::Languages | Self::Frustration
+        )
     }
 
     /// The reply, in `language`.
@@ -384,6 +501,7 @@ impl SmallTalk {
             Self::Languages => "Je comprends le français et l'anglais : posez votre question dans l'une ou l'autre langue. Les documents de l'agence sont en français, et je les cite tels quels.",
             Self::Acknowledgement => "Très bien ! Avez-vous une autre question sur la donnée et l'IA en Normandie ?",
             Self::QuestionComing => "Bien sûr, je vous écoute ! Posez vos questions une à une : je cherche chaque réponse dans les documents de l'agence et je vous montre d'où elle vient.",
+            Self::Frustration => "Désolé de ne pas avoir trouvé ce que vous cherchiez. Je ne réponds qu'à partir des documents de l'agence : essayez une question courte sur un événement, un programme, un projet ou une date.",
         }
     }
 
@@ -398,19 +516,67 @@ impl SmallTalk {
             Self::Languages => "Yes: I understand English and French, so ask in either. The agency's documents are in French; I quote them as they are and tell you the rest in English.",
             Self::Acknowledgement => "Great! Is there anything else you would like to know about data and AI in Normandy?",
             Self::QuestionComing => "Of course, go ahead! Ask your questions one at a time: I look for each answer in the agency's documents, which are in French, and show you where it comes from.",
+            Self::Frustration => "Sorry I could not find what you were looking for. I only answer from the agency's documents: try a short question about an event, a programme, a project or a date.",
         }
     }
 }
 
-/// Greetings, thanks and acknowledgements, folded: what visitors say
-/// before they ask (« Bonjour, c'est quand l'expo ? », « ok merci ! et
-/// l'atrium c'est où »). Not the assistant's name: « eulcat c'est quoi »
-/// is about it.
-const COURTESIES: [&str; 34] = [
-    "bonjour", "bonsoir", "salut", "coucou", "cc", "slt", "bjr", "hello", "hi", "hey", "merci",
-    "beaucoup", "bcp", "mrc", "thanks", "thank", "thx", "ty", "ok", "okay", "d'accord", "daccord",
-    "super", "parfait", "cool", "top", "great", "perfect", "nice", "bon", "ah", "oh", "oui", "yes",
+/// Greetings, thanks, apologies and acknowledgements, folded: what
+/// visitors say before they ask (« Bonjour, c'est quand l'expo ? », « ok
+/// merci ! et l'atrium c'est où », « Excusez-moi, … »). Not the
+/// assistant's name: « eulcat c'est quoi » is about it.
+const COURTESIES: [&str; 41] = [
+    "bonjour",
+    "bonsoir",
+    "salut",
+    "coucou",
+    "cc",
+    "slt",
+    "bjr",
+    "hello",
+    "hi",
+    "hey",
+    "merci",
+    "beaucoup",
+    "bcp",
+    "mrc",
+    "thanks",
+    "thank",
+    "thx",
+    "ty",
+    "ok",
+    "okay",
+    "d'accord",
+    "daccord",
+    "super",
+    "parfait",
+    "cool",
+    "top",
+    "great",
+    "perfect",
+    "nice",
+    "bon",
+    "ah",
+    "oh",
+    "oui",
+    "yes",
+    "excusez",
+    "excuse",
+    "pardon",
+    "pardonnez",
+    "sorry",
+    "desole",
+    "desolee",
 ];
+
+/// The word a courtesy takes after it: « thank you », « excusez-moi ».
+fn completes_courtesy(previous: &str, word: &str) -> bool {
+    match previous {
+        "thank" => word == "you",
+        "excusez" | "excuse" | "pardonnez" => word == "moi",
+        _ => false,
+    }
+}
 
 /// What follows the courtesies a message opens with, when it opens with
 /// some and a question follows (a question word or mark): the question to
@@ -436,18 +602,18 @@ pub fn after_courtesies(message: &str) -> Option<&str> {
 fn after_courtesy_words(message: &str) -> Option<&str> {
     let mut rest = message;
     let mut skipped = false;
-    let mut after_thank = false;
+    let mut previous = String::new();
     loop {
         let trimmed = rest.trim_start_matches(|c: char| !c.is_alphanumeric());
         let end = trimmed
             .find(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
             .unwrap_or(trimmed.len());
         let word = fold(&trimmed[..end]).replace('’', "'");
-        let courtesy = COURTESIES.contains(&word.as_str()) || after_thank && word == "you";
+        let courtesy = COURTESIES.contains(&word.as_str()) || completes_courtesy(&previous, &word);
         if word.is_empty() || !courtesy {
             return (skipped && !word.is_empty()).then_some(trimmed);
         }
-        after_thank = word == "thank";
+        previous = word;
         skipped = true;
         rest = &trimmed[end..];
     }
@@ -667,6 +833,14 @@ mod tests {
             after_courtesies("Thank you! Where is it?"),
             Some("Where is it?")
         );
+        assert_eq!(
+            after_courtesies("Excusez-moi, c'est quand l'expo ?"),
+            Some("c'est quand l'expo ?")
+        );
+        assert_eq!(
+            after_courtesies("Pardon, moi je voudrais savoir quand ouvre l'expo ?"),
+            Some("moi je voudrais savoir quand ouvre l'expo ?")
+        );
         assert_eq!(after_courtesies("c'est quand l'expo"), None);
         assert_eq!(after_courtesies("merci beaucoup !"), None);
         assert_eq!(after_courtesies("you are welcome"), None);
@@ -678,6 +852,67 @@ mod tests {
         assert!(!is_short(
             "Bonjour, je voudrais savoir quand ouvre l'exposition Destination IA à Rouen"
         ));
+    }
+
+    #[test]
+    fn sms_acknowledgements_and_a_let_down_visitor_are_small_talk_alone() {
+        assert_eq!(
+            SmallTalk::detect("ok dac"),
+            Some(SmallTalk::Acknowledgement)
+        );
+        assert_eq!(SmallTalk::detect("tkt"), Some(SmallTalk::Acknowledgement));
+        assert_eq!(
+            SmallTalk::detect("pas de souci !"),
+            Some(SmallTalk::Acknowledgement)
+        );
+        assert_eq!(
+            SmallTalk::detect("laisse tomber..."),
+            Some(SmallTalk::Frustration)
+        );
+        assert_eq!(SmallTalk::detect("t'es nul"), Some(SmallTalk::Frustration));
+        assert_eq!(
+            SmallTalk::detect("never mind, forget it"),
+            Some(SmallTalk::Frustration)
+        );
+        assert_eq!(
+            SmallTalk::detect("laisse tomber, c'est quand l'expo ?"),
+            None
+        );
+        assert!(SmallTalk::Frustration
+            .reply(Language::French)
+            .starts_with("Désolé"));
+        assert!(SmallTalk::Frustration
+            .reply(Language::English)
+            .starts_with("Sorry"));
+    }
+
+    #[test]
+    fn only_questions_about_the_assistant_are_read_by_meaning_at_length() {
+        let long = "Pardon, est-ce qu'une vraie personne lit mes messages ou bien un programme ?";
+        assert!(!is_short(long));
+        assert!(is_short_enough_for_any_kind(long));
+        assert!(!is_short_enough_for_any_kind(
+            "Bonjour, je voudrais savoir quand ouvre l'exposition Destination IA à Rouen et \
+             combien coûte l'entrée pour une classe de vingt élèves"
+        ));
+        for kind in [
+            SmallTalk::Identity,
+            SmallTalk::Help,
+            SmallTalk::Languages,
+            SmallTalk::Frustration,
+        ] {
+            assert!(kind.may_be_long(), "{kind:?}");
+        }
+        for kind in [
+            SmallTalk::Greeting,
+            SmallTalk::Thanks,
+            SmallTalk::Farewell,
+            SmallTalk::Acknowledgement,
+            SmallTalk::Wellbeing,
+            SmallTalk::QuestionComing,
+        ] {
+            assert!(!kind.may_be_long(), "{kind:?}");
+        }
     }
 
     #[test]
