@@ -179,6 +179,7 @@ async fn the_assistant_asked_about_at_length_and_a_let_down_visitor(pipeline: &A
             "Yes",
         ),
         ("tu comprends vraiment rien", Language::French, "Désolé"),
+        ("t'es nul", Language::French, "Désolé"),
     ] {
         let reply = pipeline.answer(message, None).await.expect("answers");
         assert_eq!(

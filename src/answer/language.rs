@@ -106,7 +106,21 @@ const ENGLISH: &[&str] = &[
     "hello",
     "thanks",
     "thank",
-    "t",
+    // The stems of « don't », « isn't »…: not « t » alone, which is the
+    // French SMS « t'es » (« t'es nul », « t ki »).
+    "don",
+    "doesn",
+    "didn",
+    "isn",
+    "aren",
+    "wasn",
+    "weren",
+    "won",
+    "couldn",
+    "wouldn",
+    "shouldn",
+    "haven",
+    "hasn",
     "good",
     "morning",
     "bye",
@@ -333,6 +347,13 @@ mod tests {
         assert_eq!(Language::of("see ya eulcat"), Language::English);
         assert_eq!(Language::of("ty cya"), Language::English);
         assert_eq!(Language::of("ya des aides ?"), Language::French);
+        // « t » is the French SMS « t'es »; « don't » keeps its stem.
+        assert_eq!(Language::of("t'es nul"), Language::French);
+        assert_eq!(Language::of("t ki toi"), Language::French);
+        assert_eq!(
+            Language::of("I don't get it, who runs it?"),
+            Language::English
+        );
     }
 
     #[test]
