@@ -194,6 +194,10 @@ async fn the_assistant_asked_about_at_length_and_a_let_down_visitor(pipeline: &A
             "{message}: {}",
             reply.answer
         );
+        // A let-down visitor is offered questions to tap.
+        if opening == "Désolé" {
+            assert!(!reply.suggestions.is_empty(), "{message}");
+        }
     }
     let reply = pipeline
         .answer(

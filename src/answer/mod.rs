@@ -574,9 +574,11 @@ impl AnswerPipeline {
             .ok()
     }
 
-    /// The reply to small talk, in `language`.
+    /// The reply to small talk, in `language`. Asked what it can do, or
+    /// told it failed, the assistant also offers questions the documents
+    /// answer: at the kiosk they are buttons, easier than typing again.
     fn small_talk(&self, session_id: &str, kind: SmallTalk, language: Language) -> Reply {
-        Reply {
+        let mut reply = Reply {
             language,
             ..self.reply(
                 session_id,
@@ -584,7 +586,13 @@ impl AnswerPipeline {
                 AnswerKind::Smalltalk,
                 vec![],
             )
+        };
+        if kind.offers_questions() {
+            reply.suggestions =
+                self.knowledge()
+                    .suggestions(language, REFUSAL_SUGGESTIONS, rotation(session_id));
         }
+        reply
     }
 
     /// The answer from what was found: generated and checked in
@@ -1056,10 +1064,7 @@ impl AnswerPipeline {
         let suggestions = vector
             .and_then(|vector| knowledge.suggestions_near(language, vector, REFUSAL_SUGGESTIONS))
             .unwrap_or_else(|| {
-                let start = message.bytes().fold(0usize, |h, b| {
-                    h.wrapping_mul(31).wrapping_add(usize::from(b))
-                });
-                knowledge.suggestions(language, REFUSAL_SUGGESTIONS, start)
+                knowledge.suggestions(language, REFUSAL_SUGGESTIONS, rotation(message))
             });
         let answer = compose::no_answer_message(language, &suggestions);
         let mut reply = self.reply(session_id, answer, AnswerKind::NoAnswer, vec![]);
@@ -1202,4 +1207,12 @@ fn topic_of(passage: &Passage) -> String {
 
 fn elapsed_ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Where in the suggested questions a list starts, from `text`: different
+/// texts see different questions, the same text the same ones.
+fn rotation(text: &str) -> usize {
+    text.bytes().fold(0usize, |h, b| {
+        h.wrapping_mul(31).wrapping_add(usize::from(b))
+    })
 }

@@ -486,6 +486,13 @@ impl SmallTalk {
         )
     }
 
+    /// Whether the reply comes with questions to ask: to « que sais-tu
+    /// faire ? » examples are the answer, and a let-down visitor needs a
+    /// way forward more than a sentence.
+    pub fn offers_questions(self) -> bool {
+        matches!(self, Self::Help | Self::Frustration)
+    }
+
     /// The reply, in `language`.
     pub fn reply(self, language: Language) -> &'static str {
         if language == Language::English {
@@ -501,7 +508,7 @@ impl SmallTalk {
             Self::Languages => "Je comprends le français et l'anglais : posez votre question dans l'une ou l'autre langue. Les documents de l'agence sont en français, et je les cite tels quels.",
             Self::Acknowledgement => "Très bien ! Avez-vous une autre question sur la donnée et l'IA en Normandie ?",
             Self::QuestionComing => "Bien sûr, je vous écoute ! Posez vos questions une à une : je cherche chaque réponse dans les documents de l'agence et je vous montre d'où elle vient.",
-            Self::Frustration => "Désolé de ne pas avoir trouvé ce que vous cherchiez. Je ne réponds qu'à partir des documents de l'agence : essayez une question courte sur un événement, un programme, un projet ou une date.",
+            Self::Frustration => "Désolé de ne pas avoir trouvé ce que vous cherchiez. Je ne réponds qu'à partir des documents de l'agence : essayez une question courte sur un événement, un programme, un projet ou une date, ou l'une de celles-ci.",
         }
     }
 
@@ -516,7 +523,7 @@ impl SmallTalk {
             Self::Languages => "Yes: I understand English and French, so ask in either. The agency's documents are in French; I quote them as they are and tell you the rest in English.",
             Self::Acknowledgement => "Great! Is there anything else you would like to know about data and AI in Normandy?",
             Self::QuestionComing => "Of course, go ahead! Ask your questions one at a time: I look for each answer in the agency's documents, which are in French, and show you where it comes from.",
-            Self::Frustration => "Sorry I could not find what you were looking for. I only answer from the agency's documents: try a short question about an event, a programme, a project or a date.",
+            Self::Frustration => "Sorry I could not find what you were looking for. I only answer from the agency's documents: try a short question about an event, a programme, a project or a date, or one of these.",
         }
     }
 }
@@ -884,6 +891,9 @@ mod tests {
         assert!(SmallTalk::Frustration
             .reply(Language::English)
             .starts_with("Sorry"));
+        assert!(SmallTalk::Frustration.offers_questions());
+        assert!(SmallTalk::Help.offers_questions());
+        assert!(!SmallTalk::Greeting.offers_questions());
     }
 
     #[test]
