@@ -146,21 +146,28 @@ async fn small_talk_is_known_by_its_meaning(pipeline: &AnswerPipeline) {
         ("you're awesome", Language::English),
         ("ok ça marche", Language::French),
     ] {
-        let reply = pipeline.answer(message, None).await.expect("answers");
-        assert_eq!(
-            reply.kind,
-            AnswerKind::Smalltalk,
-            "{message}: {}",
-            reply.answer
-        );
-        assert_eq!(reply.language, language, "{message}");
-        assert!(reply.sources.is_empty(), "{message}");
+        small_talk_reply(pipeline, message, language).await;
     }
     let reply = pipeline
         .answer("Qu'est-ce que EulCat ?", None)
         .await
         .expect("answers");
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+}
+
+/// The reply to `message`, checked to be small talk in `language`, with
+/// no source.
+async fn small_talk_reply(pipeline: &AnswerPipeline, message: &str, language: Language) -> Reply {
+    let reply = pipeline.answer(message, None).await.expect("answers");
+    assert_eq!(
+        reply.kind,
+        AnswerKind::Smalltalk,
+        "{message}: {}",
+        reply.answer
+    );
+    assert_eq!(reply.language, language, "{message}");
+    assert!(reply.sources.is_empty(), "{message}");
+    reply
 }
 
 /// Questions about the assistant itself are read by meaning even when
@@ -181,14 +188,7 @@ async fn the_assistant_asked_about_at_length_and_a_let_down_visitor(pipeline: &A
         ("tu comprends vraiment rien", Language::French, "Désolé"),
         ("t'es nul", Language::French, "Désolé"),
     ] {
-        let reply = pipeline.answer(message, None).await.expect("answers");
-        assert_eq!(
-            reply.kind,
-            AnswerKind::Smalltalk,
-            "{message}: {}",
-            reply.answer
-        );
-        assert_eq!(reply.language, language, "{message}");
+        let reply = small_talk_reply(pipeline, message, language).await;
         assert!(
             reply.answer.starts_with(opening),
             "{message}: {}",
