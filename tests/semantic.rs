@@ -86,6 +86,19 @@ async fn a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(pipeline:
         .expect("answers");
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
     assert!(reply.answer.contains("Rouen"), "{}", reply.answer);
+    // Thanks known only by their meaning are no turn either: the question
+    // after them still follows the answer before.
+    let thanks = pipeline
+        .answer("mille merci pour l'aide", Some(&first.session_id))
+        .await
+        .expect("answers");
+    assert_eq!(thanks.kind, AnswerKind::Smalltalk, "{}", thanks.answer);
+    let reply = pipeline
+        .answer("et c'est où ?", Some(&first.session_id))
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+    assert!(reply.answer.contains("Rouen"), "{}", reply.answer);
 }
 
 /// After « I do not know », the questions offered are those nearest to
@@ -207,6 +220,49 @@ async fn the_assistant_asked_about_at_length_and_a_let_down_visitor(pipeline: &A
         .await
         .expect("answers");
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+    a_let_down_visitor_is_offered_questions_near_the_last_one(pipeline).await;
+}
+
+/// « t'es nul » is about the question just asked: the questions offered
+/// are near it, and not again the three its refusal already offered.
+async fn a_let_down_visitor_is_offered_questions_near_the_last_one(pipeline: &AnswerPipeline) {
+    let answered = pipeline
+        .answer("Quel est le taux du prêt Impulsion Développement ?", None)
+        .await
+        .expect("answers");
+    assert_eq!(answered.kind, AnswerKind::Extractive, "{}", answered.answer);
+    let let_down = pipeline
+        .answer("t'es nul", Some(&answered.session_id))
+        .await
+        .expect("answers");
+    assert_eq!(let_down.kind, AnswerKind::Smalltalk, "{}", let_down.answer);
+    assert!(
+        let_down.suggestions.iter().any(|q| q.contains("Impulsion")),
+        "{:?}",
+        let_down.suggestions
+    );
+
+    let refused = pipeline
+        .answer(
+            "Combien d'entreprises ont reçu Impulsion Export l'an dernier ?",
+            None,
+        )
+        .await
+        .expect("answers");
+    assert_eq!(refused.kind, AnswerKind::NoAnswer, "{}", refused.answer);
+    assert!(!refused.suggestions.is_empty(), "{}", refused.answer);
+    let let_down = pipeline
+        .answer("laisse tomber", Some(&refused.session_id))
+        .await
+        .expect("answers");
+    assert_eq!(let_down.kind, AnswerKind::Smalltalk, "{}", let_down.answer);
+    assert_eq!(let_down.suggestions.len(), refused.suggestions.len());
+    for question in &let_down.suggestions {
+        assert!(
+            !refused.suggestions.contains(question),
+            "{question} offered twice"
+        );
+    }
 }
 
 async fn visitors_words_find_the_documents_words(pipeline: &AnswerPipeline) {

@@ -240,6 +240,14 @@ impl AnswerPipeline {
         }
     }
 
+    /// The session's last turn, while the session is alive.
+    async fn last_turn(&self, session_id: &str) -> Option<Turn> {
+        let id = session_id.to_string();
+        self.with_sessions_blocking("last turn", move |sessions| sessions.last_turn(&id))
+            .await
+            .flatten()
+    }
+
     async fn record_turn(&self, session_id: &str, turn: Turn) {
         let id = session_id.to_string();
         self.with_sessions_blocking("record", move |sessions| sessions.record(&id, turn))
@@ -412,7 +420,9 @@ impl AnswerPipeline {
         // Small talk is read in the visitor's own words first: the spoken
         // forms' reading turns the « ya » of « see ya » into « il y a ».
         if let Some(kind) = SmallTalk::detect(message) {
-            return Ok(self.small_talk(session_id, kind, Language::of(message)));
+            return Ok(self
+                .small_talk(session_id, kind, Language::of(message))
+                .await);
         }
         let message = spoken::normalize(message);
         let language = Language::of(&message);
@@ -452,7 +462,7 @@ impl AnswerPipeline {
         timings: &mut Timings,
     ) -> Result<Reply> {
         if let Some(kind) = SmallTalk::detect(message) {
-            return Ok(self.small_talk(session_id, kind, language));
+            return Ok(self.small_talk(session_id, kind, language).await);
         }
         let message = smalltalk::after_courtesies(message).unwrap_or(message);
         if guard::is_hostile(message) {
@@ -491,19 +501,22 @@ impl AnswerPipeline {
                 answered: false,
             },
         };
-        self.record_turn(session_id, turn).await;
         // Small talk read by its meaning only when the documents do not
         // answer: « Qu'est-ce que EulCat ? » is near « Qui es-tu ? », and
         // the documents' answer, with its source, is the better reply.
+        // It is no turn of the conversation, as small talk known by its
+        // words is not: « ah ok super » between a question and its
+        // follow-up leaves the follow-up the question's topic.
         if !matches!(reading, Reading::Answer(_)) {
             // The question's vector is the message's unless a follow-up's
             // topic was folded in.
             let message_vector = query_vector.clone().filter(|_| query == message);
             if let Some(nearest) = self.small_talk_by_meaning(message, message_vector).await {
                 let language = Language::evident(message).unwrap_or(nearest.language);
-                return Ok(self.small_talk(session_id, nearest.kind, language));
+                return Ok(self.small_talk(session_id, nearest.kind, language).await);
             }
         }
+        self.record_turn(session_id, turn).await;
         let mut reply = match reading {
             Reading::Nothing => {
                 self.no_answer(session_id, language, message, query_vector.as_deref())
@@ -577,7 +590,7 @@ impl AnswerPipeline {
     /// The reply to small talk, in `language`. Asked what it can do, or
     /// told it failed, the assistant also offers questions the documents
     /// answer: at the kiosk they are buttons, easier than typing again.
-    fn small_talk(&self, session_id: &str, kind: SmallTalk, language: Language) -> Reply {
+    async fn small_talk(&self, session_id: &str, kind: SmallTalk, language: Language) -> Reply {
         let mut reply = Reply {
             language,
             ..self.reply(
@@ -588,11 +601,43 @@ impl AnswerPipeline {
             )
         };
         if kind.offers_questions() {
-            reply.suggestions =
+            let near = match kind.is_about_the_last_question() {
+                true => self.questions_near_the_last(session_id, language).await,
+                false => None,
+            };
+            reply.suggestions = near.unwrap_or_else(|| {
                 self.knowledge()
-                    .suggestions(language, REFUSAL_SUGGESTIONS, rotation(session_id));
+                    .suggestions(language, REFUSAL_SUGGESTIONS, rotation(session_id))
+            });
         }
         reply
+    }
+
+    /// Suggested questions near the session's last question in meaning:
+    /// after « t'es nul », what comes closest to what let the visitor
+    /// down. When that question was refused, its refusal already offered
+    /// the nearest three, so these are the next three. `None` with no
+    /// earlier question or no vectors.
+    async fn questions_near_the_last(
+        &self,
+        session_id: &str,
+        language: Language,
+    ) -> Option<Vec<String>> {
+        let knowledge = self.knowledge();
+        knowledge.question_vectors.as_ref()?;
+        let previous = self.last_turn(session_id).await?;
+        let vector = self
+            .engine
+            .embed(vec![Input::Query(previous.query)])
+            .await
+            .ok()?
+            .pop()?;
+        let already_offered = if previous.answered {
+            0
+        } else {
+            REFUSAL_SUGGESTIONS
+        };
+        knowledge.suggestions_near(language, &vector, already_offered, REFUSAL_SUGGESTIONS)
     }
 
     /// The answer from what was found: generated and checked in
@@ -623,12 +668,7 @@ impl AnswerPipeline {
     /// (« Et qui l'a gagné ? »), so retrieval knows what « l' » is.
     async fn resolve_follow_up(&self, message: &str, session_id: &str) -> String {
         let own_terms = question::content_terms(message).len();
-        let id = session_id.to_string();
-        let previous = self
-            .with_sessions_blocking("last turn", move |sessions| sessions.last_turn(&id))
-            .await
-            .flatten();
-        match previous {
+        match self.last_turn(session_id).await {
             Some(previous) if previous.answered && question::is_elliptic(message, own_terms) => {
                 format!("{} {}", previous.query, message)
             }
@@ -1062,7 +1102,7 @@ impl AnswerPipeline {
     ) -> Reply {
         let knowledge = self.knowledge();
         let suggestions = vector
-            .and_then(|vector| knowledge.suggestions_near(language, vector, REFUSAL_SUGGESTIONS))
+            .and_then(|vector| knowledge.suggestions_near(language, vector, 0, REFUSAL_SUGGESTIONS))
             .unwrap_or_else(|| {
                 knowledge.suggestions(language, REFUSAL_SUGGESTIONS, rotation(message))
             });

@@ -493,6 +493,13 @@ impl SmallTalk {
         matches!(self, Self::Help | Self::Frustration)
     }
 
+    /// Whether the questions offered should be near the visitor's last
+    /// one: « t'es nul » is about what was just asked, « que sais-tu
+    /// faire ? » about everything.
+    pub fn is_about_the_last_question(self) -> bool {
+        self == Self::Frustration
+    }
+
     /// The reply, in `language`.
     pub fn reply(self, language: Language) -> &'static str {
         if language == Language::English {
