@@ -70,11 +70,15 @@ fn embeddings_match_sentence_transformers() {
 }
 
 #[test]
-fn questions_and_documents_get_the_model_prompts() {
+fn questions_messages_and_documents_get_the_model_prompts() {
     let embedder = real_embedder();
     assert_eq!(
         embedder.prompted(&Input::Query("Quand ?".into())),
         "task: search result | query: Quand ?"
+    );
+    assert_eq!(
+        embedder.prompted(&Input::Classified("merci".into())),
+        "task: classification | query: merci"
     );
     assert_eq!(
         embedder.prompted(&Input::Document {

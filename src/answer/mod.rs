@@ -508,10 +508,7 @@ impl AnswerPipeline {
         // words is not: « ah ok super » between a question and its
         // follow-up leaves the follow-up the question's topic.
         if !matches!(reading, Reading::Answer(_)) {
-            // The question's vector is the message's unless a follow-up's
-            // topic was folded in.
-            let message_vector = query_vector.clone().filter(|_| query == message);
-            if let Some(nearest) = self.small_talk_by_meaning(message, message_vector).await {
+            if let Some(nearest) = self.small_talk_by_meaning(message).await {
                 let language = Language::evident(message).unwrap_or(nearest.language);
                 return Ok(self.small_talk(session_id, nearest.kind, language).await);
             }
@@ -537,25 +534,17 @@ impl AnswerPipeline {
     /// enough to one of the prototypes' and the message fits that kind
     /// (see [`SmallTalk::fits`]); `None` without an embedding model,
     /// or when the model fails (the message is then read as a question).
-    /// `vector` is the message's, when reading it already computed it.
-    async fn small_talk_by_meaning(
-        &self,
-        message: &str,
-        vector: Option<Vec<f32>>,
-    ) -> Option<smalltalk::Nearest> {
+    async fn small_talk_by_meaning(&self, message: &str) -> Option<smalltalk::Nearest> {
         if !smalltalk::is_short_enough_for_any_kind(message) || self.knowledge().vectors.is_none() {
             return None;
         }
         let prototypes = self.small_talk_prototypes().await?;
-        let vector = match vector {
-            Some(vector) => vector,
-            None => self
-                .engine
-                .embed(vec![Input::Query(message.to_string())])
-                .await
-                .ok()?
-                .pop()?,
-        };
+        let vector = self
+            .engine
+            .embed(vec![Input::Classified(message.to_string())])
+            .await
+            .ok()?
+            .pop()?;
         let nearest = prototypes.nearest(&vector)?;
         tracing::debug!(?nearest, message, "nearest small talk");
         (nearest.similarity >= smalltalk::NEAR_ENOUGH
@@ -573,7 +562,7 @@ impl AnswerPipeline {
             .get_or_try_init(|| async {
                 let inputs = smalltalk::PROTOTYPES
                     .iter()
-                    .map(|(text, _, _)| Input::Query((*text).to_string()))
+                    .map(|(text, _, _)| Input::Classified((*text).to_string()))
                     .collect();
                 self.engine
                     .embed(inputs)

@@ -29,7 +29,8 @@ use crate::llm::{self, GenerationParams};
 
 /// Remembered results: about 200 bytes of text per entry.
 const DEFAULT_ENTRIES: usize = 8192;
-/// Remembered question vectors: 3 KB each (768 values), so about 3 MB.
+/// Remembered vectors of visitors' messages (as questions, or sorted as
+/// small talk): 3 KB each (768 values), so about 3 MB.
 const QUESTION_VECTORS: usize = 1024;
 
 /// A [`Backend`] that remembers the scores and spans of `inner`.
@@ -37,7 +38,7 @@ pub struct Memo {
     inner: Arc<dyn Backend>,
     scores: Mutex<LruCache<(String, String), Score>>,
     spans: Mutex<LruCache<(String, String, usize), String>>,
-    question_vectors: Mutex<LruCache<String, Vec<f32>>>,
+    question_vectors: Mutex<LruCache<llm::Input, Vec<f32>>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -83,6 +84,15 @@ impl Memo {
     fn count(&self, hits: usize, misses: usize) {
         self.hits.fetch_add(hits as u64, Ordering::Relaxed);
         self.misses.fetch_add(misses as u64, Ordering::Relaxed);
+    }
+}
+
+/// Whether `input`'s vector is remembered: a visitor's message comes
+/// back, a corpus sentence is embedded once.
+fn is_remembered(input: &llm::Input) -> bool {
+    match input {
+        llm::Input::Query(_) | llm::Input::Classified(_) => true,
+        llm::Input::Document { .. } => false,
     }
 }
 
@@ -168,28 +178,25 @@ impl Backend for Memo {
         self.inner.embedding_dimension()
     }
 
-    /// Questions' vectors are remembered; documents' go through (the answer
-    /// pipeline keeps the corpus's vectors itself). Only the inputs not
-    /// remembered go to the model, still as one batch.
+    /// Visitors' messages' vectors are remembered; documents' go through
+    /// (the answer pipeline keeps the corpus's vectors itself). Only the
+    /// inputs not remembered go to the model, still as one batch.
     fn embed(&self, inputs: &[llm::Input]) -> Result<Vec<Vec<f32>>, llm::Error> {
         let mut results: Vec<Option<Vec<f32>>> = {
             let mut vectors = table(&self.question_vectors);
             inputs
                 .iter()
-                .map(|input| match input {
-                    llm::Input::Query(text) => vectors.get(text).cloned(),
-                    llm::Input::Document { .. } => None,
-                })
+                .map(|input| vectors.get(input).cloned())
                 .collect()
         };
         let missing: Vec<usize> = (0..inputs.len())
             .filter(|&i| results[i].is_none())
             .collect();
-        let questions_missing = missing
+        let messages_missing = missing
             .iter()
-            .filter(|&&i| matches!(inputs[i], llm::Input::Query(_)))
+            .filter(|&&i| is_remembered(&inputs[i]))
             .count();
-        self.count(inputs.len() - missing.len(), questions_missing);
+        self.count(inputs.len() - missing.len(), messages_missing);
         if !missing.is_empty() {
             let asked: Vec<llm::Input> = missing.iter().map(|&i| inputs[i].clone()).collect();
             let computed = self.inner.embed(&asked)?;
@@ -202,8 +209,8 @@ impl Backend for Memo {
             }
             let mut vectors = table(&self.question_vectors);
             for ((&i, input), vector) in missing.iter().zip(asked).zip(computed) {
-                if let llm::Input::Query(text) = input {
-                    vectors.put(text, vector.clone());
+                if is_remembered(&input) {
+                    vectors.put(input, vector.clone());
                 }
                 results[i] = Some(vector);
             }
@@ -257,7 +264,8 @@ mod tests {
             Ok(text.len())
         }
 
-        /// A vector saying which text it is: its length, and 1 for a question.
+        /// A vector saying which text it is: its length, then 1 for a question,
+        /// 2 for a message to sort, 0 for a document.
         fn embed(&self, inputs: &[llm::Input]) -> Result<Vec<Vec<f32>>, llm::Error> {
             self.texts_embedded
                 .fetch_add(inputs.len() as u64, Ordering::Relaxed);
@@ -265,6 +273,7 @@ mod tests {
                 .iter()
                 .map(|input| match input {
                     llm::Input::Query(text) => vec![text.len() as f32, 1.0],
+                    llm::Input::Classified(text) => vec![text.len() as f32, 2.0],
                     llm::Input::Document { text, .. } => vec![text.len() as f32, 0.0],
                 })
                 .collect())
@@ -355,5 +364,18 @@ mod tests {
         memo.embed(&[document("un passage")]).unwrap();
         assert_eq!(model.texts_embedded.load(Ordering::Relaxed), 4);
         assert_eq!(memo.stats(), MemoStats { hits: 1, misses: 2 });
+    }
+
+    #[test]
+    fn a_message_sorted_as_small_talk_is_remembered_apart_from_the_same_words_asked() {
+        let (memo, model) = memo(DEFAULT_ENTRIES);
+        let asked = llm::Input::Query("t'es qui".to_string());
+        let sorted = llm::Input::Classified("t'es qui".to_string());
+        let first = memo.embed(&[asked.clone(), sorted.clone()]).unwrap();
+        assert_ne!(first[0], first[1], "each kind of input has its own vector");
+        let again = memo.embed(&[sorted, asked]).unwrap();
+        assert_eq!(again, vec![first[1].clone(), first[0].clone()]);
+        assert_eq!(model.texts_embedded.load(Ordering::Relaxed), 2);
+        assert_eq!(memo.stats(), MemoStats { hits: 2, misses: 2 });
     }
 }

@@ -235,8 +235,12 @@ pub(super) fn read_zip(path: &Path) -> Result<Parts> {
             .cloned()
             .ok_or_else(|| unsupported(format!("no {name:?} prompt")))
     };
+    let query = prompt("query")?;
     let prompts = Prompts {
-        query: prompt("query")?,
+        // A model without a classification prompt sorts messages as it
+        // searches.
+        classification: prompt("Classification").unwrap_or_else(|_| query.clone()),
+        query,
         document: prompt("document")?,
     };
 

@@ -52,6 +52,10 @@ const BATCH_TOKENS: usize = 2048;
 pub enum Input {
     /// A visitor's question.
     Query(String),
+    /// A message to sort into kinds by the labelled examples nearest it
+    /// (small talk): the model's classification prompt, under which the
+    /// same message and examples part the kinds better than as questions.
+    Classified(String),
     /// A sentence or passage of the corpus, with the title of what it
     /// comes from when known (« Impulsion Conseil — Montant de l'aide »).
     Document {
@@ -66,6 +70,7 @@ pub enum Input {
 #[derive(Debug, Clone)]
 struct Prompts {
     query: String,
+    classification: String,
     document: String,
 }
 
@@ -152,6 +157,7 @@ impl Embedder {
     pub fn prompted(&self, input: &Input) -> String {
         match input {
             Input::Query(text) => format!("{}{text}", self.prompts.query),
+            Input::Classified(text) => format!("{}{text}", self.prompts.classification),
             Input::Document { title, text } => {
                 let prompt = &self.prompts.document;
                 match (title, prompt.strip_prefix(UNTITLED)) {
