@@ -319,6 +319,20 @@ async fn the_present_is_not_answered_with_the_past(pipeline: &AnswerPipeline) {
             "{suggestion}"
         );
     }
+    // Nor is what comes next answered with what is over: the last
+    // edition's dates are shown as the closest passage, not as the next.
+    for message in [
+        "c'est quand le prochain datathon ?",
+        "le forum sante pour tous la prochaine fois c qd",
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_shows_only_the_closest_passage(&reply);
+    }
+    let reply = pipeline
+        .answer("c'est quand le datathon ?", None)
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
 }
 
 async fn off_topic_questions_get_a_plain_refusal(pipeline: &AnswerPipeline) {

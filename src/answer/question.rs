@@ -555,6 +555,51 @@ pub fn tells_the_past(text: &str, today_year: i32) -> bool {
             .any(|year| year < today_year - 1)
 }
 
+/// Whether the question asks about what comes next (« la prochaine
+/// édition », « le prochain Datathon », « à venir », « next »): a sentence
+/// that tells what already happened does not answer it, and its date would
+/// send a visitor to an event that is over.
+pub fn asks_about_what_comes_next(question: &str) -> bool {
+    let folded = fold(question);
+    let tokens: Vec<&str> = words(&folded).collect();
+    const NEXT: [&str; 8] = [
+        "prochain",
+        "prochaine",
+        "prochains",
+        "prochaines",
+        "next",
+        "upcoming",
+        "futur",
+        "future",
+    ];
+    tokens.iter().any(|w| NEXT.contains(w)) || tokens.windows(2).any(|pair| pair == ["a", "venir"])
+}
+
+/// Whether `text` tells what already happened: what [`tells_the_past`]
+/// reads, or a verb in the passé composé with « avoir » (« a eu lieu »,
+/// « a organisé », « ont conçu »), told from « a lieu » (it takes place)
+/// and from « à » by its accent.
+pub fn tells_what_happened(text: &str, today_year: i32) -> bool {
+    const AUXILIARIES: [&str; 5] = ["a", "ont", "ai", "avons", "avez"];
+    const IRREGULAR: [&str; 10] = [
+        "eu", "fait", "pris", "mis", "dit", "ouvert", "offert", "écrit", "conçu", "permis",
+    ];
+    const ENDINGS: [&str; 10] = ["é", "ée", "és", "ées", "i", "ie", "is", "u", "ue", "us"];
+    let lower = text.to_lowercase();
+    let tokens: Vec<&str> = lower
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let passe_compose = tokens.windows(2).any(|pair| {
+        let participle = pair[1];
+        AUXILIARIES.contains(&pair[0])
+            && participle != "lieu"
+            && participle.chars().count() >= 2
+            && (IRREGULAR.contains(&participle) || ENDINGS.iter().any(|e| participle.ends_with(e)))
+    });
+    passe_compose || tells_the_past(text, today_year)
+}
+
 /// Whether a question names what it asks about only by pointing back at
 /// what was said before (« Et qui l'a gagné ? », « Et cette édition ? »):
 /// a narrower test than [`is_elliptic`], which also takes the short
@@ -632,6 +677,33 @@ mod tests {
             "L'exposition ouvre le 13 décembre 2025.",
             2026
         ));
+    }
+
+    #[test]
+    fn questions_about_what_comes_next_and_sentences_about_what_happened() {
+        assert!(asks_about_what_comes_next(
+            "le forum sante pour tous la prochaine fois c qd"
+        ));
+        assert!(asks_about_what_comes_next("When is the next Datathon?"));
+        assert!(asks_about_what_comes_next("les événements à venir"));
+        assert!(!asks_about_what_comes_next("qui va venir aux Assises ?"));
+        assert!(!asks_about_what_comes_next("c'est quand le Datathon ?"));
+        for happened in [
+            "La 3e édition du Datathon Normandie a eu lieu du 5 novembre au 9 décembre.",
+            "Le 27 novembre, Caen Normandie Développement a organisé la 2e édition du forum.",
+            "Six équipes ont conçu des prototypes.",
+            "Son premier directeur était Alexandre Wahl.",
+        ] {
+            assert!(tells_what_happened(happened, 2026), "{happened}");
+        }
+        for ahead in [
+            "L'exposition a lieu à Rouen jusqu'en octobre 2027.",
+            "Les nouvelles sessions démarreront en janvier 2026.",
+            "Le candidat envoie un dossier à l'AD Normandie.",
+            "L'aide a pour but de soutenir les TPE.",
+        ] {
+            assert!(!tells_what_happened(ahead, 2026), "{ahead}");
+        }
     }
 
     #[test]
