@@ -758,6 +758,7 @@ impl AnswerPipeline {
         let words = reader::QuestionWords::new(terms, &knowledge.stats);
         let asks_now = question::asks_about_now(message);
         let asks_next = question::asks_about_what_comes_next(message);
+        let period_end = question::period_end_asked(message);
         let english = language == Language::English;
         let this_year = compose::this_year();
         // The learned decision weighs the meaning signals; without them
@@ -815,6 +816,7 @@ impl AnswerPipeline {
                 stale: f32::from(u8::from(
                     asks_now && question::tells_the_past(&quote, this_year)
                         || asks_next && question::tells_what_happened(&quote, this_year)
+                        || question::tells_the_other_end(period_end, &quote)
                         || question::tells_another_year(&years, &quote)
                         || question::tells_another_rank(&ranks, &quote)
                         || knowledge.names.about_another(query, &context),

@@ -600,6 +600,91 @@ pub fn tells_what_happened(text: &str, today_year: i32) -> bool {
     passe_compose || tells_the_past(text, today_year)
 }
 
+/// One end of a period: when it starts, or when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodEnd {
+    /// « à partir de quand », « depuis quand », « since when ».
+    Start,
+    /// « jusqu'à quand », « date limite », « deadline ».
+    End,
+}
+
+/// Which end of a period the question asks for, if it asks for one.
+pub fn period_end_asked(question: &str) -> Option<PeriodEnd> {
+    let folded = format!(" {} ", fold(question).replace('\'', " "));
+    const END: [&str; 11] = [
+        " jusqu a quand ",
+        " jusqua quand ",
+        " date limite ",
+        " deadline ",
+        " until when ",
+        " se termine ",
+        " se terminent ",
+        " prend fin ",
+        " closing date ",
+        " last day ",
+        " when does it end ",
+    ];
+    const START: [&str; 10] = [
+        " a partir de quand ",
+        " a partir de quelle ",
+        " depuis quand ",
+        " since when ",
+        " from when ",
+        " quand commence ",
+        " quand commencent ",
+        " date de debut ",
+        " start date ",
+        " when does it start ",
+    ];
+    if END.iter().any(|m| folded.contains(m)) {
+        Some(PeriodEnd::End)
+    } else if START.iter().any(|m| folded.contains(m)) {
+        Some(PeriodEnd::Start)
+    } else {
+        None
+    }
+}
+
+/// Whether `quote` dates only the other end of a period than the one
+/// asked: « date limite de dépôt ? » is not answered by « à partir du
+/// 1er janvier 2026 », nor « à partir de quelle date ? » by « ouvert
+/// jusqu'au 29 mars ». A date with no such word (« le 9 octobre ») or with
+/// both ends (« du 5 novembre au 9 décembre ») may answer either.
+pub fn tells_the_other_end(asked: Option<PeriodEnd>, quote: &str) -> bool {
+    let Some(asked) = asked else {
+        return false;
+    };
+    let folded = format!(" {} ", fold(quote).replace('\'', " "));
+    const END: [&str; 6] = [
+        " jusqu au ",
+        " jusqu a ",
+        " jusqu en ",
+        " jusqu aux ",
+        " au plus tard ",
+        " until ",
+    ];
+    const START: [&str; 6] = [
+        " a partir du ",
+        " a partir de ",
+        " depuis ",
+        " des le ",
+        " since ",
+        " starting ",
+    ];
+    let from_to = PERIOD.is_match(&folded);
+    let tells_end = from_to || END.iter().any(|m| folded.contains(m));
+    let tells_start = from_to || START.iter().any(|m| folded.contains(m));
+    match asked {
+        PeriodEnd::End => tells_start && !tells_end,
+        PeriodEnd::Start => tells_end && !tells_start,
+    }
+}
+
+/// « du 5 novembre au 9 décembre », « du 1er au 3 mars »: both ends.
+static PERIOD: LazyLock<regex::Regex> =
+    LazyLock::new(|| text::literal_regex(r"\bdu \d{1,2}(?:er)?(?: [a-z]+)?(?: \d{4})? au \d"));
+
 /// Whether a question names what it asks about only by pointing back at
 /// what was said before (« Et qui l'a gagné ? », « Et cette édition ? »):
 /// a narrower test than [`is_elliptic`], which also takes the short
@@ -677,6 +762,33 @@ mod tests {
             "L'exposition ouvre le 13 décembre 2025.",
             2026
         ));
+    }
+
+    #[test]
+    fn a_question_about_one_end_of_a_period_and_a_date_of_the_other() {
+        let end = period_end_asked("Impulsion Transition Numérique date limite dépôt");
+        assert_eq!(end, Some(PeriodEnd::End));
+        assert!(tells_the_other_end(
+            end,
+            "Le dispositif s'appellerait Impulsion Transition à partir du 1er janvier 2026."
+        ));
+        let start = period_end_asked("À partir de quelle date pouvait-on déposer un dossier ?");
+        assert_eq!(start, Some(PeriodEnd::Start));
+        assert!(tells_the_other_end(
+            start,
+            "L'appel à projets était ouvert jusqu'au 29 mars 2021."
+        ));
+        let until = period_end_asked("Jusqu'à quand dure l'exposition ?");
+        assert_eq!(until, Some(PeriodEnd::End));
+        for answers in [
+            "Elle est ouverte depuis le 12 février 2026, et elle dure jusqu'en octobre 2027.",
+            "Le Datathon a eu lieu du 5 novembre au 9 décembre.",
+            "La clôture est fixée au 9 octobre.",
+        ] {
+            assert!(!tells_the_other_end(until, answers), "{answers}");
+        }
+        assert_eq!(period_end_asked("c'est quand l'expo"), None);
+        assert!(!tells_the_other_end(None, "à partir du 1er janvier"));
     }
 
     #[test]

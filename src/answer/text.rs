@@ -116,11 +116,11 @@ static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Compiles a pattern written in this file. A typo in one is a bug caught by
-/// the unit tests at the bottom, never a runtime condition.
+/// Compiles a pattern written in the source. A typo in one is a bug caught
+/// by the unit tests beside it, never a runtime condition.
 #[allow(clippy::expect_used)]
-fn literal_regex(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("the patterns of this file are valid")
+pub(super) fn literal_regex(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("the patterns written in the source are valid")
 }
 
 /// The numbers written with digits in `text` (« 12,50 » and « 2026 »), with
