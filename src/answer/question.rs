@@ -269,7 +269,10 @@ impl AnswerType {
         match self {
             Self::Amount | Self::Duration | Self::Open => self.is_satisfied_by(text),
             Self::Number => text::count_mentions(text).iter().any(is_new),
-            Self::Date => text::date_mentions(text).iter().any(is_new),
+            Self::Date => {
+                text::date_mentions(text).iter().any(is_new)
+                    && says_the_roles_asked(&asked, &fold(text), &EVENTS_ASKED)
+            }
             // « Une seule entreprise peut-elle porter 80 % ? » is answered by
             // another share than the 80 % it names.
             // « Quel taux ? » of a loan is also answered in words: « à taux
@@ -315,7 +318,7 @@ impl AnswerType {
                         && ["pays", "country", "countries"].contains(&pair[1])
                 });
                 names_someone_new
-                    && says_the_roles_asked(&asked, &fold(text))
+                    && says_the_roles_asked(&asked, &fold(text), &ROLES_ASKED)
                     && (!asks_for_countries || text::names_a_country(text))
             }
         }
@@ -391,6 +394,35 @@ const WINNING: [&str; 15] = [
 /// sentence answers such a question only if it says the same role.
 const ROLES_ASKED: [&[&str]; 2] = [&LEADING, &WINNING];
 
+/// Words (folded, French and English) that say something was created or
+/// launched.
+const CREATING: [&str; 20] = [
+    "cree",
+    "creee",
+    "crees",
+    "creees",
+    "creer",
+    "creation",
+    "fonde",
+    "fondee",
+    "fondes",
+    "fondation",
+    "naissance",
+    "lance",
+    "lancee",
+    "lancement",
+    "founded",
+    "founding",
+    "created",
+    "established",
+    "launched",
+    "launch",
+];
+
+/// Events a « quand ? » asks the date of, each as the words that say it:
+/// « l'année de création » is not answered by the date an antenna opened.
+const EVENTS_ASKED: [&[&str]; 1] = [&CREATING];
+
 /// Whether `question` asks who leads a body (« qui dirige », « la
 /// présidente »).
 pub fn asks_who_leads(question: &str) -> bool {
@@ -399,11 +431,11 @@ pub fn asks_who_leads(question: &str) -> bool {
     found
 }
 
-/// Whether `text` (folded) says every role of [`ROLES_ASKED`] that the
-/// question's words `asked` ask about.
-fn says_the_roles_asked(asked: &[&str], text: &str) -> bool {
+/// Whether `text` (folded) says every one of `roles` (each as the words
+/// that say it) that the question's words `asked` ask about.
+fn says_the_roles_asked(asked: &[&str], text: &str, roles: &[&[&str]]) -> bool {
     let told: Vec<&str> = words(text).collect();
-    ROLES_ASKED.iter().all(|role| {
+    roles.iter().all(|role| {
         !asked.iter().any(|w| role.contains(w))
             || (0..told.len()).any(|at| says_role_at(&told, at, role))
     })
@@ -993,6 +1025,28 @@ mod tests {
         assert!(AnswerType::Name.is_answered_by(
             "Le salon a été créé par des acteurs de Rouen et de Caen.",
             "qui a créé le salon"
+        ));
+    }
+
+    #[test]
+    fn a_creation_date_is_answered_by_a_creation_not_by_another_event() {
+        let asked = "Normandie Incubation année de création";
+        assert!(!AnswerType::Date.is_answered_by(
+            "Il a ouvert une antenne à Cherbourg en janvier 2013.",
+            asked
+        ));
+        assert!(AnswerType::Date.is_answered_by(
+            "Le conseil régional a voté la création de l'agence en décembre 2016.",
+            "ad normandie elle a ete creer qd"
+        ));
+        assert!(AnswerType::Date.is_answered_by(
+            "Le réseau a été lancé le 24 novembre 2025.",
+            "When was the network founded?"
+        ));
+        // Without a creation asked, any date still answers « quand ? ».
+        assert!(AnswerType::Date.is_answered_by(
+            "Il a ouvert une antenne à Cherbourg en janvier 2013.",
+            "antenne de Cherbourg c'était quand ?"
         ));
     }
 
