@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use super::text::{fold, words};
+use super::text::{fold, spaced_words, words};
 use crate::corpus::Passage;
 
 /// Folded first word → the folded words that follow it in a name, when
@@ -63,12 +63,6 @@ impl Names {
                     .any(|other| spaced.contains(&format!(" {head} {other} ")))
         })
     }
-}
-
-/// `text` folded, its words joined by single spaces and framed by spaces.
-fn spaced_words(text: &str) -> String {
-    let folded = fold(text);
-    format!(" {} ", words(&folded).collect::<Vec<_>>().join(" "))
 }
 
 /// Shortest first word of a family: « Le Havre » and « Le DataLab » are

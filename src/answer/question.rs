@@ -643,7 +643,7 @@ pub enum PeriodEnd {
 
 /// Which end of a period the question asks for, if it asks for one.
 pub fn period_end_asked(question: &str) -> Option<PeriodEnd> {
-    let folded = format!(" {} ", fold(question).replace('\'', " "));
+    let folded = text::spaced_words(question);
     const END: [&str; 11] = [
         " jusqu a quand ",
         " jusqua quand ",
@@ -687,7 +687,7 @@ pub fn tells_the_other_end(asked: Option<PeriodEnd>, quote: &str) -> bool {
     let Some(asked) = asked else {
         return false;
     };
-    let folded = format!(" {} ", fold(quote).replace('\'', " "));
+    let folded = text::spaced_words(quote);
     const END: [&str; 6] = [
         " jusqu au ",
         " jusqu a ",
@@ -810,6 +810,7 @@ mod tests {
             start,
             "L'appel à projets était ouvert jusqu'au 29 mars 2021."
         ));
+        assert_eq!(period_end_asked("jusqu'à quand?"), Some(PeriodEnd::End));
         let until = period_end_asked("Jusqu'à quand dure l'exposition ?");
         assert_eq!(until, Some(PeriodEnd::End));
         for answers in [

@@ -116,6 +116,14 @@ static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// `text` folded, its words joined by single spaces and framed by spaces,
+/// so that a phrase is found as whole words whatever the punctuation
+/// (« jusqu'à quand? » holds « jusqu a quand »).
+pub fn spaced_words(text: &str) -> String {
+    let folded = fold(text);
+    format!(" {} ", words(&folded).collect::<Vec<_>>().join(" "))
+}
+
 /// Compiles a pattern written in the source. A typo in one is a bug caught
 /// by the unit tests beside it, never a runtime condition.
 #[allow(clippy::expect_used)]
