@@ -224,7 +224,8 @@ async fn the_assistant_asked_about_at_length_and_a_let_down_visitor(pipeline: &A
 }
 
 /// « t'es nul » is about the question just asked: the questions offered
-/// are near it, and not again the three its refusal already offered.
+/// are near it, also after a refusal that showed a passage and offered
+/// none.
 async fn a_let_down_visitor_is_offered_questions_near_the_last_one(pipeline: &AnswerPipeline) {
     let answered = pipeline
         .answer("Quel est le taux du prêt Impulsion Développement ?", None)
@@ -242,27 +243,26 @@ async fn a_let_down_visitor_is_offered_questions_near_the_last_one(pipeline: &An
         let_down.suggestions
     );
 
-    let refused = pipeline
-        .answer(
-            "Combien d'entreprises ont reçu Impulsion Export l'an dernier ?",
-            None,
-        )
+    let shown_a_passage = pipeline
+        .answer("c'est quand le prochain datathon ?", None)
         .await
         .expect("answers");
-    assert_eq!(refused.kind, AnswerKind::NoAnswer, "{}", refused.answer);
-    assert!(!refused.suggestions.is_empty(), "{}", refused.answer);
+    assert_eq!(
+        shown_a_passage.kind,
+        AnswerKind::NoAnswer,
+        "{}",
+        shown_a_passage.answer
+    );
     let let_down = pipeline
-        .answer("laisse tomber", Some(&refused.session_id))
+        .answer("laisse tomber", Some(&shown_a_passage.session_id))
         .await
         .expect("answers");
     assert_eq!(let_down.kind, AnswerKind::Smalltalk, "{}", let_down.answer);
-    assert_eq!(let_down.suggestions.len(), refused.suggestions.len());
-    for question in &let_down.suggestions {
-        assert!(
-            !refused.suggestions.contains(question),
-            "{question} offered twice"
-        );
-    }
+    assert!(
+        let_down.suggestions.iter().any(|q| q.contains("Datathon")),
+        "{:?}",
+        let_down.suggestions
+    );
 }
 
 async fn visitors_words_find_the_documents_words(pipeline: &AnswerPipeline) {

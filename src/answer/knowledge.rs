@@ -119,12 +119,11 @@ impl Knowledge {
     }
 
     /// The `count` suggested questions nearest in meaning to `vector`, in
-    /// `language`, after the `skip` nearest; `None` without their vectors.
+    /// `language`; `None` without their vectors.
     pub(super) fn suggestions_near(
         &self,
         language: Language,
         vector: &[f32],
-        skip: usize,
         count: usize,
     ) -> Option<Vec<String>> {
         let near = self.question_vectors.as_ref()?;
@@ -144,7 +143,6 @@ impl Knowledge {
         Some(
             order
                 .into_iter()
-                .skip(skip)
                 .take(count)
                 .map(|(_, question)| match language {
                     Language::French => question.fr.clone(),

@@ -604,9 +604,9 @@ impl AnswerPipeline {
 
     /// Suggested questions near the session's last question in meaning:
     /// after « t'es nul », what comes closest to what let the visitor
-    /// down. When that question was refused, its refusal already offered
-    /// the nearest three, so these are the next three. `None` with no
-    /// earlier question or no vectors.
+    /// down. They may be the ones a plain refusal of it already offered: a
+    /// refusal that showed a passage offered none, and the turn does not
+    /// say which it was. `None` with no earlier question or no vectors.
     async fn questions_near_the_last(
         &self,
         session_id: &str,
@@ -621,12 +621,7 @@ impl AnswerPipeline {
             .await
             .ok()?
             .pop()?;
-        let already_offered = if previous.answered {
-            0
-        } else {
-            REFUSAL_SUGGESTIONS
-        };
-        knowledge.suggestions_near(language, &vector, already_offered, REFUSAL_SUGGESTIONS)
+        knowledge.suggestions_near(language, &vector, REFUSAL_SUGGESTIONS)
     }
 
     /// The answer from what was found: generated and checked in
@@ -1095,7 +1090,7 @@ impl AnswerPipeline {
     ) -> Reply {
         let knowledge = self.knowledge();
         let suggestions = vector
-            .and_then(|vector| knowledge.suggestions_near(language, vector, 0, REFUSAL_SUGGESTIONS))
+            .and_then(|vector| knowledge.suggestions_near(language, vector, REFUSAL_SUGGESTIONS))
             .unwrap_or_else(|| {
                 knowledge.suggestions(language, REFUSAL_SUGGESTIONS, rotation(message))
             });
