@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # first evaluation; turning llama.cpp's extra CPU buffer types off keeps the
 # weights in the plain CPU buffer, whose AVX-512 kernels work (the same
 # workaround as tests/openai_client/llama_server.py). It also turns off
-# llama.cpp's weight repacking, so the reference may be slower than a
-# llama.cpp that runs with it; the printout says so.
+# llama.cpp's weight repacking, which makes the reference slower than the
+# llama.cpp its users run, so on a CPU without AMX (`--extra-buffers auto`)
+# they stay on: the reference is the fastest llama.cpp that runs here.
 import llama_cpp.llama_cpp as _low_level
 
 _default_model_params = _low_level.llama_model_default_params
@@ -41,7 +42,19 @@ def _without_extra_buffers():
     return params
 
 
-_low_level.llama_model_default_params = _without_extra_buffers
+def cpu_has_amx():
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(line.startswith("flags") and " amx_tile" in line for line in flags.splitlines())
+
+
+def use_extra_buffers(choice):
+    """Whether llama.cpp keeps its extra CPU buffer types (and repacking)."""
+    on = choice == "on" or (choice == "auto" and not cpu_has_amx())
+    _low_level.llama_model_default_params = _default_model_params if on else _without_extra_buffers
+    return on
 
 
 def llama_figures(model, threads, runs, prompt_tokens=512, decode_tokens=128):
@@ -111,9 +124,14 @@ def main():
     if not shared.exists():
         shared = Path("/work/shared")
     parser.add_argument("--questions", default=str(shared / "eval/dev.jsonl"))
+    parser.add_argument("--extra-buffers", choices=["auto", "on", "off"], default="auto",
+                        help="llama.cpp's extra CPU buffer types and weight repacking "
+                        "(auto: on unless the CPU has AMX, where they crash)")
     args = parser.parse_args()
 
-    print("compare: llama.cpp " + llama_cpp.__version__ + " (extra CPU buffer types off: see the top of this file)", file=sys.stderr)
+    extra = "on" if use_extra_buffers(args.extra_buffers) else "off"
+    print(f"compare: llama.cpp {llama_cpp.__version__}, extra CPU buffer types {extra} "
+          "(see the top of this file)", file=sys.stderr)
     llama = llama_figures(args.model, args.threads, args.runs)
     eulcat = eulcat_figures(args.eulcat, args.threads, args.runs, args.questions)
 
@@ -123,7 +141,8 @@ def main():
         ("time to first token (512 tokens), ms", "ttft_ms_p50", False),
         ("peak resident memory, MB", "peak_rss_mb", False),
     ]
-    print(f"threads {args.threads}, median of {args.runs} runs, llama.cpp {llama_cpp.__version__}")
+    print(f"threads {args.threads}, median of {args.runs} runs, llama.cpp {llama_cpp.__version__}, "
+          f"extra CPU buffer types {extra}")
     print(f"| {'figure':<38} | {'llama.cpp':>10} | {'eulcat':>10} | {'eulcat/llama':>12} |")
     print(f"|{'-' * 40}|{'-' * 12}|{'-' * 12}|{'-' * 14}|")
     for name, key, _higher_is_better in rows:
