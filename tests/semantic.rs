@@ -99,6 +99,17 @@ async fn a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(pipeline:
         .expect("answers");
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
     assert!(reply.answer.contains("Rouen"), "{}", reply.answer);
+    // A question that names its own subject is no follow-up, even with the
+    // « c » of « c'est combien »: it is not searched with the exhibition.
+    let reply = pipeline
+        .answer(
+            "impulsion export c combien le plafond",
+            Some(&first.session_id),
+        )
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+    assert!(reply.answer.contains("75 000"), "{}", reply.answer);
 }
 
 /// After « I do not know », the questions offered are those nearest to

@@ -744,10 +744,14 @@ pub fn refers_back(question: &str) -> bool {
 pub fn is_elliptic(question: &str, content_terms: usize) -> bool {
     let folded = fold(question);
     let tokens: Vec<&str> = words(&folded).collect();
-    const ANAPHORS: [&str; 14] = [
-        "il", "elle", "ils", "elles", "ce", "c", "ca", "cela", "celui", "celle", "lui", "leur",
-        "y", "en",
+    const ANAPHORS: [&str; 10] = [
+        "il", "elle", "ils", "elles", "celui", "celle", "lui", "leur", "y", "en",
     ];
+    // « c », « ça » are as often the empty subject of « c'est combien » as
+    // a pointer back: « impulsion export c combien le plafond » names its
+    // subject, and read as a follow-up it was searched with the previous
+    // answer's topic and refused.
+    const DEMONSTRATIVES: [&str; 4] = ["ce", "c", "ca", "cela"];
     // « D'accord, et … », « OK merci, et … »: the follow-up starts after
     // the visitor has acknowledged the previous answer.
     const ACKNOWLEDGEMENTS: [&str; 15] = [
@@ -763,7 +767,11 @@ pub fn is_elliptic(question: &str, content_terms: usize) -> bool {
         || folded.contains("l'ont")
         || folded.contains("cette edition")
         || folded.contains("cet evenement");
-    content_terms <= 1 || starts_with_and || (has_anaphor && content_terms <= 3)
+    let has_demonstrative = tokens.iter().any(|w| DEMONSTRATIVES.contains(w));
+    content_terms <= 1
+        || starts_with_and
+        || (has_anaphor && content_terms <= 3)
+        || (has_demonstrative && content_terms <= 2)
 }
 
 #[cfg(test)]
@@ -1258,5 +1266,9 @@ mod tests {
             "Quand ouvre l'exposition sur l'IA à Rouen ?",
             4
         ));
+        assert!(is_elliptic("c'est combien le plafond ?", 1));
+        assert!(is_elliptic("ça dure combien de temps ce programme ?", 2));
+        let own = content_terms("impulsion export c combien le plafond").len();
+        assert!(!is_elliptic("impulsion export c combien le plafond", own));
     }
 }
