@@ -52,9 +52,10 @@ const BLOCK: usize = 32;
 /// vector registers leave room for with the tokens' operands, and spilled
 /// accumulators to the stack. On two cores of an AMD EPYC (Zen 4, `lscpu`
 /// family 25 model 17), seven alternated runs of each build: four
-/// conversations 204–242 → 239–251 tokens/s (medians about 215 → 240),
-/// prompt processing 587–654 → 630–669 tokens/s, one conversation
-/// unchanged. An earlier session found three and four alike on a Xeon.
+/// conversations 200–243 → 222–251 tokens/s (medians 215 → 239),
+/// prompt processing 521–654 → 625–669 tokens/s, one conversation within
+/// its noise (medians 100 → 95, single runs 87–106). An earlier session
+/// found three and four alike on a Xeon.
 const PAIRS: usize = 3;
 /// Tokens per tile.
 const TOKENS: usize = 4;
