@@ -735,8 +735,8 @@ fn avx512_tile<S: ByteSums, const P: usize, const T: usize>(
     let (values, scales) = activations.of_tokens::<T>(first, blocks);
     let shifts = activations.shifts_of_tokens::<T>(first, blocks);
     // Lane l of pair p's scales comes from converted scale 2p (l < 8)
-    // or 2p + 1: the eight f16 → f32 conversions of a block are one
-    // instruction (exact, so the same values as `half`'s).
+    // or 2p + 1: a block's f16 → f32 conversions (two per pair, up to
+    // sixteen) are one instruction (exact, so the same values as `half`'s).
     let spread: [__m512i; P] = std::array::from_fn(
         #[inline(always)]
         |p| {
