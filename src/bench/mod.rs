@@ -355,13 +355,17 @@ pub fn cpu_features() -> String {
     }
 }
 
-/// The kernels this binary runs on this CPU, both chosen at run time: ours
-/// (Q8_0 products, the attention's inner loops) and candle's K-quant
-/// products (the Q4_K and Q6_K matrices), each forced lower by its own
-/// variable (`EULCAT_KERNELS`, `MISTRALRS_FORCE_AVX2`).
+/// The kernels this binary runs on this CPU, chosen at run time: ours
+/// (Q8_0, Q4_K and Q6_K products, the attention's inner loops), or on the
+/// portable path (`EULCAT_KERNELS=portable`, or a CPU without AVX2)
+/// candle's, whose K-quant products `MISTRALRS_FORCE_AVX2` forces lower.
 pub fn kernel_paths() -> String {
-    let ours = crate::llm::kernels::cpu::path().name();
-    format!("ours {ours}, candle K-quants {}", candle_k_quant_path())
+    let ours = crate::llm::kernels::cpu::path();
+    if ours == crate::llm::kernels::cpu::Path::Portable {
+        format!("portable, candle K-quants {}", candle_k_quant_path())
+    } else {
+        format!("ours {}", ours.name())
+    }
 }
 
 /// The path candle's repacked K-quant kernels take, by the rule they apply
@@ -430,8 +434,8 @@ mod tests {
         if features.contains("avx512f") && features.contains("avx512bw") && !forced {
             assert!(paths.starts_with("ours avx512"), "{features}: {paths}");
         }
-        if features.contains("avx512_vnni") && std::env::var("MISTRALRS_FORCE_AVX2").is_err() {
-            assert!(paths.ends_with("avx512-vnni"), "{features}: {paths}");
+        if features.contains("avx512_vnni") && !forced {
+            assert_eq!(paths, "ours avx512-vnni", "{features}");
         }
     }
 

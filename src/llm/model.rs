@@ -106,10 +106,11 @@ impl LanguageModel {
         Ok(model)
     }
 
-    /// candle lays the K-quant matrices out for its tiled kernels on first
-    /// use, once for a few rows and once (AMX) for many; a pass of each
-    /// kind here keeps that work (measured 0.1–0.6 s) out of the first
-    /// visitor's answer.
+    /// On the portable path candle lays the K-quant matrices out for its
+    /// tiled kernels on first use, once for a few rows and once (AMX) for
+    /// many; a pass of each kind here keeps that work (measured 0.1–0.6 s)
+    /// out of the first visitor's answer, and on every path it brings the
+    /// weights into memory before the first visitor.
     fn warm_up(&self) -> Result<()> {
         let tokens = vec![self.tokenizer.bos_id(); WARM_UP_ROWS];
         let mut cache = self.new_cache();

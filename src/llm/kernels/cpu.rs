@@ -14,8 +14,8 @@
 //! `EULCAT_KERNELS` forces a path, for tests and for comparing paths on one
 //! machine: `avx512-vnni`, `avx512` (without VNNI), `avx2`, or `portable` (no vector kernels of ours;
 //! candle's kernels and plain loops). A forced path the CPU lacks falls
-//! back to the best one below it. candle reads its own variable,
-//! `MISTRALRS_FORCE_AVX2=1`, for its K-quant kernels.
+//! back to the best one below it. On the portable path candle's K-quant
+//! kernels read their own variable, `MISTRALRS_FORCE_AVX2=1`.
 
 use std::sync::OnceLock;
 

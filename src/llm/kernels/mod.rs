@@ -2,10 +2,13 @@
 //! nothing of Gemma. `cpu` picks the instruction set once at run time
 //! (AVX-512, AVX2 or none), and each kernel has a body for each, all giving
 //! the same bits as its scalar reference: the Q8_0 matrix products
-//! (`q8_0`, with a third body on AVX-512 VNNI, whose one instruction `vnni`
-//! wraps), the attention's inner loops (`lanes`) and GELU's `tanh`.
+//! (`q8_0`) and the Q4_K and Q6_K ones (`kquant`), both with a third body
+//! on AVX-512 VNNI, whose one instruction `vnni` wraps, the attention's
+//! inner loops (`lanes`) and GELU's `tanh`.
 
 pub mod cpu;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod kquant;
 pub(crate) mod lanes;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod q8_0;
