@@ -41,6 +41,7 @@ fn turn(query: &str) -> Turn {
     Turn {
         query: query.into(),
         answered: true,
+        quote: Some(format!("{query}, quoted")),
     }
 }
 
@@ -205,4 +206,45 @@ async fn a_follow_up_reaching_another_pipeline_keeps_its_topic() {
     );
     let alone = b.answer("Et qui l'a gagné ?", None).await.unwrap();
     assert_eq!(alone.kind, AnswerKind::NoAnswer, "{}", alone.answer);
+}
+
+/// A database whose turns predate their quotes (before 2026-12-06) gains
+/// the column when a replica connects, and keeps its turns.
+#[test]
+fn turns_from_before_quotes_were_kept_gain_them() {
+    let Some(server) = test_postgres("the turns table of an earlier version") else {
+        return;
+    };
+    let database = TestDatabase::create(&server);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut client = postgres::Client::connect(&database.url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "CREATE TABLE turns (
+                 turn_id    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                 session_id TEXT NOT NULL,
+                 query      TEXT NOT NULL,
+                 answered   BOOLEAN NOT NULL,
+                 created_at BIGINT NOT NULL
+             );",
+        )
+        .unwrap();
+    client
+        .execute(
+            "INSERT INTO turns (session_id, query, answered, created_at) VALUES ('s', 'Q ?', true, $1)",
+            &[&now],
+        )
+        .unwrap();
+    let store = Store::connect(&database.url).expect("the table is brought up to date");
+    let earlier = Turn {
+        query: "Q ?".into(),
+        answered: true,
+        quote: None,
+    };
+    assert_eq!(store.last_turn("s").unwrap(), Some(earlier));
+    store.record("s", turn("Q2 ?")).unwrap();
+    assert_eq!(store.last_turn("s").unwrap(), Some(turn("Q2 ?")));
 }

@@ -253,6 +253,15 @@ async fn a_let_down_visitor_is_offered_questions_near_the_last_one(pipeline: &An
         "{:?}",
         let_down.suggestions
     );
+    // Not the question just answered: it would give the same answer.
+    assert!(
+        !let_down
+            .suggestions
+            .iter()
+            .any(|q| q.contains("taux du prêt Impulsion Développement")),
+        "{:?}",
+        let_down.suggestions
+    );
 
     let shown_a_passage = pipeline
         .answer("c'est quand le prochain datathon ?", None)

@@ -119,12 +119,14 @@ impl Knowledge {
     }
 
     /// The `count` suggested questions nearest in meaning to `vector`, in
-    /// `language`; `None` without their vectors.
+    /// `language`, leaving out those `left_out` says; `None` without their
+    /// vectors.
     pub(super) fn suggestions_near(
         &self,
         language: Language,
         vector: &[f32],
         count: usize,
+        left_out: impl Fn(&SuggestedQuestion) -> bool,
     ) -> Option<Vec<String>> {
         let near = self.question_vectors.as_ref()?;
         let vectors = match language {
@@ -143,6 +145,7 @@ impl Knowledge {
         Some(
             order
                 .into_iter()
+                .filter(|(_, question)| !left_out(question))
                 .take(count)
                 .map(|(_, question)| match language {
                     Language::French => question.fr.clone(),

@@ -469,6 +469,7 @@ impl AnswerPipeline {
             let turn = Turn {
                 query: message.to_string(),
                 answered: false,
+                quote: None,
             };
             self.record_turn(session_id, turn).await;
             return Ok(self.no_answer(session_id, language, message, None));
@@ -495,10 +496,12 @@ impl AnswerPipeline {
             Reading::Answer(found) => Turn {
                 query: topic_of(&found.hit.passage),
                 answered: true,
+                quote: Some(found.quote.clone()),
             },
             _ => Turn {
                 query: query.clone(),
                 answered: false,
+                quote: None,
             },
         };
         // Small talk read by its meaning only when the documents do not
@@ -604,9 +607,11 @@ impl AnswerPipeline {
 
     /// Suggested questions near the session's last question in meaning:
     /// after « t'es nul », what comes closest to what let the visitor
-    /// down. They may be the ones a plain refusal of it already offered: a
-    /// refusal that showed a passage offered none, and the turn does not
-    /// say which it was. `None` with no earlier question or no vectors.
+    /// down, except a question the answer just given answers (asking it
+    /// would give the same answer again). They may be the ones a plain
+    /// refusal of it already offered: a refusal that showed a passage
+    /// offered none, and the turn does not say which it was. `None` with
+    /// no earlier question or no vectors.
     async fn questions_near_the_last(
         &self,
         session_id: &str,
@@ -621,7 +626,13 @@ impl AnswerPipeline {
             .await
             .ok()?
             .pop()?;
-        knowledge.suggestions_near(language, &vector, REFUSAL_SUGGESTIONS)
+        let already_answered = |question: &SuggestedQuestion| {
+            previous
+                .quote
+                .as_deref()
+                .is_some_and(|quote| question.is_answered_in(quote))
+        };
+        knowledge.suggestions_near(language, &vector, REFUSAL_SUGGESTIONS, already_answered)
     }
 
     /// The answer from what was found: generated and checked in
@@ -1090,7 +1101,9 @@ impl AnswerPipeline {
     ) -> Reply {
         let knowledge = self.knowledge();
         let suggestions = vector
-            .and_then(|vector| knowledge.suggestions_near(language, vector, REFUSAL_SUGGESTIONS))
+            .and_then(|vector| {
+                knowledge.suggestions_near(language, vector, REFUSAL_SUGGESTIONS, |_| false)
+            })
             .unwrap_or_else(|| {
                 knowledge.suggestions(language, REFUSAL_SUGGESTIONS, rotation(message))
             });

@@ -21,6 +21,9 @@ pub struct Turn {
     /// Whether the documents answered it: a follow-up to an unanswered
     /// question does not inherit its topic.
     pub answered: bool,
+    /// The sentences quoted when they did: « t'es nul » right after an
+    /// answer does not offer again the question that answer answers.
+    pub quote: Option<String>,
 }
 
 #[derive(Debug)]
@@ -171,6 +174,7 @@ mod tests {
         Turn {
             query: q.into(),
             answered: true,
+            quote: None,
         }
     }
 

@@ -83,6 +83,12 @@ impl SuggestedQuestion {
             .filter(|passage| passage.doc_id == self.source)
             .any(|passage| comparable(&passage.text).contains(&answer))
     }
+
+    /// Whether `quote` holds the answer's words (compared as
+    /// [`is_answered_by`](Self::is_answered_by) compares them).
+    pub fn is_answered_in(&self, quote: &str) -> bool {
+        comparable(quote).contains(&comparable(&self.answer))
+    }
 }
 
 /// Lower case, one kind of apostrophe, one kind of space, single spaces.
@@ -125,6 +131,9 @@ mod tests {
         assert!(!question.is_answered_by(&[moved]));
         let elsewhere = Passage::of_sentence("autre.md", open.text.as_str());
         assert!(!question.is_answered_by(&[elsewhere]));
+        // A quote, wherever it came from, with its own spaces and case.
+        assert!(question.is_answered_in("Elle ouvre le 12\u{202f}Février 2026 à Rouen."));
+        assert!(!question.is_answered_in("Elle ouvre en février."));
     }
 
     #[test]

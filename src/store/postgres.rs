@@ -92,7 +92,8 @@ impl PostgresDatabase {
                  answered   BOOLEAN NOT NULL,
                  created_at BIGINT NOT NULL
              );
-             CREATE INDEX IF NOT EXISTS turns_by_session ON turns (session_id, turn_id);",
+             CREATE INDEX IF NOT EXISTS turns_by_session ON turns (session_id, turn_id);
+             ALTER TABLE turns ADD COLUMN IF NOT EXISTS quote TEXT;",
         )?;
         transaction.commit()?;
         Ok(())
@@ -245,7 +246,7 @@ impl Database for PostgresDatabase {
 
     fn last_turn(&self, session_id: &str) -> Result<Option<(Turn, i64)>> {
         let row = self.client()?.query_opt(
-            "SELECT query, answered, created_at FROM turns
+            "SELECT query, answered, quote, created_at FROM turns
               WHERE session_id = $1 ORDER BY turn_id DESC LIMIT 1",
             &[&session_id],
         )?;
@@ -253,8 +254,9 @@ impl Database for PostgresDatabase {
             let turn = Turn {
                 query: row.get(0),
                 answered: row.get(1),
+                quote: row.get(2),
             };
-            (turn, row.get(2))
+            (turn, row.get(3))
         }))
     }
 
@@ -262,8 +264,9 @@ impl Database for PostgresDatabase {
         let mut client = self.client()?;
         let mut transaction = client.transaction()?;
         transaction.execute(
-            "INSERT INTO turns (session_id, query, answered, created_at) VALUES ($1, $2, $3, $4)",
-            &[&session_id, &turn.query, &turn.answered, &at],
+            "INSERT INTO turns (session_id, query, answered, quote, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&session_id, &turn.query, &turn.answered, &turn.quote, &at],
         )?;
         transaction.execute(
             "DELETE FROM turns WHERE session_id = $1 AND turn_id NOT IN
@@ -279,8 +282,8 @@ impl Database for PostgresDatabase {
         let mut transaction = client.transaction()?;
         transaction.execute("DELETE FROM turns WHERE session_id = $1", &[&to])?;
         transaction.execute(
-            "INSERT INTO turns (session_id, query, answered, created_at)
-             SELECT $2::TEXT, query, answered, $4::BIGINT FROM turns
+            "INSERT INTO turns (session_id, query, answered, quote, created_at)
+             SELECT $2::TEXT, query, answered, quote, $4::BIGINT FROM turns
               WHERE session_id = $1
                 AND (SELECT MAX(created_at) FROM turns WHERE session_id = $1) >= $3::BIGINT
               ORDER BY turn_id",

@@ -13,7 +13,7 @@ use super::{Database, NewAnswer, RatedAnswer, Result, StoredAnswer, UnansweredGr
 use crate::answer::session::Turn;
 
 /// The schema version this code writes.
-const VERSION: i64 = 2;
+const VERSION: i64 = 3;
 
 pub(super) struct SqliteDatabase {
     // One connection: writes are a few rows per question, far below what
@@ -63,6 +63,20 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
     if version >= VERSION {
         return Ok(());
     }
+    if version < 2 {
+        create_version_2(connection)?;
+    }
+    // Version 3: the sentences quoted when a turn was answered.
+    connection.execute_batch(
+        "BEGIN;
+         ALTER TABLE turns ADD COLUMN quote TEXT;
+         PRAGMA user_version = 3;
+         COMMIT;",
+    )
+}
+
+/// The tables as version 2 left them (versions 0 and 1 lack some).
+fn create_version_2(connection: &Connection) -> rusqlite::Result<()> {
     connection.execute_batch(
         "BEGIN;
          CREATE TABLE IF NOT EXISTS answers (
@@ -247,15 +261,16 @@ impl Database for SqliteDatabase {
         Ok(self
             .connection()
             .query_row(
-                "SELECT query, answered, created_at FROM turns
+                "SELECT query, answered, quote, created_at FROM turns
                   WHERE session_id = ?1 ORDER BY turn_id DESC LIMIT 1",
                 [session_id],
                 |row| {
                     let turn = Turn {
                         query: row.get(0)?,
                         answered: row.get(1)?,
+                        quote: row.get(2)?,
                     };
-                    Ok((turn, row.get(2)?))
+                    Ok((turn, row.get(3)?))
                 },
             )
             .optional()?)
@@ -265,8 +280,9 @@ impl Database for SqliteDatabase {
         let mut connection = self.connection();
         let transaction = connection.transaction()?;
         transaction.execute(
-            "INSERT INTO turns (session_id, query, answered, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![session_id, turn.query, turn.answered, at],
+            "INSERT INTO turns (session_id, query, answered, quote, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![session_id, turn.query, turn.answered, turn.quote, at],
         )?;
         transaction.execute(
             "DELETE FROM turns WHERE session_id = ?1 AND turn_id NOT IN
@@ -282,8 +298,8 @@ impl Database for SqliteDatabase {
         let transaction = connection.transaction()?;
         transaction.execute("DELETE FROM turns WHERE session_id = ?1", [to])?;
         transaction.execute(
-            "INSERT INTO turns (session_id, query, answered, created_at)
-             SELECT ?2, query, answered, ?4 FROM turns
+            "INSERT INTO turns (session_id, query, answered, quote, created_at)
+             SELECT ?2, query, answered, quote, ?4 FROM turns
               WHERE session_id = ?1
                 AND (SELECT MAX(created_at) FROM turns WHERE session_id = ?1) >= ?3
               ORDER BY turn_id",
@@ -312,11 +328,47 @@ mod tests {
             let turn = Turn {
                 query: "Q ?".into(),
                 answered: true,
+                quote: Some("R.".into()),
             };
             database.append_turn("s", &turn, 1, 8).unwrap();
         }
         let database = SqliteDatabase::open(&path).unwrap();
-        assert_eq!(database.last_turn("s").unwrap().unwrap().0.query, "Q ?");
+        let (turn, _) = database.last_turn("s").unwrap().unwrap();
+        assert_eq!(turn.query, "Q ?");
+        assert_eq!(turn.quote.as_deref(), Some("R."));
+    }
+
+    #[test]
+    fn a_version_2_file_gains_the_quote_of_turns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.sqlite3");
+        {
+            let connection = Connection::open(&path).unwrap();
+            create_version_2(&connection).unwrap();
+            connection
+                .execute(
+                    "INSERT INTO turns (session_id, query, answered, created_at)
+                     VALUES ('s', 'Q ?', 1, 5)",
+                    [],
+                )
+                .unwrap();
+        }
+        let database = SqliteDatabase::open(&path).unwrap();
+        let (turn, at) = database.last_turn("s").unwrap().unwrap();
+        assert_eq!((turn.query.as_str(), turn.quote, at), ("Q ?", None, 5));
+        let quoted = Turn {
+            query: "Q2 ?".into(),
+            answered: true,
+            quote: Some("R2.".into()),
+        };
+        database.append_turn("s", &quoted, 6, 8).unwrap();
+        database.copy_turns("s", "t", 0, 7).unwrap();
+        assert_eq!(database.last_turn("t").unwrap().unwrap().0, quoted);
+        let version: i64 = database
+            .connection()
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, VERSION);
     }
 
     #[test]
