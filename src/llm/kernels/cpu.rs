@@ -164,6 +164,23 @@ pub(crate) fn path_of(simd: Option<Simd>) -> Path {
     }
 }
 
+/// Every instruction set this CPU has, for the kernels' tests: a machine
+/// with AVX-512 also checks the AVX2 path (CI forces it no other way).
+#[cfg(all(test, target_arch = "x86_64"))]
+pub(crate) fn every_instruction_set() -> Vec<(Simd, Option<V4Vnni>)> {
+    let mut sets = Vec::new();
+    if let Some(simd) = V4::try_new() {
+        if let Some(vnni) = V4Vnni::try_new() {
+            sets.push((Simd::Avx512(simd), Some(vnni)));
+        }
+        sets.push((Simd::Avx512(simd), None));
+    }
+    if let Some(simd) = V3::try_new() {
+        sets.push((Simd::Avx2(simd), None));
+    }
+    sets
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@
 //!
 //! Must not depend on the model: it is plain arithmetic on slices.
 
-use std::arch::x86_64::{__m256, __m256i, __m512, __m512i, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_LT_OQ};
+use std::arch::x86_64::{__m256, __m256i, __m512, __m512i, _CMP_EQ_OQ};
 use std::sync::Mutex;
 
 use bytemuck::Zeroable;
@@ -39,6 +39,7 @@ use half::f16;
 use pulp::x86::{V3, V4};
 
 use super::cpu::Simd;
+use super::q8_0::round_to_bytes;
 use super::vnni::V4Vnni;
 use crate::llm::ops::{lock, on_model_threads};
 
@@ -478,11 +479,7 @@ fn q4_tile<S: Lanes, const T: usize>(
             }
         }
     }
-    let mut out = [[0f32; LANES]; T];
-    for t in 0..T {
-        out[t] = simd.lanes(acc[t]);
-    }
-    out
+    lanes_of(simd, acc)
 }
 
 /// One Q6_K tile row against `T` tokens over every super-block.
@@ -522,6 +519,12 @@ fn q6_tile<S: Lanes, const T: usize>(
             }
         }
     }
+    lanes_of(simd, acc)
+}
+
+/// Each token's sixteen rows, out of their registers.
+#[inline(always)]
+fn lanes_of<S: Lanes, const T: usize>(simd: S, acc: [S::Float; T]) -> [[f32; LANES]; T] {
     let mut out = [[0f32; LANES]; T];
     for t in 0..T {
         out[t] = simd.lanes(acc[t]);
@@ -769,28 +772,12 @@ fn quantize_avx512(simd: V4, x: &[f32; SUPER]) -> Q8K {
     let mut values = [0i8; SUPER];
     for (c, &chunk) in chunks.iter().enumerate() {
         let bytes: [i8; LANES] =
+            // In −127..=127: |iscale × x| ≤ 127 × (1 + 2⁻²³)², so candle's
+            // clamp never bites.
             bytemuck::cast(round_to_bytes(simd, f._mm512_mul_ps(chunk, scaled)));
         values[LANES * c..LANES * (c + 1)].copy_from_slice(&bytes);
     }
     finish_q8k(values, 1.0 / iscale)
-}
-
-/// Rounds each lane as `f32::round` (half away from zero) and narrows it to
-/// a byte with saturation, as candle's clamp to −128..=127.
-#[inline(always)]
-fn round_to_bytes(simd: V4, v: __m512) -> std::arch::x86_64::__m128i {
-    const TRUNCATE: i32 = 0x0B;
-    let f = simd.avx512f;
-    let t = f._mm512_roundscale_ps::<TRUNCATE>(v);
-    let away = f._mm512_cmp_ps_mask::<_CMP_GE_OQ>(
-        f._mm512_abs_ps(f._mm512_sub_ps(v, t)),
-        f._mm512_set1_ps(0.5),
-    );
-    let negative = f._mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, f._mm512_setzero_ps());
-    let one = f._mm512_set1_ps(1.0);
-    let t = f._mm512_mask_add_ps(t, away & !negative, t, one);
-    let t = f._mm512_mask_sub_ps(t, away & negative, t, one);
-    f._mm512_cvtsepi32_epi8(f._mm512_cvttps_epi32(t))
 }
 
 /// candle's `BlockQ8K::from_float`, left to the compiler (AVX2, and the
@@ -815,23 +802,10 @@ fn quantize_portably(x: &[f32; SUPER]) -> Q8K {
 
 #[cfg(test)]
 mod tests {
+    use super::super::cpu::every_instruction_set;
     use super::*;
     use candle_core::quantized::QMatMul;
     use candle_core::{Device, Module, Tensor};
-
-    fn instruction_sets() -> Vec<(Simd, Option<V4Vnni>)> {
-        let mut sets = Vec::new();
-        if let Some(simd) = V4::try_new() {
-            if let Some(vnni) = V4Vnni::try_new() {
-                sets.push((Simd::Avx512(simd), Some(vnni)));
-            }
-            sets.push((Simd::Avx512(simd), None));
-        }
-        if let Some(simd) = V3::try_new() {
-            sets.push((Simd::Avx2(simd), None));
-        }
-        sets
-    }
 
     /// candle's Q8_K blocks of `x`, read back from its storage: scale,
     /// 256 values, sixteen sums.
@@ -915,7 +889,7 @@ mod tests {
                 let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
                 let q = std::sync::Arc::new(QTensor::quantize(&dense, dtype).unwrap());
                 let candle = QMatMul::from_arc(q.clone()).unwrap();
-                for (simd, vnni) in instruction_sets() {
+                for (simd, vnni) in every_instruction_set() {
                     let ours = KMatrix::with_simd(&q, simd, vnni).unwrap();
                     for tokens in [1, 2, 3, 4, 5, 7, 9, 31] {
                         let x = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu).unwrap();
@@ -966,7 +940,7 @@ mod tests {
             GgmlDType::Q4K,
         )
         .unwrap();
-        for (simd, vnni) in instruction_sets() {
+        for (simd, vnni) in every_instruction_set() {
             let ours = quantized(&KMatrix::with_simd(&tensor, simd, vnni).unwrap(), &x);
             for (block, (scale, values)) in ours.iter().zip(&expected) {
                 assert_eq!(block.scale.to_bits(), scale.to_bits(), "{simd:?}");

@@ -877,7 +877,7 @@ fn shifts_of(values: &[i8; BLOCK]) -> [i32; 8] {
 /// truncate, then step away from zero when the dropped fraction is at least
 /// one half (exact: `v - trunc(v)` has no rounding error).
 #[inline(always)]
-fn round_to_bytes(simd: V4, v: __m512) -> std::arch::x86_64::__m128i {
+pub(super) fn round_to_bytes(simd: V4, v: __m512) -> std::arch::x86_64::__m128i {
     const TRUNCATE: i32 = 0x0B;
     let f = simd.avx512f;
     let half = f._mm512_set1_ps(0.5);
@@ -920,25 +920,10 @@ fn sum_of_eight(lanes: &[f32]) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::cpu::every_instruction_set;
     use super::*;
     use candle_core::quantized::QMatMul;
     use candle_core::{Device, Module, Tensor};
-
-    /// Every instruction set this CPU has, so that a machine with AVX-512
-    /// also checks the AVX2 path (CI forces it no other way).
-    fn instruction_sets() -> Vec<(Simd, Option<V4Vnni>)> {
-        let mut sets = Vec::new();
-        if let Some(simd) = V4::try_new() {
-            if let Some(vnni) = V4Vnni::try_new() {
-                sets.push((Simd::Avx512(simd), Some(vnni)));
-            }
-            sets.push((Simd::Avx512(simd), None));
-        }
-        if let Some(simd) = V3::try_new() {
-            sets.push((Simd::Avx2(simd), None));
-        }
-        sets
-    }
 
     /// The arithmetic every path must reproduce, one value at a time:
     /// eight lanes, each the fused multiply-add over the blocks in order of
@@ -975,7 +960,7 @@ mod tests {
             let candle = QMatMul::from_arc(q.clone()).unwrap();
             let bytes = q.data().unwrap();
             let matrix: &[Block] = bytemuck::cast_slice(&bytes);
-            for (simd, vnni) in instruction_sets() {
+            for (simd, vnni) in every_instruction_set() {
                 let ours = Q8Matrix::with_simd(q.clone(), simd, vnni).unwrap();
                 for tokens in [1, 2, 3, 5, 8, 17, 64] {
                     let x = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu).unwrap();
@@ -1026,7 +1011,7 @@ mod tests {
                 Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap())
             })
             .collect();
-        for (simd, vnni) in instruction_sets() {
+        for (simd, vnni) in every_instruction_set() {
             let [q, k, v] =
                 [0, 1, 2].map(|i| Q8Matrix::with_simd(tensors[i].clone(), simd, vnni).unwrap());
             for tokens in [1, 3, 8, 64] {
@@ -1082,7 +1067,7 @@ mod tests {
         .unwrap();
         let bytes = candle.data().unwrap();
         let block: &[Block] = bytemuck::cast_slice(&bytes);
-        for (simd, vnni) in instruction_sets() {
+        for (simd, vnni) in every_instruction_set() {
             let matrix = Q8Matrix::with_simd(tensor.clone(), simd, vnni).unwrap();
             let ours = matrix.quantize(&x, 1);
             assert_eq!(ours.values[0], block[0].values, "{simd:?}");
