@@ -177,8 +177,8 @@ impl KMatrix {
         }
         let threads = rayon::current_num_threads().max(1);
         let activations = if threads > 1 && tokens >= PARALLEL_QUANTIZATION {
-            // Prompts: a pass over all the activations, an eighth of the
-            // product's time on one thread.
+            // Prompts: on one thread, quantizing took about 15 % of a
+            // 512-token product.
             let mut activations = vec![Q8K::zeroed(); tokens * self.supers];
             let per_task = tokens.div_ceil(threads) * self.supers;
             let parts: Vec<Mutex<&mut [Q8K]>> =
