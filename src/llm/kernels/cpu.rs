@@ -145,6 +145,32 @@ pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// Runs `$body` with `$s` bound to the widest instruction set a matrix
+/// kernel was given (VNNI when present, else its AVX-512 or AVX2), inside
+/// a function compiled for it, so the generic body inlined there is
+/// compiled with those instructions.
+#[cfg(target_arch = "x86_64")]
+macro_rules! on_widest {
+    ($vnni:expr, $simd:expr, |$s:ident| $body:expr) => {
+        match ($vnni, $simd) {
+            (Some($s), _) => $s.vectorize(
+                #[inline(always)]
+                || $body,
+            ),
+            (None, $crate::llm::kernels::cpu::Simd::Avx512($s)) => $s.vectorize(
+                #[inline(always)]
+                || $body,
+            ),
+            (None, $crate::llm::kernels::cpu::Simd::Avx2($s)) => $s.vectorize(
+                #[inline(always)]
+                || $body,
+            ),
+        }
+    };
+}
+#[cfg(target_arch = "x86_64")]
+pub(crate) use on_widest;
+
 /// The path [`simd`] and [`vnni`] chose.
 pub fn path() -> Path {
     #[cfg(target_arch = "x86_64")]

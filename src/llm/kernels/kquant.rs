@@ -38,7 +38,7 @@ use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
 use pulp::x86::{V3, V4};
 
-use super::cpu::Simd;
+use super::cpu::{on_widest, Simd};
 use super::q8_0::round_to_bytes;
 use super::vnni::V4Vnni;
 use crate::llm::ops::{lock, on_model_threads};
@@ -176,10 +176,10 @@ impl KMatrix {
             )));
         }
         let threads = rayon::current_num_threads().max(1);
-        let activations = if threads > 1 && tokens >= PARALLEL_QUANTIZATION {
+        let mut activations = vec![Q8K::zeroed(); tokens * self.supers];
+        if threads > 1 && tokens >= PARALLEL_QUANTIZATION {
             // Prompts: on one thread, quantizing took about 15 % of a
             // 512-token product.
-            let mut activations = vec![Q8K::zeroed(); tokens * self.supers];
             let per_task = tokens.div_ceil(threads) * self.supers;
             let parts: Vec<Mutex<&mut [Q8K]>> =
                 activations.chunks_mut(per_task).map(Mutex::new).collect();
@@ -188,13 +188,9 @@ impl KMatrix {
                 let start = task * per_task * SUPER;
                 self.quantize_into(&x[start..start + part.len() * SUPER], &mut part);
             });
-            drop(parts);
-            activations
         } else {
-            let mut activations = vec![Q8K::zeroed(); tokens * self.supers];
             self.quantize_into(x, &mut activations);
-            activations
-        };
+        }
         let mut out = vec![0f32; tokens * self.rows];
         let tile_rows = self.rows / LANES;
         if threads == 1 || tokens * self.rows * self.supers * SUPER < SMALL_WORK {
@@ -259,20 +255,9 @@ impl KMatrix {
         tiles: std::ops::Range<usize>,
         out: &mut [&mut [f32]],
     ) {
-        match (self.vnni, self.simd) {
-            (Some(simd), _) => simd.vectorize(
-                #[inline(always)]
-                || self.tiles_on(simd, activations, tiles, out),
-            ),
-            (None, Simd::Avx512(simd)) => simd.vectorize(
-                #[inline(always)]
-                || self.tiles_on(simd, activations, tiles, out),
-            ),
-            (None, Simd::Avx2(simd)) => simd.vectorize(
-                #[inline(always)]
-                || self.tiles_on(simd, activations, tiles, out),
-            ),
-        }
+        on_widest!(self.vnni, self.simd, |simd| {
+            self.tiles_on(simd, activations, tiles, out)
+        });
     }
 
     /// The body of [`tiles_times_tokens`](Self::tiles_times_tokens) on one

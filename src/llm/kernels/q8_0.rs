@@ -37,7 +37,7 @@ use std::arch::x86_64::{
 };
 use std::sync::{Arc, Mutex};
 
-use super::cpu::Simd;
+use super::cpu::{on_widest, Simd};
 use super::vnni::V4Vnni;
 use crate::llm::ops::{lock, on_model_threads};
 
@@ -385,26 +385,9 @@ impl Q8Matrix {
             first,
             count,
         };
-        match (self.vnni, self.simd) {
-            (Some(simd), _) => {
-                simd.vectorize(
-                    #[inline(always)]
-                    || self.pairs_times_tokens_on(simd, operands, span, store),
-                );
-            }
-            (None, Simd::Avx512(simd)) => {
-                simd.vectorize(
-                    #[inline(always)]
-                    || self.pairs_times_tokens_on(simd, operands, span, store),
-                );
-            }
-            (None, Simd::Avx2(simd)) => {
-                simd.vectorize(
-                    #[inline(always)]
-                    || self.pairs_times_tokens_on(simd, operands, span, store),
-                );
-            }
-        }
+        on_widest!(self.vnni, self.simd, |simd| {
+            self.pairs_times_tokens_on(simd, operands, span, store)
+        });
     }
 
     /// The body of [`pairs_times_tokens`](Self::pairs_times_tokens), inlined
