@@ -7,15 +7,11 @@
 //! allowed rows only, gathered from the quantized table into a small
 //! matrix (same arithmetic as the full head, a fraction of the reads).
 
-use std::borrow::Cow;
-
-use candle_core::quantized::{QStorage, QTensor};
 use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
 use super::cache::KvCache;
 use super::model::{LanguageModel, Pass};
-use super::weights::Linear;
 use super::{Error, Result};
 
 /// Rows of logits computed per head matmul when scoring, to bound memory
@@ -133,7 +129,7 @@ impl LanguageModel {
                 .narrow(0, start, targets.len())?
                 .flatten_all()?
                 .to_vec1()?;
-            let logits = self.weights.head.apply(&rows, targets.len())?;
+            let logits = self.weights.tokens.logits(&rows, targets.len())?;
             // Rows are independent: normalizing them in parallel changes
             // nothing in the result.
             let row_scores: Vec<f32> = logits
@@ -148,36 +144,21 @@ impl LanguageModel {
 
     /// Logits of `ids` only, for one normalized hidden state `(1, hidden)`.
     pub(crate) fn logits_of(&self, hidden: &Tensor, ids: &[u32]) -> Result<Vec<f32>> {
-        let vocab = self.vocab_size();
-        if let Some(&bad) = ids.iter().find(|&&t| t as usize >= vocab) {
-            return Err(Error::InvalidRequest(format!(
-                "token id {bad} out of vocabulary"
-            )));
-        }
-        // Past a fraction of the vocabulary, gathering costs more than it saves.
         let hidden: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
-        if ids.len() * 8 > vocab {
-            let all = self.weights.head.apply(&hidden, 1)?;
-            return Ok(ids.iter().map(|&t| all[t as usize]).collect());
+        // Past a fraction of the vocabulary, gathering costs more than it saves.
+        if ids.len() * 8 > self.vocab_size() {
+            let all = self.weights.tokens.logits(&hidden, 1)?;
+            return ids
+                .iter()
+                .map(|&t| {
+                    all.get(t as usize).copied().ok_or_else(|| {
+                        Error::InvalidRequest(format!("token id {t} out of vocabulary"))
+                    })
+                })
+                .collect();
         }
-        gather_rows(&self.weights.embed, ids)?.apply(&hidden, 1)
+        self.weights.tokens.logits_of(&hidden, ids)
     }
-}
-
-/// A matrix of the listed rows of a quantized `(rows, cols)` table, still
-/// quantized. Rows are whole blocks since `cols` is a multiple of the block.
-fn gather_rows(table: &QTensor, ids: &[u32]) -> Result<Linear> {
-    let dtype = table.dtype();
-    let (_, cols) = table.shape().dims2()?;
-    let row_bytes = cols / dtype.block_size() * dtype.type_size();
-    let data = table.data()?;
-    let mut bytes = Vec::with_capacity(ids.len() * row_bytes);
-    for &id in ids {
-        let start = id as usize * row_bytes;
-        bytes.extend_from_slice(&data[start..start + row_bytes]);
-    }
-    let storage = QStorage::from_data(Cow::Owned(bytes), &Device::Cpu, dtype)?;
-    Linear::new(QTensor::new(storage, (ids.len(), cols))?)
 }
 
 /// Natural-log softmax of `logits` at `index`, computed in f64.
@@ -190,8 +171,6 @@ pub(crate) fn log_softmax_at(logits: &[f32], index: usize) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::quantized::{GgmlDType, QMatMul};
-    use candle_core::Module;
 
     #[test]
     fn log_softmax_matches_definition() {
@@ -201,28 +180,5 @@ mod tests {
         assert!((log_softmax_at(&logits, 1) - expected).abs() < 1e-6);
         let total: f32 = (0..3).map(|i| log_softmax_at(&logits, i).exp()).sum();
         assert!((total - 1.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn gathered_rows_give_the_same_logits_as_the_full_table() {
-        let device = Device::Cpu;
-        let dense = Tensor::randn(0f32, 1.0, (40, 64), &device).unwrap();
-        let table = QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap();
-        let x = Tensor::randn(0f32, 1.0, (1, 64), &device).unwrap();
-        let full: Vec<f32> =
-            QMatMul::from_qtensor(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap())
-                .unwrap()
-                .forward(&x)
-                .unwrap()
-                .squeeze(0)
-                .unwrap()
-                .to_vec1()
-                .unwrap();
-        let ids = [39u32, 0, 7, 7, 21];
-        let input: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
-        let some = gather_rows(&table, &ids).unwrap().apply(&input, 1).unwrap();
-        for (&id, value) in ids.iter().zip(some) {
-            assert!((full[id as usize] - value).abs() < 1e-5, "row {id}");
-        }
     }
 }

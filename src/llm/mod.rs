@@ -26,6 +26,7 @@ mod model;
 mod ops;
 mod requant;
 mod stop;
+mod token_table;
 pub mod tokenizer;
 mod weights;
 

@@ -137,7 +137,7 @@ impl LanguageModel {
 
     /// Size of the vocabulary (rows of the output head).
     pub fn vocab_size(&self) -> usize {
-        self.weights.embed.shape().dims()[0]
+        self.weights.tokens.vocab_size()
     }
 
     /// An empty cache for a new sequence.
@@ -156,7 +156,7 @@ impl LanguageModel {
             .forward_hidden(cache, tokens, 1)?
             .flatten_all()?
             .to_vec1()?;
-        self.weights.head.apply(&hidden, 1)
+        self.weights.tokens.logits(&hidden, 1)
     }
 
     /// [`forward_last`](Self::forward_last) for several sequences in one
@@ -182,7 +182,7 @@ impl LanguageModel {
         if rows == 0 {
             return Ok(Vec::new());
         }
-        self.weights.head.apply_each(&hidden, rows)
+        self.weights.tokens.logits_each(&hidden, rows)
     }
 
     /// Feeds `tokens` after what `cache` holds and returns the normalized
@@ -317,13 +317,7 @@ impl LanguageModel {
     fn forward_chunks(&self, caches: &mut [&mut KvCache], chunks: &[&[u32]]) -> Result<Vec<f32>> {
         let config = &self.config;
         let all: Vec<u32> = chunks.concat();
-        let ids = Tensor::new(all.as_slice(), &Device::Cpu)?;
-        let mut x: Vec<f32> = self
-            .weights
-            .embed
-            .embedding(&ids)?
-            .flatten_all()?
-            .to_vec1()?;
+        let mut x = self.weights.tokens.embed(&all)?;
         let scale = (config.hidden as f32).sqrt();
         x.iter_mut().for_each(|v| *v *= scale);
         for (i, layer) in self.weights.layers.iter().enumerate() {

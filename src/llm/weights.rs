@@ -10,9 +10,9 @@
 //!   AVX2 code at about twice its speed, and the Q4_K and Q6_K matrices are
 //!   repacked into tiles for our K-quant kernel (see `kernels::kquant`),
 //!   the same bits as candle's tiled kernels.
-//! - The Q8_0 token embedding is kept once, quantized, and shared between
-//!   the input lookup (rows are dequantized on demand) and the tied output
-//!   head. A dequantized copy would be 671 MB.
+//! - The token table is kept once, quantized, for both the input lookup
+//!   (rows are dequantized on demand) and the tied output head (see
+//!   `token_table`). A dequantized copy would be 671 MB.
 
 use std::io::{Read, Seek};
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use candle_core::{Device, Module, Tensor};
 
 use super::config::Config;
 use super::requant::q5_0_to_q8_0;
+use super::token_table::TokenTable;
 use super::Result;
 
 /// A quantized weight matrix applied to rows of activations.
@@ -129,25 +130,6 @@ impl Linear {
             .map_err(|_| super::Error::InvalidRequest("grouped product lost a matrix".into()))
     }
 
-    /// [`apply`](Self::apply) with one vector per input row: what batched
-    /// decoding hands each sequence (the output head's 1 MB per sequence
-    /// is then written once, not copied out of a shared buffer).
-    pub(crate) fn apply_each(&self, x: &[f32], rows: usize) -> Result<Vec<Vec<f32>>> {
-        #[cfg(target_arch = "x86_64")]
-        if let Self::Q8(matrix) = self {
-            let mut out: Vec<Vec<f32>> = (0..rows).map(|_| vec![0f32; matrix.rows()]).collect();
-            let mut slices: Vec<&mut [f32]> = out.iter_mut().map(Vec::as_mut_slice).collect();
-            matrix.apply_into(x, &mut slices)?;
-            return Ok(out);
-        }
-        let out = self.apply(x, rows)?;
-        let width = out.len() / rows.max(1);
-        Ok(out
-            .chunks_exact(width.max(1))
-            .map(<[f32]>::to_vec)
-            .collect())
-    }
-
     /// Bytes held when the matrix was repacked rather than kept as read.
     fn repacked_bytes(&self) -> Option<usize> {
         match self {
@@ -177,9 +159,8 @@ pub(crate) struct LayerWeights {
 
 /// All weights of the model.
 pub(crate) struct Weights {
-    /// `(vocab, hidden)` Q8_0 table: input embedding and tied output head.
-    pub(crate) embed: Arc<QTensor>,
-    pub(crate) head: Linear,
+    /// `(vocab, hidden)`: input embedding and tied output head.
+    pub(crate) tokens: TokenTable,
     pub(crate) output_norm: Vec<f32>,
     pub(crate) layers: Vec<LayerWeights>,
     /// Tensors read and bytes held, for the load log.
@@ -240,10 +221,8 @@ impl Weights {
             tensor_count: 0,
             bytes: 0,
         };
-        let embed = loader.qtensor("token_embd.weight")?;
-        loader.bytes += embed.storage_size_in_bytes();
-        let embed = Arc::new(embed);
-        let head = Linear::shared(embed.clone())?;
+        let tokens = TokenTable::new(loader.qtensor("token_embd.weight")?)?;
+        loader.bytes += tokens.bytes();
         let output_norm = loader.vector("output_norm.weight")?;
         let mut layers = Vec::with_capacity(config.layers);
         for i in 0..config.layers {
@@ -265,8 +244,7 @@ impl Weights {
             });
         }
         Ok(Self {
-            embed,
-            head,
+            tokens,
             output_norm,
             layers,
             tensor_count: loader.tensor_count,

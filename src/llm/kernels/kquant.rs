@@ -29,24 +29,23 @@
 //!
 //! Must not depend on the model: it is plain arithmetic on slices.
 
-use std::arch::x86_64::{__m256, __m256i, __m512, __m512i, _CMP_EQ_OQ};
+use std::arch::x86_64::{__m512, _CMP_EQ_OQ};
 use std::sync::Mutex;
 
 use bytemuck::Zeroable;
 
 use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
-use pulp::x86::{V3, V4};
+use pulp::x86::V4;
 
 use super::cpu::{on_widest, Simd};
 use super::q8_0::round_to_bytes;
+use super::sixteen_rows::{lanes_of, Lanes, LANES};
 use super::vnni::V4Vnni;
 use crate::llm::ops::{lock, on_model_threads};
 
 /// Values per K-quant super-block (and per Q8_K activation block).
 const SUPER: usize = 256;
-/// Rows per tile: one per 32-bit lane of a 512-bit register.
-const LANES: usize = 16;
 /// Most tokens per tile.
 const TOKENS: usize = 4;
 /// Multiply-adds below which one thread does the whole product: waking
@@ -392,41 +391,6 @@ fn pack_q6(tile: &mut Q6Tile, lane: usize, block: &[u8]) {
     }
 }
 
-/// The operations a tile needs on sixteen 32-bit lanes, one per row.
-trait Lanes: Copy {
-    type Int: Copy;
-    type Float: Copy;
-    fn zero_int(self) -> Self::Int;
-    fn zero_float(self) -> Self::Float;
-    fn bytes(self, bytes: &[u8; 4 * LANES]) -> Self::Int;
-    fn floats(self, values: &[f32; LANES]) -> Self::Float;
-    /// The low and the high nibble of every byte.
-    fn nibbles(self, bytes: Self::Int) -> (Self::Int, Self::Int);
-    /// `acc` plus, per lane, the sum of the four products of the lane's
-    /// unsigned bytes with the four signed bytes `a` (exact).
-    fn dot(self, acc: Self::Int, unsigned: Self::Int, a: i32) -> Self::Int;
-    /// `acc + sums × (scales × d)`, fused, rounded once per lane.
-    fn scaled_add(
-        self,
-        acc: Self::Float,
-        sums: Self::Int,
-        scales: Self::Float,
-        d: f32,
-    ) -> Self::Float;
-    /// `acc − values × term`, fused.
-    fn subtract(self, acc: Self::Float, values: Self::Float, term: f32) -> Self::Float;
-    /// `acc + (sums − offset) × (scales × d)`, fused after the subtraction.
-    fn offset_scaled_add(
-        self,
-        acc: Self::Float,
-        sums: Self::Int,
-        offset: f32,
-        scales: Self::Float,
-        d: f32,
-    ) -> Self::Float;
-    fn lanes(self, v: Self::Float) -> [f32; LANES];
-}
-
 /// One Q4_K tile row against `T` tokens over every super-block.
 #[inline(always)]
 fn q4_tile<S: Lanes, const T: usize>(
@@ -505,211 +469,6 @@ fn q6_tile<S: Lanes, const T: usize>(
         }
     }
     lanes_of(simd, acc)
-}
-
-/// Each token's sixteen rows, out of their registers.
-#[inline(always)]
-fn lanes_of<S: Lanes, const T: usize>(simd: S, acc: [S::Float; T]) -> [[f32; LANES]; T] {
-    let mut out = [[0f32; LANES]; T];
-    for t in 0..T {
-        out[t] = simd.lanes(acc[t]);
-    }
-    out
-}
-
-/// The float half of [`Lanes`] on 512-bit registers, shared by both
-/// AVX-512 bodies.
-macro_rules! avx512_lanes {
-    () => {
-        type Int = __m512i;
-        type Float = __m512;
-        #[inline(always)]
-        fn zero_int(self) -> __m512i {
-            self.avx512f._mm512_setzero_si512()
-        }
-        #[inline(always)]
-        fn zero_float(self) -> __m512 {
-            self.avx512f._mm512_setzero_ps()
-        }
-        #[inline(always)]
-        fn bytes(self, bytes: &[u8; 4 * LANES]) -> __m512i {
-            bytemuck::cast(*bytes)
-        }
-        #[inline(always)]
-        fn floats(self, values: &[f32; LANES]) -> __m512 {
-            bytemuck::cast(*values)
-        }
-        #[inline(always)]
-        fn nibbles(self, bytes: __m512i) -> (__m512i, __m512i) {
-            let (f, bw) = (self.avx512f, self.avx512bw);
-            let mask = f._mm512_set1_epi8(0x0F);
-            (
-                f._mm512_and_si512(bytes, mask),
-                f._mm512_and_si512(bw._mm512_srli_epi16::<4>(bytes), mask),
-            )
-        }
-        #[inline(always)]
-        fn scaled_add(self, acc: __m512, sums: __m512i, scales: __m512, d: f32) -> __m512 {
-            let f = self.avx512f;
-            let d = f._mm512_mul_ps(scales, f._mm512_set1_ps(d));
-            f._mm512_fmadd_ps(f._mm512_cvtepi32_ps(sums), d, acc)
-        }
-        #[inline(always)]
-        fn subtract(self, acc: __m512, values: __m512, term: f32) -> __m512 {
-            let f = self.avx512f;
-            f._mm512_fnmadd_ps(values, f._mm512_set1_ps(term), acc)
-        }
-        #[inline(always)]
-        fn offset_scaled_add(
-            self,
-            acc: __m512,
-            sums: __m512i,
-            offset: f32,
-            scales: __m512,
-            d: f32,
-        ) -> __m512 {
-            let f = self.avx512f;
-            let d = f._mm512_mul_ps(scales, f._mm512_set1_ps(d));
-            let sums = f._mm512_sub_ps(f._mm512_cvtepi32_ps(sums), f._mm512_set1_ps(offset));
-            f._mm512_fmadd_ps(sums, d, acc)
-        }
-        #[inline(always)]
-        fn lanes(self, v: __m512) -> [f32; LANES] {
-            bytemuck::cast(v)
-        }
-    };
-}
-
-impl Lanes for V4Vnni {
-    avx512_lanes!();
-    #[inline(always)]
-    fn dot(self, acc: __m512i, unsigned: __m512i, a: i32) -> __m512i {
-        let a = self.avx512f._mm512_set1_epi32(a);
-        self.dot_bytes(acc, unsigned, a)
-    }
-}
-
-impl Lanes for V4 {
-    avx512_lanes!();
-    /// `maddubs` then `madd`: the pair sums fit in 16 bits (at most
-    /// 2 × 63 × 128).
-    #[inline(always)]
-    fn dot(self, acc: __m512i, unsigned: __m512i, a: i32) -> __m512i {
-        let (f, bw) = (self.avx512f, self.avx512bw);
-        let a = f._mm512_set1_epi32(a);
-        let pairs = bw._mm512_maddubs_epi16(unsigned, a);
-        f._mm512_add_epi32(acc, bw._mm512_madd_epi16(pairs, f._mm512_set1_epi16(1)))
-    }
-}
-
-impl Lanes for V3 {
-    /// Two 256-bit registers: rows 0–7 and 8–15.
-    type Int = [__m256i; 2];
-    type Float = [__m256; 2];
-    #[inline(always)]
-    fn zero_int(self) -> [__m256i; 2] {
-        [self.avx._mm256_setzero_si256(); 2]
-    }
-    #[inline(always)]
-    fn zero_float(self) -> [__m256; 2] {
-        [self.avx._mm256_setzero_ps(); 2]
-    }
-    #[inline(always)]
-    fn bytes(self, bytes: &[u8; 4 * LANES]) -> [__m256i; 2] {
-        bytemuck::cast(*bytes)
-    }
-    #[inline(always)]
-    fn floats(self, values: &[f32; LANES]) -> [__m256; 2] {
-        bytemuck::cast(*values)
-    }
-    #[inline(always)]
-    fn nibbles(self, bytes: [__m256i; 2]) -> ([__m256i; 2], [__m256i; 2]) {
-        let (avx, avx2) = (self.avx, self.avx2);
-        let mask = avx._mm256_set1_epi8(0x0F);
-        let shifted = [
-            avx2._mm256_srli_epi16::<4>(bytes[0]),
-            avx2._mm256_srli_epi16::<4>(bytes[1]),
-        ];
-        (
-            [
-                avx2._mm256_and_si256(bytes[0], mask),
-                avx2._mm256_and_si256(bytes[1], mask),
-            ],
-            [
-                avx2._mm256_and_si256(shifted[0], mask),
-                avx2._mm256_and_si256(shifted[1], mask),
-            ],
-        )
-    }
-    #[inline(always)]
-    fn dot(self, acc: [__m256i; 2], unsigned: [__m256i; 2], a: i32) -> [__m256i; 2] {
-        let (avx, avx2) = (self.avx, self.avx2);
-        let a = avx._mm256_set1_epi32(a);
-        let ones = avx._mm256_set1_epi16(1);
-        let pairs = [
-            avx2._mm256_maddubs_epi16(unsigned[0], a),
-            avx2._mm256_maddubs_epi16(unsigned[1], a),
-        ];
-        [
-            avx2._mm256_add_epi32(acc[0], avx2._mm256_madd_epi16(pairs[0], ones)),
-            avx2._mm256_add_epi32(acc[1], avx2._mm256_madd_epi16(pairs[1], ones)),
-        ]
-    }
-    #[inline(always)]
-    fn scaled_add(
-        self,
-        acc: [__m256; 2],
-        sums: [__m256i; 2],
-        scales: [__m256; 2],
-        d: f32,
-    ) -> [__m256; 2] {
-        let (avx, fma) = (self.avx, self.fma);
-        let d = avx._mm256_set1_ps(d);
-        let d = [
-            avx._mm256_mul_ps(scales[0], d),
-            avx._mm256_mul_ps(scales[1], d),
-        ];
-        [
-            fma._mm256_fmadd_ps(avx._mm256_cvtepi32_ps(sums[0]), d[0], acc[0]),
-            fma._mm256_fmadd_ps(avx._mm256_cvtepi32_ps(sums[1]), d[1], acc[1]),
-        ]
-    }
-    #[inline(always)]
-    fn subtract(self, acc: [__m256; 2], values: [__m256; 2], term: f32) -> [__m256; 2] {
-        let term = self.avx._mm256_set1_ps(term);
-        [
-            self.fma._mm256_fnmadd_ps(values[0], term, acc[0]),
-            self.fma._mm256_fnmadd_ps(values[1], term, acc[1]),
-        ]
-    }
-    #[inline(always)]
-    fn offset_scaled_add(
-        self,
-        acc: [__m256; 2],
-        sums: [__m256i; 2],
-        offset: f32,
-        scales: [__m256; 2],
-        d: f32,
-    ) -> [__m256; 2] {
-        let (avx, fma) = (self.avx, self.fma);
-        let (d, offset) = (avx._mm256_set1_ps(d), avx._mm256_set1_ps(offset));
-        let d = [
-            avx._mm256_mul_ps(scales[0], d),
-            avx._mm256_mul_ps(scales[1], d),
-        ];
-        let sums = [
-            avx._mm256_sub_ps(avx._mm256_cvtepi32_ps(sums[0]), offset),
-            avx._mm256_sub_ps(avx._mm256_cvtepi32_ps(sums[1]), offset),
-        ];
-        [
-            fma._mm256_fmadd_ps(sums[0], d[0], acc[0]),
-            fma._mm256_fmadd_ps(sums[1], d[1], acc[1]),
-        ]
-    }
-    #[inline(always)]
-    fn lanes(self, v: [__m256; 2]) -> [f32; LANES] {
-        bytemuck::cast(v)
-    }
 }
 
 /// candle's Q8_K rule: the scale is set by the value of largest magnitude

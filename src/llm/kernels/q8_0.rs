@@ -1,8 +1,9 @@
 //! Q8_0 matrix products on AVX-512 or AVX2, blocked over rows and tokens,
 //! giving the same bits as candle's kernel.
 //!
-//! Every 640-wide matrix of the model (q, k, v, gate, up, and the output
-//! head) is Q8_0, and candle multiplies those one (row, token) pair at a
+//! Every 640-wide matrix of the model (q, k, v, gate, up, and the tied
+//! output head, which `q8_0_table` multiplies in another order) is Q8_0,
+//! and candle multiplies those one (row, token) pair at a
 //! time with 256-bit code: 53–57 % of prompt processing went there. Its
 //! faster tiled kernels only take rows that are a multiple of 256 wide and
 //! quantize activations per 256 values, which moved logits by up to 0.6.
@@ -26,9 +27,8 @@
 //! plain AVX-512 spends three instructions on (sign transfer, `maddubs`,
 //! `madd`): the weights are made unsigned by adding 128, and the sum starts
 //! from −128 × the activations' sum, so the integers, and the bits, are
-//! the same. On the output head at four tokens or more, which is bound by
-//! these instructions rather than by memory, and in prompt processing,
-//! that is most of the work.
+//! the same. In prompt processing, which is bound by these instructions
+//! rather than by memory, that is most of the work.
 //!
 //! Must not depend on the model: it is plain arithmetic on slices.
 
@@ -46,7 +46,7 @@ use half::f16;
 use pulp::x86::{V3, V4};
 
 /// Values per Q8_0 block.
-const BLOCK: usize = 32;
+pub(super) const BLOCK: usize = 32;
 /// Row pairs per tile. Three, not four: the four-pair, four-token tile
 /// holds 16 accumulators and 8 operands of its pairs, more than the 32
 /// vector registers leave room for with the tokens' operands, and spilled
@@ -65,7 +65,8 @@ const PAIRS_PER_TASK: usize = 16;
 /// How far ahead of a tile's reads the next ones are announced to the
 /// memory system, in bytes. A tile's rows are contiguous, so at each block
 /// the kernel announces the matching slice of the bytes this far ahead:
-/// one request per cache line. On the 178 MB output head at one token,
+/// one request per cache line. On the 178 MB output head at one token
+/// (which this kernel multiplied before `q8_0_table`),
 /// two cores of an AMD EPYC (Zen 4), measured in an isolated copy of the
 /// kernel, same sitting: no prefetch 17.7–20.3 ms; two requests per row
 /// and block, 640 blocks ahead (the former scheme, tuned on a Xeon)
@@ -91,7 +92,7 @@ struct Block {
 }
 
 /// A Q8_0 matrix, `rows × cols`, multiplied in place in candle's storage:
-/// no copy, so the tied output head can share the embedding table.
+/// no copy.
 pub(crate) struct Q8Matrix {
     tensor: Arc<QTensor>,
     rows: usize,
@@ -109,18 +110,43 @@ struct Operands<'a> {
 }
 
 /// A batch of activations quantized to Q8_0.
-struct Activations {
-    values: Vec<[i8; BLOCK]>,
-    scales: Vec<f32>,
+pub(super) struct Activations {
+    pub(super) values: Vec<[i8; BLOCK]>,
+    pub(super) scales: Vec<f32>,
     /// With VNNI, per block, −128 × the sum of each group of four values:
     /// where the weights' sums start (see [`V4Vnni`]'s `ByteSums`). Worked
     /// out once here rather than in every tile of rows that meets the
-    /// block: at a few tokens the output head is bound by instructions,
-    /// and these were two of about twenty-five per pair and block.
+    /// block: on the output head at a few tokens, which this kernel
+    /// multiplied then and which is bound by instructions there, these
+    /// were two of about twenty-five per pair and block.
     shifts: Vec<[i32; 8]>,
 }
 
 impl Activations {
+    /// Each block of `x` quantized as candle's `BlockQ8_0::from_float`
+    /// does: scale `amax / 127` stored as f16, values `x / scale` rounded
+    /// half away from zero with the unrounded scale. No shifts.
+    pub(super) fn quantize(simd: Option<Simd>, x: &[f32]) -> Self {
+        let (blocks, _) = x.as_chunks::<BLOCK>();
+        let mut out = Activations {
+            values: Vec::with_capacity(blocks.len()),
+            scales: Vec::with_capacity(blocks.len()),
+            shifts: Vec::new(),
+        };
+        match simd {
+            Some(Simd::Avx512(simd)) => simd.vectorize(
+                #[inline(always)]
+                || quantize_avx512(simd, blocks, &mut out),
+            ),
+            Some(Simd::Avx2(simd)) => simd.vectorize(
+                #[inline(always)]
+                || quantize_portably(blocks, &mut out),
+            ),
+            None => quantize_portably(blocks, &mut out),
+        }
+        out
+    }
+
     /// The blocks and scales of tokens `first..first + T`, each `blocks`
     /// long.
     #[inline(always)]
@@ -177,11 +203,6 @@ impl Q8Matrix {
             vnni,
         })
     }
-    /// Output values per token.
-    pub(crate) fn rows(&self) -> usize {
-        self.rows
-    }
-
     /// Input values per token.
     pub(crate) fn width(&self) -> usize {
         self.blocks * BLOCK
@@ -192,22 +213,14 @@ impl Q8Matrix {
     pub(crate) fn apply(&self, x: &[f32], tokens: usize) -> candle_core::Result<Vec<f32>> {
         let mut out = vec![0f32; tokens * self.rows];
         let mut rows: Vec<&mut [f32]> = out.chunks_mut(self.rows).collect();
-        self.apply_into(x, &mut rows)?;
-        Ok(out)
-    }
-
-    /// [`apply`](Self::apply) with each token's output row given by the
-    /// caller (`out.len()` tokens, each `rows` long), so that a caller
-    /// wanting one vector per token gets it without another copy.
-    pub(crate) fn apply_into(&self, x: &[f32], out: &mut [&mut [f32]]) -> candle_core::Result<()> {
-        let activations = self.quantize(x, out.len());
+        let activations = self.quantize(x, tokens);
         let bytes = self.tensor.data()?;
         let operands = Operands {
             matrix: blocks_of(&bytes)?,
             activations: &activations,
         };
-        self.apply_quantized(operands, out);
-        Ok(())
+        self.apply_quantized(operands, &mut rows);
+        Ok(out)
     }
 
     /// Several matrices of the same width applied to the same `x` (q, k
@@ -281,7 +294,7 @@ impl Q8Matrix {
             // Prompt processing: each task takes whole tokens and walks
             // every row once. Each thread then reads the whole matrix: fine
             // from its cache or with many tokens to share the read, not for
-            // the 178 MB head under a few tokens, which is memory-bound.
+            // a large matrix under a few tokens, which is memory-bound.
             let per_task = tokens.div_ceil(threads).next_multiple_of(TOKENS);
             let parts: Vec<Mutex<&mut [&mut [f32]]>> =
                 out.chunks_mut(per_task).map(Mutex::new).collect();
@@ -340,27 +353,11 @@ impl Q8Matrix {
             .collect()
     }
 
-    /// Quantizes each row of `x` per block as candle's `BlockQ8_0::from_float`
-    /// does: scale `amax / 127` stored as f16, values `x / scale` rounded
-    /// half away from zero with the unrounded scale.
+    /// Quantizes each row of `x` per block (see [`Activations::quantize`]),
+    /// with the shifts VNNI needs.
     fn quantize(&self, x: &[f32], tokens: usize) -> Activations {
         debug_assert_eq!(x.len(), tokens * self.blocks * BLOCK);
-        let (blocks, _) = x.as_chunks::<BLOCK>();
-        let mut out = Activations {
-            values: Vec::with_capacity(blocks.len()),
-            scales: Vec::with_capacity(blocks.len()),
-            shifts: Vec::new(),
-        };
-        match self.simd {
-            Simd::Avx512(simd) => simd.vectorize(
-                #[inline(always)]
-                || quantize_avx512(simd, blocks, &mut out),
-            ),
-            Simd::Avx2(simd) => simd.vectorize(
-                #[inline(always)]
-                || quantize_portably(blocks, &mut out),
-            ),
-        }
+        let mut out = Activations::quantize(Some(self.simd), x);
         if let Some(vnni) = self.vnni {
             out.shifts = vnni.vectorize(
                 #[inline(always)]
@@ -1015,7 +1012,7 @@ mod tests {
                     assert!(
                         same,
                         "{simd:?} {vnni:?}, {tokens} tokens, {} rows",
-                        matrix.rows()
+                        matrix.rows
                     );
                 }
             }

@@ -1,0 +1,560 @@
+//! A Q8_0 table read both ways: row by row (a tied model's input
+//! embedding) and as a matrix (its output head), in tiles of sixteen rows,
+//! one row per 32-bit lane.
+//!
+//! Gemma's tied table is 262,144 × 640, 178 MB, 63 % of the weights. At
+//! one token the head is bound by memory. At four tokens (four
+//! conversations in lockstep, or scoring) it was bound by instructions:
+//! `q8_0` keeps candle's order, eight partial sums per row and block, each
+//! scaled, which costs about four vector instructions per 64 products. Here
+//! each row's block is one exact integer sum, scaled once: per sixteen
+//! rows, block and token, eight byte-product instructions and two float
+//! ones, about 1.3 per 64 products.
+//!
+//! The order is therefore not candle's: for each row, over the blocks in
+//! order from zero, `acc = fma(exact sum, weight scale × token scale,
+//! acc)`, which is llama.cpp's scalar reference with the multiply-add
+//! fused. Logits differ from candle's in their last bits; every body (AVX-512
+//! VNNI, AVX-512, AVX2 and plain loops) gives the same bits as the scalar
+//! reference (tested), so which one runs changes speed, never answers. The
+//! activations are quantized as `q8_0` quantizes them, and a looked-up row
+//! is exactly candle's dequantized row.
+//!
+//! Per tile and block the sixteen rows' f16 scales come first, then, per
+//! group of four values, each row's four bytes, plus 128 (the unsigned side
+//! of VNNI's product): 34 bytes per row and block, as in the GGUF, whose
+//! copy is dropped.
+//!
+//! Must not depend on the model: it is plain arithmetic on slices.
+
+use std::sync::Mutex;
+
+use candle_core::quantized::{GgmlDType, QTensor};
+use half::f16;
+
+use super::cpu::{on_widest, Simd};
+use super::q8_0::{Activations, BLOCK};
+use super::sixteen_rows::{lanes_of, Lanes, LANES};
+use super::vnni::V4Vnni;
+use crate::llm::ops::{lock, on_model_threads};
+
+/// Groups of four values per block.
+const GROUPS: usize = BLOCK / 4;
+/// Most tokens per tile.
+const TOKENS: usize = 4;
+/// Bytes of a Q8_0 block in GGUF: f16 scale, 32 signed bytes.
+const BLOCK_BYTES: usize = 2 + BLOCK;
+/// Multiply-adds below which one thread does the whole product: waking
+/// the other costs more than it saves (the K-quant kernel's threshold).
+const SMALL_WORK: usize = 1 << 17;
+/// Added to each weight byte when stored.
+const OFFSET: u8 = 0x80;
+
+/// Sixteen rows' share of one block.
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+struct TileBlock {
+    /// Each row's scale, f16 bits.
+    scales: [u16; LANES],
+    /// Per group of four values, each row's four bytes plus 128.
+    values: [[u8; 4 * LANES]; GROUPS],
+}
+
+/// Rows past the end of a table whose row count is not a multiple of
+/// sixteen: zero.
+const PADDING: TileBlock = TileBlock {
+    scales: [0; LANES],
+    values: [[OFFSET; 4 * LANES]; GROUPS],
+};
+
+/// One token's block, as the tiles read it.
+#[derive(Clone, Copy)]
+struct TokenBlock {
+    /// The 32 values as eight little-endian words, one per group of four.
+    quads: [i32; GROUPS],
+    scale: f32,
+    /// −128 × the sum of the values (see [`Lanes::signed_start`]).
+    shift: i32,
+}
+
+/// A `(rows, cols)` Q8_0 table in tiles of sixteen rows.
+pub(crate) struct Q8Table {
+    /// Tile-major, then block.
+    tiles: Vec<TileBlock>,
+    rows: usize,
+    blocks: usize,
+    /// `None`: plain loops.
+    simd: Option<Simd>,
+    /// Used instead of `simd`'s AVX-512 sums when present.
+    vnni: Option<V4Vnni>,
+}
+
+impl Q8Table {
+    /// The table of a `(rows, cols)` Q8_0 tensor; `None` if it is not one.
+    pub(crate) fn new(tensor: &QTensor) -> Option<Self> {
+        Self::with_simd(tensor, super::cpu::simd(), super::cpu::vnni())
+    }
+
+    /// The table on given instruction sets (tests force each one).
+    fn with_simd(tensor: &QTensor, simd: Option<Simd>, vnni: Option<V4Vnni>) -> Option<Self> {
+        let (rows, cols) = tensor.shape().dims2().ok()?;
+        if tensor.dtype() != GgmlDType::Q8_0 || rows == 0 || !cols.is_multiple_of(BLOCK) {
+            return None;
+        }
+        let blocks = cols / BLOCK;
+        let bytes = tensor.data().ok()?;
+        if bytes.len() != rows * blocks * BLOCK_BYTES {
+            return None;
+        }
+        let mut tiles = vec![PADDING; rows.div_ceil(LANES) * blocks];
+        for (row, row_bytes) in bytes.chunks_exact(blocks * BLOCK_BYTES).enumerate() {
+            let lane = row % LANES;
+            let row_tiles = &mut tiles[row / LANES * blocks..][..blocks];
+            for (tile, block) in row_tiles
+                .iter_mut()
+                .zip(row_bytes.chunks_exact(BLOCK_BYTES))
+            {
+                tile.scales[lane] = u16::from_le_bytes([block[0], block[1]]);
+                for (group, values) in tile.values.iter_mut().zip(block[2..].chunks_exact(4)) {
+                    for (stored, &value) in group[4 * lane..4 * lane + 4].iter_mut().zip(values) {
+                        *stored = value ^ OFFSET;
+                    }
+                }
+            }
+        }
+        Some(Self {
+            tiles,
+            rows,
+            blocks,
+            simd,
+            vnni,
+        })
+    }
+
+    /// Rows: output values per token.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Values per row: input values per token.
+    pub(crate) fn width(&self) -> usize {
+        self.blocks * BLOCK
+    }
+
+    /// The bytes held.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        bytemuck::cast_slice(&self.tiles)
+    }
+
+    /// Row `row` dequantized into `out` (`width` values), as candle
+    /// dequantizes it: each value times its block's scale.
+    pub(crate) fn row_into(&self, row: usize, out: &mut [f32]) {
+        let lane = row % LANES;
+        let row_tiles = &self.tiles[row / LANES * self.blocks..][..self.blocks];
+        for (tile, out) in row_tiles.iter().zip(out.chunks_exact_mut(BLOCK)) {
+            let scale = f16::from_bits(tile.scales[lane]).to_f32();
+            for (group, out) in tile.values.iter().zip(out.chunks_exact_mut(4)) {
+                for (&stored, out) in group[4 * lane..4 * lane + 4].iter().zip(out) {
+                    *out = f32::from(weight(stored)) * scale;
+                }
+            }
+        }
+    }
+
+    /// A table of rows `ids` of this one, in that order: its products are
+    /// this table's at those rows, bit for bit. Ids must be rows.
+    pub(crate) fn gather(&self, ids: &[u32]) -> Self {
+        let blocks = self.blocks;
+        let mut tiles = vec![PADDING; ids.len().div_ceil(LANES) * blocks];
+        for (row, &id) in ids.iter().enumerate() {
+            let (from, to) = (id as usize % LANES, row % LANES);
+            let source = &self.tiles[id as usize / LANES * blocks..][..blocks];
+            let target = &mut tiles[row / LANES * blocks..][..blocks];
+            for (target, source) in target.iter_mut().zip(source) {
+                target.scales[to] = source.scales[from];
+                for (target, source) in target.values.iter_mut().zip(&source.values) {
+                    target[4 * to..4 * to + 4].copy_from_slice(&source[4 * from..4 * from + 4]);
+                }
+            }
+        }
+        Self {
+            tiles,
+            rows: ids.len(),
+            blocks,
+            simd: self.simd,
+            vnni: self.vnni,
+        }
+    }
+
+    /// `x` (`tokens` rows of `width` values) times the table transposed:
+    /// `tokens` rows of `rows` values.
+    pub(crate) fn apply(&self, x: &[f32], tokens: usize) -> candle_core::Result<Vec<f32>> {
+        let mut out = vec![0f32; tokens * self.rows];
+        let mut rows: Vec<&mut [f32]> = out.chunks_mut(self.rows).collect();
+        self.apply_into(x, &mut rows)?;
+        Ok(out)
+    }
+
+    /// [`apply`](Self::apply) with each token's output row given by the
+    /// caller (`out.len()` tokens, each `rows` long).
+    pub(crate) fn apply_into(&self, x: &[f32], out: &mut [&mut [f32]]) -> candle_core::Result<()> {
+        let tokens = out.len();
+        if x.len() != tokens * self.width() || out.iter().any(|row| row.len() != self.rows) {
+            return Err(candle_core::Error::Msg(format!(
+                "Q8_0 table product: {} inputs and outputs of {:?} for {tokens} tokens, {} × {}",
+                x.len(),
+                out.iter().map(|row| row.len()).collect::<Vec<_>>(),
+                self.rows,
+                self.width()
+            )));
+        }
+        let activations = self.quantize(x);
+        let tiles = self.rows.div_ceil(LANES);
+        let threads = rayon::current_num_threads().max(1);
+        if threads == 1 || tokens * self.rows * self.width() < SMALL_WORK {
+            self.tiles_times_tokens(&activations, 0..tiles, out);
+            return Ok(());
+        }
+        // Every thread takes ranges of tiles against all the tokens, so the
+        // table is read once whatever the token count.
+        let per_task = tiles.div_ceil(threads * 4).max(1);
+        let ranges: Vec<std::ops::Range<usize>> = (0..tiles)
+            .step_by(per_task)
+            .map(|start| start..(start + per_task).min(tiles))
+            .collect();
+        let mut parts: Vec<Vec<&mut [f32]>> = ranges.iter().map(|_| Vec::new()).collect();
+        for token_row in out.iter_mut() {
+            let mut rest: &mut [f32] = token_row;
+            for (range, part) in ranges.iter().zip(&mut parts) {
+                let width = (range.end * LANES).min(self.rows) - range.start * LANES;
+                let (mine, after) = std::mem::take(&mut rest).split_at_mut(width);
+                part.push(mine);
+                rest = after;
+            }
+        }
+        let parts: Vec<Mutex<Vec<&mut [f32]>>> = parts.into_iter().map(Mutex::new).collect();
+        on_model_threads(ranges.len(), |task| {
+            let mut part = lock(&parts[task]);
+            self.tiles_times_tokens(&activations, ranges[task].clone(), &mut part);
+        });
+        Ok(())
+    }
+
+    /// Each token's blocks, quantized (see [`Activations::quantize`]).
+    fn quantize(&self, x: &[f32]) -> Vec<TokenBlock> {
+        let activations = Activations::quantize(self.simd, x);
+        activations
+            .values
+            .iter()
+            .zip(&activations.scales)
+            .map(|(values, &scale)| {
+                let (quads, _) = values.as_chunks::<4>();
+                TokenBlock {
+                    quads: std::array::from_fn(|g| i32::from_le_bytes(quads[g].map(|v| v as u8))),
+                    scale,
+                    shift: -128 * values.iter().map(|&v| i32::from(v)).sum::<i32>(),
+                }
+            })
+            .collect()
+    }
+
+    /// Tiles `tiles` times every token, written to
+    /// `out[token][row - 16 × tiles.start]`.
+    fn tiles_times_tokens(
+        &self,
+        activations: &[TokenBlock],
+        tiles: std::ops::Range<usize>,
+        out: &mut [&mut [f32]],
+    ) {
+        match self.simd {
+            Some(simd) => on_widest!(self.vnni, simd, |simd| {
+                self.tiles_on(simd, activations, tiles, out)
+            }),
+            None => self.tiles_portably(activations, tiles, out),
+        }
+    }
+
+    /// The body of [`tiles_times_tokens`](Self::tiles_times_tokens) on one
+    /// instruction set: each tile against the tokens four at a time, so its
+    /// weights are read from memory once and from cache for the rest.
+    #[inline(always)]
+    fn tiles_on<S: Lanes>(
+        &self,
+        simd: S,
+        activations: &[TokenBlock],
+        tiles: std::ops::Range<usize>,
+        out: &mut [&mut [f32]],
+    ) {
+        let blocks = self.blocks;
+        let first_tile = tiles.start;
+        for tile in tiles {
+            let weights = &self.tiles[tile * blocks..][..blocks];
+            let column = (tile - first_tile) * LANES;
+            let width = LANES.min(self.rows - tile * LANES);
+            let mut token = 0;
+            while token < out.len() {
+                let acts = &activations[token * blocks..];
+                let out = &mut out[token..];
+                let at = (column, width);
+                token += match out.len() {
+                    1 => tile_into::<S, 1>(simd, weights, acts, out, at),
+                    2 => tile_into::<S, 2>(simd, weights, acts, out, at),
+                    3 => tile_into::<S, 3>(simd, weights, acts, out, at),
+                    _ => tile_into::<S, TOKENS>(simd, weights, acts, out, at),
+                };
+            }
+        }
+    }
+
+    /// [`tiles_times_tokens`](Self::tiles_times_tokens) in plain loops:
+    /// the scalar reference, one row and token at a time.
+    fn tiles_portably(
+        &self,
+        activations: &[TokenBlock],
+        tiles: std::ops::Range<usize>,
+        out: &mut [&mut [f32]],
+    ) {
+        let blocks = self.blocks;
+        let first_row = tiles.start * LANES;
+        for row in first_row..(tiles.end * LANES).min(self.rows) {
+            let lane = row % LANES;
+            let weights = &self.tiles[row / LANES * blocks..][..blocks];
+            for (token, out) in out.iter_mut().enumerate() {
+                let acts = &activations[token * blocks..][..blocks];
+                let mut acc = 0f32;
+                for (tile, act) in weights.iter().zip(acts) {
+                    let mut sum = 0i32;
+                    for (group, quad) in tile.values.iter().zip(act.quads) {
+                        for (&stored, a) in
+                            group[4 * lane..4 * lane + 4].iter().zip(quad.to_le_bytes())
+                        {
+                            sum += i32::from(weight(stored)) * i32::from(a as i8);
+                        }
+                    }
+                    let scale = f16::from_bits(tile.scales[lane]).to_f32() * act.scale;
+                    acc = (sum as f32).mul_add(scale, acc);
+                }
+                out[row - first_row] = acc;
+            }
+        }
+    }
+}
+
+/// A stored byte's weight.
+#[inline(always)]
+fn weight(stored: u8) -> i8 {
+    (stored ^ OFFSET) as i8
+}
+
+/// [`tile_sums`] written to the first `T` tokens' rows at `column`, `width`
+/// rows of them; returns `T`.
+#[inline(always)]
+fn tile_into<S: Lanes, const T: usize>(
+    simd: S,
+    weights: &[TileBlock],
+    acts: &[TokenBlock],
+    out: &mut [&mut [f32]],
+    (column, width): (usize, usize),
+) -> usize {
+    let sums = tile_sums::<S, T>(simd, weights, acts);
+    for (out, lanes) in out.iter_mut().zip(&sums) {
+        out[column..column + width].copy_from_slice(&lanes[..width]);
+    }
+    T
+}
+
+/// One tile's sixteen rows against `T` tokens (each `blocks` long in
+/// `acts`, one after the other) over every block.
+#[inline(always)]
+fn tile_sums<S: Lanes, const T: usize>(
+    simd: S,
+    weights: &[TileBlock],
+    acts: &[TokenBlock],
+) -> [[f32; LANES]; T] {
+    let blocks = weights.len();
+    let mut acc = [simd.zero_float(); T];
+    for (b, tile) in weights.iter().enumerate() {
+        let mut token = [TokenBlock::ZERO; T];
+        for t in 0..T {
+            token[t] = acts[t * blocks + b];
+        }
+        let mut sums = [simd.zero_int(); T];
+        for t in 0..T {
+            sums[t] = simd.signed_start(token[t].shift);
+        }
+        for g in 0..GROUPS {
+            let w = simd.signed(&tile.values[g]);
+            for t in 0..T {
+                sums[t] = simd.signed_dot(sums[t], w, token[t].quads[g]);
+            }
+        }
+        let scales = simd.halves(&tile.scales);
+        for t in 0..T {
+            acc[t] = simd.scaled_add(acc[t], sums[t], scales, token[t].scale);
+        }
+    }
+    lanes_of(simd, acc)
+}
+
+impl TokenBlock {
+    const ZERO: Self = Self {
+        quads: [0; GROUPS],
+        scale: 0.0,
+        shift: 0,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::cpu::every_instruction_set;
+    use super::*;
+    use candle_core::{Device, Tensor};
+
+    /// The arithmetic every body must reproduce, from the GGUF's own
+    /// blocks: per row, over the blocks in order, the exact sum of the 32
+    /// byte products fused-multiplied by the product of the scales.
+    fn reference(block_bytes: &[u8], blocks: usize, acts: &[TokenBlock], row: usize) -> f32 {
+        let row_bytes = &block_bytes[row * blocks * BLOCK_BYTES..][..blocks * BLOCK_BYTES];
+        let mut acc = 0f32;
+        for (block, act) in row_bytes.chunks_exact(BLOCK_BYTES).zip(acts) {
+            let d = f16::from_le_bytes([block[0], block[1]]).to_f32();
+            let a: Vec<i8> = act
+                .quads
+                .iter()
+                .flat_map(|q| q.to_le_bytes())
+                .map(|b| b as i8)
+                .collect();
+            let sum: i32 = block[2..]
+                .iter()
+                .zip(&a)
+                .map(|(&w, &a)| i32::from(w as i8) * i32::from(a))
+                .sum();
+            acc = (sum as f32).mul_add(d * act.scale, acc);
+        }
+        acc
+    }
+
+    fn table_of(rows: usize, cols: usize) -> QTensor {
+        let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
+        QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap()
+    }
+
+    fn every_body() -> Vec<(Option<Simd>, Option<V4Vnni>)> {
+        let mut bodies: Vec<_> = every_instruction_set()
+            .into_iter()
+            .map(|(simd, vnni)| (Some(simd), vnni))
+            .collect();
+        bodies.push((None, None));
+        bodies
+    }
+
+    fn same(a: &[f32], b: &[f32]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    #[test]
+    fn products_are_the_reference_bit_for_bit_on_every_body() {
+        // Rows in sixteens and not, one block and many, both thread
+        // splits' sizes, every token remainder.
+        for (rows, cols) in [(256, 640), (1031, 640), (7, 64), (1, 32), (33, 96)] {
+            let tensor = table_of(rows, cols);
+            let bytes = tensor.data().unwrap();
+            let blocks = cols / BLOCK;
+            for (simd, vnni) in every_body() {
+                let table = Q8Table::with_simd(&tensor, simd, vnni).unwrap();
+                for tokens in [1, 2, 3, 4, 5, 8, 17] {
+                    let x: Vec<f32> = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu)
+                        .unwrap()
+                        .flatten_all()
+                        .unwrap()
+                        .to_vec1()
+                        .unwrap();
+                    let got = table.apply(&x, tokens).unwrap();
+                    let acts = table.quantize(&x);
+                    let expected: Vec<f32> = (0..tokens)
+                        .flat_map(|t| {
+                            let acts = &acts[t * blocks..][..blocks];
+                            let bytes = &bytes;
+                            (0..rows).map(move |r| reference(bytes, blocks, acts, r))
+                        })
+                        .collect();
+                    assert!(
+                        same(&got, &expected),
+                        "{simd:?} {vnni:?} {rows}×{cols}, {tokens} tokens"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn activations_are_quantized_alike_on_every_body() {
+        let x: Vec<f32> = Tensor::randn(0f32, 3.0, (3, 640), &Device::Cpu)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let tensor = table_of(16, 640);
+        let quantized: Vec<Vec<(f32, [i32; GROUPS], i32)>> = every_body()
+            .into_iter()
+            .map(|(simd, vnni)| {
+                Q8Table::with_simd(&tensor, simd, vnni)
+                    .unwrap()
+                    .quantize(&x)
+                    .iter()
+                    .map(|b| (b.scale, b.quads, b.shift))
+                    .collect()
+            })
+            .collect();
+        assert!(quantized.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    #[test]
+    fn looked_up_rows_are_candles_dequantized_rows() {
+        let tensor = table_of(37, 640);
+        let dense: Vec<f32> = tensor
+            .dequantize(&Device::Cpu)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let table = Q8Table::new(&tensor).unwrap();
+        let mut row = vec![0f32; 640];
+        for r in [0, 15, 16, 36] {
+            table.row_into(r, &mut row);
+            assert!(same(&row, &dense[r * 640..(r + 1) * 640]), "row {r}");
+        }
+    }
+
+    #[test]
+    fn gathered_rows_give_the_full_tables_products() {
+        let tensor = table_of(300, 640);
+        for (simd, vnni) in every_body() {
+            let table = Q8Table::with_simd(&tensor, simd, vnni).unwrap();
+            let x: Vec<f32> = Tensor::randn(0f32, 1.0, (1, 640), &Device::Cpu)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let full = table.apply(&x, 1).unwrap();
+            let ids = [299u32, 0, 17, 17, 255, 16];
+            let some = table.gather(&ids).apply(&x, 1).unwrap();
+            let expected: Vec<f32> = ids.iter().map(|&id| full[id as usize]).collect();
+            assert!(same(&some, &expected), "{simd:?} {vnni:?}");
+        }
+    }
+
+    #[test]
+    fn other_types_shapes_and_sizes_are_refused() {
+        let dense = Tensor::zeros((4, 64), candle_core::DType::F32, &Device::Cpu).unwrap();
+        let q4 = QTensor::quantize(&dense, GgmlDType::Q4_0).unwrap();
+        assert!(Q8Table::new(&q4).is_none());
+        let flat = Tensor::zeros(64, candle_core::DType::F32, &Device::Cpu).unwrap();
+        assert!(Q8Table::new(&QTensor::quantize(&flat, GgmlDType::Q8_0).unwrap()).is_none());
+        let table = Q8Table::new(&table_of(16, 64)).unwrap();
+        assert!(table.apply(&[0.0; 63], 1).is_err());
+    }
+}
