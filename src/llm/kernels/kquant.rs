@@ -40,7 +40,7 @@ use pulp::x86::V4;
 
 use super::cpu::{on_widest, Simd};
 use super::q8_0::round_to_bytes;
-use super::sixteen_rows::{lanes_of, Lanes, LANES};
+use super::sixteen_rows::{lanes_of, on_tile_ranges, Lanes, LANES};
 use super::vnni::V4Vnni;
 use crate::llm::ops::{lock, on_model_threads};
 
@@ -191,32 +191,16 @@ impl KMatrix {
             self.quantize_into(x, &mut activations);
         }
         let mut out = vec![0f32; tokens * self.rows];
+        let mut token_rows: Vec<&mut [f32]> = out.chunks_mut(self.rows).collect();
         let tile_rows = self.rows / LANES;
         if threads == 1 || tokens * self.rows * self.supers * SUPER < SMALL_WORK {
-            let mut token_rows: Vec<&mut [f32]> = out.chunks_mut(self.rows).collect();
             self.tiles_times_tokens(&activations, 0..tile_rows, &mut token_rows);
-            return Ok(out);
+        } else {
+            on_tile_ranges(tile_rows, self.rows, &mut token_rows, |tiles, out| {
+                self.tiles_times_tokens(&activations, tiles, out);
+            });
         }
-        let per_task = tile_rows.div_ceil(threads * 4).max(1);
-        let ranges: Vec<std::ops::Range<usize>> = (0..tile_rows)
-            .step_by(per_task)
-            .map(|start| start..(start + per_task).min(tile_rows))
-            .collect();
-        let mut parts: Vec<Vec<&mut [f32]>> = ranges.iter().map(|_| Vec::new()).collect();
-        for token_row in out.chunks_mut(self.rows) {
-            let mut rest = token_row;
-            for (range, part) in ranges.iter().zip(&mut parts) {
-                let (mine, after) = rest.split_at_mut(range.len() * LANES);
-                part.push(mine);
-                rest = after;
-            }
-        }
-        let parts: Vec<Mutex<Vec<&mut [f32]>>> = parts.into_iter().map(Mutex::new).collect();
-        on_model_threads(ranges.len(), |task| {
-            let mut part = lock(&parts[task]);
-            self.tiles_times_tokens(&activations, ranges[task].clone(), &mut part);
-        });
-        drop(parts);
+        drop(token_rows);
         Ok(out)
     }
 

@@ -27,16 +27,13 @@
 //!
 //! Must not depend on the model: it is plain arithmetic on slices.
 
-use std::sync::Mutex;
-
 use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
 
 use super::cpu::{on_widest, Simd};
 use super::q8_0::{Activations, BLOCK};
-use super::sixteen_rows::{lanes_of, Lanes, LANES};
+use super::sixteen_rows::{lanes_of, on_tile_ranges, Lanes, LANES};
 use super::vnni::V4Vnni;
-use crate::llm::ops::{lock, on_model_threads};
 
 /// Groups of four values per block.
 const GROUPS: usize = BLOCK / 4;
@@ -215,27 +212,8 @@ impl Q8Table {
             self.tiles_times_tokens(&activations, 0..tiles, out);
             return Ok(());
         }
-        // Every thread takes ranges of tiles against all the tokens, so the
-        // table is read once whatever the token count.
-        let per_task = tiles.div_ceil(threads * 4).max(1);
-        let ranges: Vec<std::ops::Range<usize>> = (0..tiles)
-            .step_by(per_task)
-            .map(|start| start..(start + per_task).min(tiles))
-            .collect();
-        let mut parts: Vec<Vec<&mut [f32]>> = ranges.iter().map(|_| Vec::new()).collect();
-        for token_row in out.iter_mut() {
-            let mut rest: &mut [f32] = token_row;
-            for (range, part) in ranges.iter().zip(&mut parts) {
-                let width = (range.end * LANES).min(self.rows) - range.start * LANES;
-                let (mine, after) = std::mem::take(&mut rest).split_at_mut(width);
-                part.push(mine);
-                rest = after;
-            }
-        }
-        let parts: Vec<Mutex<Vec<&mut [f32]>>> = parts.into_iter().map(Mutex::new).collect();
-        on_model_threads(ranges.len(), |task| {
-            let mut part = lock(&parts[task]);
-            self.tiles_times_tokens(&activations, ranges[task].clone(), &mut part);
+        on_tile_ranges(tiles, self.rows, out, |tiles, out| {
+            self.tiles_times_tokens(&activations, tiles, out);
         });
         Ok(())
     }
@@ -434,6 +412,11 @@ mod tests {
         acc
     }
 
+    fn random(shape: (usize, usize), deviation: f32) -> Vec<f32> {
+        let values = Tensor::randn(0f32, deviation, shape, &Device::Cpu).unwrap();
+        values.flatten_all().unwrap().to_vec1().unwrap()
+    }
+
     fn table_of(rows: usize, cols: usize) -> QTensor {
         let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
         QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap()
@@ -463,12 +446,7 @@ mod tests {
             for (simd, vnni) in every_body() {
                 let table = Q8Table::with_simd(&tensor, simd, vnni).unwrap();
                 for tokens in [1, 2, 3, 4, 5, 8, 17] {
-                    let x: Vec<f32> = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu)
-                        .unwrap()
-                        .flatten_all()
-                        .unwrap()
-                        .to_vec1()
-                        .unwrap();
+                    let x: Vec<f32> = random((tokens, cols), 2.0);
                     let got = table.apply(&x, tokens).unwrap();
                     let acts = table.quantize(&x);
                     let expected: Vec<f32> = (0..tokens)
@@ -489,12 +467,7 @@ mod tests {
 
     #[test]
     fn activations_are_quantized_alike_on_every_body() {
-        let x: Vec<f32> = Tensor::randn(0f32, 3.0, (3, 640), &Device::Cpu)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
+        let x: Vec<f32> = random((3, 640), 3.0);
         let tensor = table_of(16, 640);
         let quantized: Vec<Vec<(f32, [i32; GROUPS], i32)>> = every_body()
             .into_iter()
@@ -533,12 +506,7 @@ mod tests {
         let tensor = table_of(300, 640);
         for (simd, vnni) in every_body() {
             let table = Q8Table::with_simd(&tensor, simd, vnni).unwrap();
-            let x: Vec<f32> = Tensor::randn(0f32, 1.0, (1, 640), &Device::Cpu)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
+            let x: Vec<f32> = random((1, 640), 1.0);
             let full = table.apply(&x, 1).unwrap();
             let ids = [299u32, 0, 17, 17, 255, 16];
             let some = table.gather(&ids).apply(&x, 1).unwrap();

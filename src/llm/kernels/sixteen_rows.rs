@@ -10,14 +10,53 @@
 //! Must not depend on the model: it is an instruction set's arithmetic.
 
 use std::arch::x86_64::{__m256, __m256i, __m512, __m512i};
+use std::ops::Range;
+use std::sync::Mutex;
 
 use half::f16;
 use pulp::x86::{V3, V4};
 
 use super::vnni::V4Vnni;
+use crate::llm::ops::{lock, on_model_threads};
 
 /// Rows per tile: one per 32-bit lane of a 512-bit register.
 pub(super) const LANES: usize = 16;
+
+/// Runs `work` on the model's threads over ranges of a matrix's `tiles`
+/// tiles of sixteen rows, each range with its slice of every token's
+/// output row (`rows` values; the last tile may be short). A few ranges
+/// per thread, so that one slow thread does not hold the others up; each
+/// range is read once for all the tokens.
+pub(super) fn on_tile_ranges(
+    tiles: usize,
+    rows: usize,
+    out: &mut [&mut [f32]],
+    work: impl Fn(Range<usize>, &mut [&mut [f32]]) + Sync,
+) {
+    let threads = rayon::current_num_threads().max(1);
+    let per_task = tiles.div_ceil(threads * 4).max(1);
+    let ranges: Vec<Range<usize>> = (0..tiles)
+        .step_by(per_task)
+        .map(|start| start..(start + per_task).min(tiles))
+        .collect();
+    let mut parts: Vec<Vec<&mut [f32]>> = ranges
+        .iter()
+        .map(|_| Vec::with_capacity(out.len()))
+        .collect();
+    for token_row in out.iter_mut() {
+        let mut rest: &mut [f32] = token_row;
+        for (range, part) in ranges.iter().zip(&mut parts) {
+            let width = (range.end * LANES).min(rows) - range.start * LANES;
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(width);
+            part.push(mine);
+            rest = after;
+        }
+    }
+    let parts: Vec<Mutex<Vec<&mut [f32]>>> = parts.into_iter().map(Mutex::new).collect();
+    on_model_threads(ranges.len(), |task| {
+        work(ranges[task].clone(), &mut lock(&parts[task]));
+    });
+}
 
 /// The operations a tile needs on sixteen 32-bit lanes, one per row.
 pub(super) trait Lanes: Copy {
