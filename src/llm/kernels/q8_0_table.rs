@@ -8,8 +8,10 @@
 //! `q8_0` keeps candle's order, eight partial sums per row and block, each
 //! scaled, which costs about four vector instructions per 64 products. Here
 //! each row's block is one exact integer sum, scaled once: per sixteen
-//! rows, block and token, eight byte-product instructions and two float
-//! ones, about 1.3 per 64 products.
+//! rows, block and token, eight byte-product instructions and four others
+//! (the sum's start, its conversion, the scales' product, the multiply-add),
+//! plus the weights' nine loads shared by up to four tokens: about 1.8
+//! per 64 products at four tokens.
 //!
 //! The order is therefore not candle's: for each row, over the blocks in
 //! order from zero, `acc = fma(exact sum, weight scale × token scale,
