@@ -14,6 +14,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
+
 use crate::corpus::Passage;
 use crate::engine::{self, Engine};
 use crate::llm::Input;
@@ -22,6 +24,10 @@ use crate::search::{vector_key, Hit, SentenceAt, SentenceVectors, VectorCache, V
 /// Sentences embedded per engine job: small enough that a visitor's
 /// question waits at most one batch (about a second) behind a re-index.
 const BATCH: usize = 16;
+
+/// A text embedded before the corpus, whose vector names the arithmetic
+/// that made the cached ones (see [`arithmetic_of`]).
+const PROBE: &str = "La Région Normandie aide les entreprises à innover.";
 
 /// The smoothing constant of reciprocal-rank fusion; 60 is the value of
 /// the original study, and the fusion is insensitive to it.
@@ -58,6 +64,7 @@ pub(super) async fn embed_corpus(
     let Some(dimension) = engine.embedding_dimension() else {
         return Ok(None);
     };
+    let model = &format!("{model} {}", arithmetic_of(engine).await?);
     let mut cache = match &cache_path {
         Some(path) => {
             let path = path.clone();
@@ -130,6 +137,30 @@ pub(super) async fn embed_corpus(
     Ok(Some(vectors))
 }
 
+/// What the cache's keys name besides the model's name: the bits of its
+/// vector for [`PROBE`]. The cache outlives the binary, and kernels that
+/// sum in another order give other vectors for the same texts: with every
+/// Q8_0 matrix summed another way, old corpus vectors beside new question
+/// vectors moved three visitors' training answers, which a fresh cache
+/// did not. Every instruction set gives the same bits, so machines that
+/// share the arithmetic share the name.
+async fn arithmetic_of(engine: &Engine) -> engine::Result<String> {
+    let probe = Input::Document {
+        title: None,
+        text: PROBE.into(),
+    };
+    let vectors = engine.embed(vec![probe]).await?;
+    let mut hasher = Sha256::new();
+    for value in vectors.iter().flatten() {
+        hasher.update(value.to_le_bytes());
+    }
+    let digest = hasher.finalize();
+    Ok(digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
+}
+
 /// The passages to read for a question: BM25's `hits` and the passages of
 /// the sentences nearest in meaning (`nearest`, closest first, indexing
 /// `passages`), fused by reciprocal rank, `limit` at most.
@@ -180,7 +211,11 @@ pub(super) fn fuse(
 
 #[cfg(test)]
 mod tests {
+    use std::ops::ControlFlow;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+    use crate::llm;
 
     fn passage(id: &str) -> Passage {
         Passage {
@@ -226,5 +261,95 @@ mod tests {
     #[test]
     fn a_sentence_is_embedded_under_its_document_and_section() {
         assert_eq!(title_of(&passage("a")), "Doc — Section");
+    }
+
+    /// An embedding model whose vectors are the text's length times
+    /// `scale`: another `scale` is the same model with other arithmetic.
+    struct Lengths {
+        scale: f32,
+        embedded: AtomicUsize,
+    }
+
+    impl Lengths {
+        fn engine(scale: f32) -> (Engine, Arc<Self>) {
+            let backend = Arc::new(Self {
+                scale,
+                embedded: AtomicUsize::new(0),
+            });
+            (Engine::start(backend.clone(), 4), backend)
+        }
+    }
+
+    impl engine::Backend for Lengths {
+        fn score(&self, _: &str, _: &str) -> Result<engine::Score, llm::Error> {
+            Err(llm::Error::InvalidRequest("not used".into()))
+        }
+
+        fn extract_span(&self, _: &str, _: &str, _: usize) -> Result<String, llm::Error> {
+            Err(llm::Error::InvalidRequest("not used".into()))
+        }
+
+        fn generate(
+            &self,
+            _: &str,
+            _: &llm::GenerationParams,
+            _: &mut dyn FnMut(&str) -> ControlFlow<()>,
+        ) -> Result<engine::GenerationSummary, llm::Error> {
+            Err(llm::Error::InvalidRequest("not used".into()))
+        }
+
+        fn count_tokens(&self, text: &str) -> Result<usize, llm::Error> {
+            Ok(text.len())
+        }
+
+        fn embedding_dimension(&self) -> Option<usize> {
+            Some(2)
+        }
+
+        fn embed(&self, inputs: &[Input]) -> Result<Vec<Vec<f32>>, llm::Error> {
+            self.embedded.fetch_add(inputs.len(), Ordering::Relaxed);
+            Ok(inputs
+                .iter()
+                .map(|input| match input {
+                    Input::Query(text) | Input::Classified(text) => text.len(),
+                    Input::Document { text, .. } => text.len(),
+                })
+                .map(|length| vec![length as f32 * self.scale, 1.0])
+                .collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn cached_vectors_are_reused_only_under_the_same_arithmetic() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Some(dir.path().join("vectors.bin"));
+        let passages = [passage("a")];
+        let (first, _) = Lengths::engine(1.0);
+        embed_corpus(&first, "m", cache.clone(), &passages)
+            .await
+            .unwrap();
+        let (same, counted) = Lengths::engine(1.0);
+        embed_corpus(&same, "m", cache.clone(), &passages)
+            .await
+            .unwrap();
+        assert_eq!(
+            counted.embedded.load(Ordering::Relaxed),
+            1,
+            "the probe only"
+        );
+        let (other, counted) = Lengths::engine(2.0);
+        let vectors = embed_corpus(&other, "m", cache, &passages)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            counted.embedded.load(Ordering::Relaxed),
+            2,
+            "the probe and the sentence"
+        );
+        let length = "Une phrase.".len() as f32;
+        let nearest = vectors.nearest(&[2.0 * length, 1.0], 1);
+        assert_eq!(nearest.len(), 1);
+        assert!((nearest[0].1 - (4.0 * length * length + 1.0)).abs() < 1e-3);
     }
 }
