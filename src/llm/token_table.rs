@@ -2,7 +2,7 @@
 //! embedding) and as the tied output head (logits).
 //!
 //! Kept once, quantized, for both. On x86-64 a Q8_0 table (Gemma's) goes
-//! to our tiles of sixteen rows (see `kernels::q8_0_table`), which keep the
+//! to our tiles of sixteen rows (see `kernels::q8_0`), which keep the
 //! head bound by memory up to four tokens, and whose every instruction set
 //! gives the same bits. Any other table stays candle's, with its head
 //! through [`Linear`]; a dequantized copy of Gemma's would be 671 MB.
@@ -18,7 +18,7 @@ use super::{Error, Result};
 
 pub(crate) enum TokenTable {
     #[cfg(target_arch = "x86_64")]
-    Q8(super::kernels::q8_0_table::Q8Table),
+    Q8(super::kernels::q8_0::Q8Table),
     Candle {
         table: Arc<QTensor>,
         head: Linear,
@@ -29,7 +29,7 @@ impl TokenTable {
     /// The table of a `(vocabulary, hidden)` tensor.
     pub(crate) fn new(tensor: QTensor) -> Result<Self> {
         #[cfg(target_arch = "x86_64")]
-        if let Some(table) = super::kernels::q8_0_table::Q8Table::new(&tensor) {
+        if let Some(table) = super::kernels::q8_0::Q8Table::new(&tensor) {
             drop(tensor);
             super::huge_pages::back_with_huge_pages(table.as_bytes());
             return Ok(Self::Q8(table));

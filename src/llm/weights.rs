@@ -5,11 +5,11 @@
 //! - Q5_0 matrices are converted, losslessly, to Q8_0 (see `requant`),
 //!   because candle has no SIMD dot product for Q5_0 while Q8_0 has one:
 //!   measured decode 55.7 → 60.3 tok/s for +24 MB.
-//! - On CPUs with AVX-512 or AVX2 the Q8_0 matrices go to our own blocked
-//!   kernel (see `kernels::q8_0`), which gives the same bits as candle's
-//!   AVX2 code at about twice its speed, and the Q4_K and Q6_K matrices are
-//!   repacked into tiles for our K-quant kernel (see `kernels::kquant`),
-//!   the same bits as candle's tiled kernels.
+//! - On CPUs with AVX-512 or AVX2 the Q8_0 matrices are repacked into
+//!   tiles of sixteen rows (see `kernels::q8_0`), summed in candle's order
+//!   so the bits are candle's, and the Q4_K and Q6_K matrices into tiles
+//!   for our K-quant kernel (see `kernels::kquant`), the same bits as
+//!   candle's tiled kernels.
 //! - The token table is kept once, quantized, for both the input lookup
 //!   (rows are dequantized on demand) and the tied output head (see
 //!   `token_table`). A dequantized copy would be 671 MB.
@@ -27,10 +27,11 @@ use super::Result;
 
 /// A quantized weight matrix applied to rows of activations.
 pub(crate) enum Linear {
-    /// Q8_0 on AVX-512 or AVX2: our blocked kernel, the same bits as
-    /// candle's AVX2 code at about twice its speed (see `kernels::q8_0`).
+    /// Q8_0 on AVX-512 or AVX2: tiles of sixteen rows, one per lane of a
+    /// register, summed in candle's order, so the same bits as candle's
+    /// kernel (see `kernels::q8_0`). The GGUF's blocks are not kept.
     #[cfg(target_arch = "x86_64")]
-    Q8(super::kernels::q8_0::Q8Matrix),
+    Q8Tiles(super::kernels::q8_0::Q8Table),
     /// Q4_K or Q6_K on AVX-512 or AVX2: our tiles, the same bits as
     /// candle's tiled kernels (see `kernels::kquant`). The GGUF's blocks
     /// are not kept.
@@ -59,8 +60,8 @@ impl Linear {
     pub(crate) fn shared(tensor: Arc<QTensor>) -> Result<Self> {
         super::huge_pages::back_with_huge_pages(&tensor.data()?);
         #[cfg(target_arch = "x86_64")]
-        if let Some(matrix) = super::kernels::q8_0::Q8Matrix::new(tensor.clone()) {
-            return Ok(Self::Q8(matrix));
+        if let Some(matrix) = super::kernels::q8_0::Q8Table::in_candles_order(&tensor) {
+            return Ok(Self::Q8Tiles(matrix));
         }
         #[cfg(target_arch = "x86_64")]
         if let Some(matrix) = super::kernels::kquant::KMatrix::new(&tensor) {
@@ -77,7 +78,7 @@ impl Linear {
     pub(crate) fn apply(&self, x: &[f32], rows: usize) -> Result<Vec<f32>> {
         let (matrix, pad_single_row) = match self {
             #[cfg(target_arch = "x86_64")]
-            Self::Q8(matrix) => return Ok(matrix.apply(x, rows)?),
+            Self::Q8Tiles(matrix) => return Ok(matrix.apply(x, rows)?),
             #[cfg(target_arch = "x86_64")]
             Self::K(matrix) => return Ok(matrix.apply(x, rows)?),
             Self::Candle {
@@ -99,7 +100,7 @@ impl Linear {
 
     /// Several matrices applied to the same rows, as [`apply`](Self::apply)
     /// applies each: Q8_0 matrices of one width share the activations'
-    /// quantization and, for a few rows, one hand-off to the threads.
+    /// quantization and one hand-off to the threads.
     pub(crate) fn apply_group<const N: usize>(
         linears: [&Self; N],
         x: &[f32],
@@ -107,18 +108,17 @@ impl Linear {
     ) -> Result<[Vec<f32>; N]> {
         #[cfg(target_arch = "x86_64")]
         {
-            let matrices: Vec<&super::kernels::q8_0::Q8Matrix> = linears
+            use super::kernels::q8_0::Q8Table;
+            let tables: Vec<&Q8Table> = linears
                 .iter()
                 .filter_map(|linear| match linear {
-                    Self::Q8(matrix) => Some(matrix),
+                    Self::Q8Tiles(table) => Some(table),
                     Self::K(_) | Self::Candle { .. } => None,
                 })
                 .collect();
-            if let Ok(matrices) = <[&super::kernels::q8_0::Q8Matrix; N]>::try_from(matrices) {
-                if matrices.iter().all(|m| m.width() == matrices[0].width()) {
-                    return Ok(super::kernels::q8_0::Q8Matrix::apply_group(
-                        matrices, x, rows,
-                    )?);
+            if let Ok(tables) = <[&Q8Table; N]>::try_from(tables) {
+                if tables.iter().all(|t| t.width() == tables[0].width()) {
+                    return Ok(Q8Table::apply_group(tables, x, rows)?);
                 }
             }
         }
@@ -135,6 +135,8 @@ impl Linear {
         match self {
             #[cfg(target_arch = "x86_64")]
             Self::K(matrix) => Some(matrix.bytes()),
+            #[cfg(target_arch = "x86_64")]
+            Self::Q8Tiles(matrix) => Some(matrix.as_bytes().len()),
             _ => None,
         }
     }

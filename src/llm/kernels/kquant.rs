@@ -38,8 +38,8 @@ use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
 use pulp::x86::V4;
 
+use super::activations::round_to_bytes;
 use super::cpu::{on_widest, Simd};
-use super::q8_0::round_to_bytes;
 use super::sixteen_rows::{lanes_of, on_tile_ranges, Lanes, LANES};
 use super::vnni::V4Vnni;
 use crate::llm::ops::{lock, on_model_threads};

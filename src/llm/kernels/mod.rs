@@ -3,20 +3,20 @@
 //! (AVX-512, AVX2 or none), and each kernel has a body for each, all giving
 //! the same bits as its scalar reference: the Q8_0 matrix products
 //! (`q8_0`, in candle's order), the tied token table read as rows and as
-//! the output head (`q8_0_table`), and the Q4_K and Q6_K products
+//! the output head (`q8_0`), and the Q4_K and Q6_K products
 //! (`kquant`), the last two in tiles of sixteen rows written once for every
 //! instruction set (`sixteen_rows`); all three with a body on AVX-512 VNNI,
 //! whose one instruction `vnni` wraps; the attention's inner loops
 //! (`lanes`) and GELU's `tanh`.
 
+#[cfg(target_arch = "x86_64")]
+mod activations;
 pub mod cpu;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod kquant;
 pub(crate) mod lanes;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod q8_0;
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod q8_0_table;
 #[cfg(target_arch = "x86_64")]
 mod sixteen_rows;
 pub(crate) mod tanh;

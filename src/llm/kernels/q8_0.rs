@@ -1,894 +1,549 @@
-//! Q8_0 matrix products on AVX-512 or AVX2, blocked over rows and tokens,
-//! giving the same bits as candle's kernel.
+//! Q8_0 matrix products in tiles of sixteen rows, one row per 32-bit
+//! lane: every Q8_0 matrix of the model (q, k, v, gate, up, in both models)
+//! and the tied token table, read both ways: row by row (the input
+//! embedding) and as a matrix (the output head).
 //!
-//! Every 640-wide matrix of the model (q, k, v, gate, up, and the tied
-//! output head, which `q8_0_table` multiplies in another order) is Q8_0,
-//! and candle multiplies those one (row, token) pair at a
-//! time with 256-bit code: 53–57 % of prompt processing went there. Its
-//! faster tiled kernels only take rows that are a multiple of 256 wide and
-//! quantize activations per 256 values, which moved logits by up to 0.6.
+//! Two summing orders, each fixing the bits ([`Order`]):
+//! - **The layers keep candle's**: per row, eight partial sums (one per
+//!   group of four values), each the fused multiply-add over the blocks of
+//!   the exact group sum by the product of the scales, then candle's
+//!   horizontal sum. Here the eight are eight registers, added lane-wise at
+//!   the end. Answers therefore cannot move with this kernel: an order that
+//!   sums a block at once moved one held-out visitor refusal (branch
+//!   `experiment/q8-layers-as-lanes`). Per sixteen rows, group and token
+//!   (64 products): one byte-product instruction, its conversion and one
+//!   multiply-add, after two broadcasts (the token's four bytes and the
+//!   sum's start). The kernel this replaced kept candle's layout, a pair
+//!   of rows per register, and spent about four plus its share of the
+//!   operands' preparation.
+//! - **The head sums a block at once**: each row's block is one exact
+//!   integer sum, scaled once, over the blocks in order from zero, `acc =
+//!   fma(exact sum, weight scale × token scale, acc)`: llama.cpp's scalar
+//!   reference with the multiply-add fused. At one token the 178 MB head is
+//!   bound by memory; at four (four conversations in lockstep, or scoring)
+//!   it was bound by instructions, and this costs about 1.8 per 64 products
+//!   there: per sixteen rows, block and token, eight byte-product
+//!   instructions and four others (the sum's start, its conversion, the
+//!   scales' product, the multiply-add), plus the weights' nine loads
+//!   shared by up to four tokens. Logits differ from candle's in their
+//!   last bits, and no answer moved.
 //!
-//! This kernel keeps candle's arithmetic exactly: activations quantized to
-//! Q8_0 with the same rule, exact integer sums of each group of four
-//! products, one fused multiply-add per block into eight lanes in block
-//! order, and the same horizontal sum. What changes is the schedule: a tile
-//! of row pairs × tokens shares each weight and activation load (on
-//! AVX-512 one register holds the eight lanes of both rows of a pair), the
-//! activations are quantized 16 values at a time (candle's scalar rounding
-//! was a third of the time on small matrices), and the work runs on
-//! candle's own matmul threads. Results are bit-for-bit those of candle on
-//! both paths (tested), so answers cannot change. Measured on this 2-core
-//! machine against candle, same sitting: 2.2–3.2× on 4 to 512 tokens,
-//! 1.7–1.8× on one.
+//! Every body (AVX-512 VNNI, AVX-512, AVX2 and plain loops) gives the same
+//! bits as the scalar reference of its order (tested, and candle's kernel
+//! for candle's order), so which one runs changes speed, never answers.
+//! The activations are quantized as candle quantizes them (`activations`),
+//! and a looked-up row is exactly candle's dequantized row.
 //!
-//! `pulp` proves the CPU features once (see `cpu`) and compiles the bodies
-//! with them enabled; without AVX2 the caller keeps candle's kernel. With
-//! AVX-512 VNNI, one `vpdpbusd` gives each sum of four byte products that
-//! plain AVX-512 spends three instructions on (sign transfer, `maddubs`,
-//! `madd`): the weights are made unsigned by adding 128, and the sum starts
-//! from −128 × the activations' sum, so the integers, and the bits, are
-//! the same. In prompt processing, which is bound by these instructions
-//! rather than by memory, that is most of the work.
+//! Per tile and block the sixteen rows' f16 scales come first, then, per
+//! group of four values, each row's four bytes, plus 128 (the unsigned side
+//! of VNNI's product): 34 bytes per row and block, as in the GGUF, whose
+//! copy is dropped.
 //!
 //! Must not depend on the model: it is plain arithmetic on slices.
 
-use std::arch::x86_64::{
-    __m256, __m256i, __m512, __m512i, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _MM_HINT_T0,
-};
-use std::sync::{Arc, Mutex};
-
-use super::cpu::{on_widest, Simd};
-use super::vnni::V4Vnni;
-use crate::llm::ops::{lock, on_model_threads};
-
 use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
-use pulp::x86::{V3, V4};
 
-/// Values per Q8_0 block.
-pub(super) const BLOCK: usize = 32;
-/// Row pairs per tile. Three, not four: the four-pair, four-token tile
-/// holds 16 accumulators and 8 operands of its pairs, more than the 32
-/// vector registers leave room for with the tokens' operands, and spilled
-/// accumulators to the stack. On two cores of an AMD EPYC (Zen 4, `lscpu`
-/// family 25 model 17), seven alternated runs of each build: four
-/// conversations 200–243 → 222–251 tokens/s (medians 215 → 239),
-/// prompt processing 521–654 → 625–669 tokens/s, one conversation within
-/// its noise (medians 100 → 95, single runs 87–106). An earlier session
-/// found three and four alike on a Xeon.
-const PAIRS: usize = 3;
-/// Tokens per tile.
+use super::activations::{Activations, BLOCK};
+use super::cpu::{on_widest, Simd};
+use super::sixteen_rows::{lanes_of, on_tile_ranges, on_tile_ranges_of, Lanes, LANES};
+use super::vnni::V4Vnni;
+
+/// Groups of four values per block.
+const GROUPS: usize = BLOCK / 4;
+/// Most tokens per tile.
 const TOKENS: usize = 4;
-/// Fewest row pairs per task when rows, not tokens, are split across
-/// threads (decode and small batches).
-const PAIRS_PER_TASK: usize = 16;
-/// How far ahead of a tile's reads the next ones are announced to the
-/// memory system, in bytes. A tile's rows are contiguous, so at each block
-/// the kernel announces the matching slice of the bytes this far ahead:
-/// one request per cache line. On the 178 MB output head at one token
-/// (which this kernel multiplied before `q8_0_table`),
-/// two cores of an AMD EPYC (Zen 4), measured in an isolated copy of the
-/// kernel, same sitting: no prefetch 17.7–20.3 ms; two requests per row
-/// and block, 640 blocks ahead (the former scheme, tuned on a Xeon)
-/// 11.3–12.3 ms; this scheme 7.6–9.7 ms at 8 KB (5.7–10.3 ms at 11 KB,
-/// 12.3 ms at 2 KB). The requests themselves cost: on a matrix already
-/// in cache the former scheme ran at two thirds of the speed of none.
-const PREFETCH_BYTES: usize = 8 << 10;
-/// A cache line.
-const LINE: usize = 64;
-/// Matrices up to this size stay in a core's L2 cache between products.
-const CACHED_BYTES: usize = 2 << 20;
-/// Block products below which one thread does the whole product: waking
-/// another costs more than it saves.
-const SMALL_WORK_BLOCKS: usize = 1 << 12;
+/// Most tokens per tile in [`Order::Candle`], whose eight accumulators per
+/// token fill the registers sooner. On two cores of an AMD EPYC (Zen 4),
+/// two alternations: prompt processing 840–963 tokens/s at two, 751–801
+/// at three, 733–763 at four; four conversations 274–303, 264–272,
+/// 250–270.
+const CANDLE_TOKENS: usize = 2;
+/// Bytes of a Q8_0 block in GGUF: f16 scale, 32 signed bytes.
+const BLOCK_BYTES: usize = 2 + BLOCK;
+/// Multiply-adds below which one thread does the whole product: waking
+/// the other costs more than it saves (the K-quant kernel's threshold).
+const SMALL_WORK: usize = 1 << 17;
+/// Added to each weight byte when stored.
+const OFFSET: u8 = 0x80;
 
-/// A Q8_0 block as GGUF and candle store it.
+/// Sixteen rows' share of one block.
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
-struct Block {
-    /// f16, little-endian.
-    scale: [u8; 2],
-    values: [i8; BLOCK],
+struct TileBlock {
+    /// Each row's scale, f16 bits.
+    scales: [u16; LANES],
+    /// Per group of four values, each row's four bytes plus 128.
+    values: [[u8; 4 * LANES]; GROUPS],
 }
 
-/// A Q8_0 matrix, `rows × cols`, multiplied in place in candle's storage:
-/// no copy.
-pub(crate) struct Q8Matrix {
-    tensor: Arc<QTensor>,
+/// Rows past the end of a table whose row count is not a multiple of
+/// sixteen: zero.
+const PADDING: TileBlock = TileBlock {
+    scales: [0; LANES],
+    values: [[OFFSET; 4 * LANES]; GROUPS],
+};
+
+/// One token's block, as the tiles read it.
+#[derive(Clone, Copy)]
+struct TokenBlock {
+    /// The 32 values as eight little-endian words, one per group of four.
+    quads: [i32; GROUPS],
+    scale: f32,
+    /// −128 × the sum of the values (see [`Lanes::signed_start`]).
+    shift: i32,
+    /// −128 × the sum of each group's four values, for [`Order::Candle`].
+    group_shifts: [i32; GROUPS],
+}
+
+/// How a row's products are summed. Each fixes the bits of the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// One exact integer sum per row and block, scaled once, over the
+    /// blocks in order: llama.cpp's scalar reference, fused (the head).
+    WholeBlocks,
+    /// Eight partial sums per row, one per group of four values, each
+    /// scaled per block, then candle's horizontal sum: candle's bits, which
+    /// the layers keep (see `q8_0`).
+    Candle,
+}
+
+/// A `(rows, cols)` Q8_0 table in tiles of sixteen rows.
+pub(crate) struct Q8Table {
+    /// Tile-major, then block.
+    tiles: Vec<TileBlock>,
     rows: usize,
     blocks: usize,
-    simd: Simd,
-    /// Used instead of `simd`'s AVX-512 tile when present.
+    /// `None`: plain loops.
+    simd: Option<Simd>,
+    /// Used instead of `simd`'s AVX-512 sums when present.
     vnni: Option<V4Vnni>,
+    order: Order,
 }
 
-/// The two sides of one product.
-#[derive(Clone, Copy)]
-struct Operands<'a> {
-    matrix: &'a [Block],
-    activations: &'a Activations,
-}
-
-/// A batch of activations quantized to Q8_0.
-pub(super) struct Activations {
-    pub(super) values: Vec<[i8; BLOCK]>,
-    pub(super) scales: Vec<f32>,
-    /// With VNNI, per block, −128 × the sum of each group of four values:
-    /// where the weights' sums start (see [`V4Vnni`]'s `ByteSums`). Worked
-    /// out once here rather than in every tile of rows that meets the
-    /// block: on the output head at a few tokens, which this kernel
-    /// multiplied then and which is bound by instructions there, these
-    /// were two of about twenty-five per pair and block.
-    shifts: Vec<[i32; 8]>,
-}
-
-impl Activations {
-    /// Each block of `x` quantized as candle's `BlockQ8_0::from_float`
-    /// does: scale `amax / 127` stored as f16, values `x / scale` rounded
-    /// half away from zero with the unrounded scale. No shifts.
-    pub(super) fn quantize(simd: Option<Simd>, x: &[f32]) -> Self {
-        let (blocks, _) = x.as_chunks::<BLOCK>();
-        let mut out = Activations {
-            values: Vec::with_capacity(blocks.len()),
-            scales: Vec::with_capacity(blocks.len()),
-            shifts: Vec::new(),
-        };
-        match simd {
-            Some(Simd::Avx512(simd)) => simd.vectorize(
-                #[inline(always)]
-                || quantize_avx512(simd, blocks, &mut out),
-            ),
-            Some(Simd::Avx2(simd)) => simd.vectorize(
-                #[inline(always)]
-                || quantize_portably(blocks, &mut out),
-            ),
-            None => quantize_portably(blocks, &mut out),
-        }
-        out
+impl Q8Table {
+    /// The table of a `(rows, cols)` Q8_0 tensor summed a block at once
+    /// ([`Order::WholeBlocks`], the head's); `None` if it is not one.
+    pub(crate) fn new(tensor: &QTensor) -> Option<Self> {
+        Self::with_simd(tensor, super::cpu::simd(), super::cpu::vnni())
     }
 
-    /// The blocks and scales of tokens `first..first + T`, each `blocks`
-    /// long.
-    #[inline(always)]
-    fn of_tokens<const T: usize>(&self, first: usize, blocks: usize) -> TokenBlocks<'_, T> {
-        (
-            std::array::from_fn(|t| &self.values[(first + t) * blocks..][..blocks]),
-            std::array::from_fn(|t| &self.scales[(first + t) * blocks..][..blocks]),
-        )
-    }
-
-    /// The shifts of tokens `first..first + T`, empty where they were not
-    /// worked out.
-    #[inline(always)]
-    fn shifts_of_tokens<const T: usize>(&self, first: usize, blocks: usize) -> [&[[i32; 8]]; T] {
-        std::array::from_fn(|t| {
-            self.shifts
-                .get((first + t) * blocks..(first + t + 1) * blocks)
-                .unwrap_or(&[])
-        })
-    }
-}
-
-/// `T` tokens' quantized blocks and their scales.
-type TokenBlocks<'a, const T: usize> = ([&'a [[i8; BLOCK]]; T], [&'a [f32]; T]);
-
-/// The lanes of one (row pair, token) product: 0–7 the first row's, 8–15
-/// the second's.
-type PairLanes = [f32; 16];
-
-impl Q8Matrix {
-    /// The kernel over a `(rows, cols)` Q8_0 tensor. `None` when the CPU
-    /// has neither AVX-512 nor AVX2 or the tensor is not such a matrix.
-    pub(crate) fn new(tensor: Arc<QTensor>) -> Option<Self> {
-        Self::with_simd(tensor, super::cpu::simd()?, super::cpu::vnni())
-    }
-
-    /// The kernel on given instruction sets (tests force each one).
-    fn with_simd(tensor: Arc<QTensor>, simd: Simd, vnni: Option<V4Vnni>) -> Option<Self> {
+    /// The table on given instruction sets (tests force each one).
+    fn with_simd(tensor: &QTensor, simd: Option<Simd>, vnni: Option<V4Vnni>) -> Option<Self> {
         let (rows, cols) = tensor.shape().dims2().ok()?;
         if tensor.dtype() != GgmlDType::Q8_0 || rows == 0 || !cols.is_multiple_of(BLOCK) {
             return None;
         }
         let blocks = cols / BLOCK;
         let bytes = tensor.data().ok()?;
-        if bytes.len() != rows * blocks * std::mem::size_of::<Block>() {
+        if bytes.len() != rows * blocks * BLOCK_BYTES {
             return None;
         }
-        drop(bytes);
+        let mut tiles = vec![PADDING; rows.div_ceil(LANES) * blocks];
+        for (row, row_bytes) in bytes.chunks_exact(blocks * BLOCK_BYTES).enumerate() {
+            let lane = row % LANES;
+            let row_tiles = &mut tiles[row / LANES * blocks..][..blocks];
+            for (tile, block) in row_tiles
+                .iter_mut()
+                .zip(row_bytes.chunks_exact(BLOCK_BYTES))
+            {
+                tile.scales[lane] = u16::from_le_bytes([block[0], block[1]]);
+                for (group, values) in tile.values.iter_mut().zip(block[2..].chunks_exact(4)) {
+                    for (stored, &value) in group[4 * lane..4 * lane + 4].iter_mut().zip(values) {
+                        *stored = value ^ OFFSET;
+                    }
+                }
+            }
+        }
         Some(Self {
-            tensor,
+            tiles,
             rows,
             blocks,
             simd,
             vnni,
+            order: Order::WholeBlocks,
         })
     }
-    /// Input values per token.
+
+    /// The table of a `(rows, cols)` Q8_0 matrix summed in candle's order
+    /// (a layer's). `None` without AVX2, where candle's own kernel stays,
+    /// or if the tensor is not such a matrix.
+    pub(crate) fn in_candles_order(tensor: &QTensor) -> Option<Self> {
+        let simd = super::cpu::simd()?;
+        Some(Self::with_simd(tensor, Some(simd), super::cpu::vnni())?.in_order(Order::Candle))
+    }
+
+    /// The same table summed in `order`.
+    fn in_order(self, order: Order) -> Self {
+        Self { order, ..self }
+    }
+
+    /// Rows: output values per token.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Values per row: input values per token.
     pub(crate) fn width(&self) -> usize {
         self.blocks * BLOCK
     }
 
-    /// `x` (`tokens` rows of `cols` values) times the matrix transposed:
+    /// The bytes held.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        bytemuck::cast_slice(&self.tiles)
+    }
+
+    /// Row `row` dequantized into `out` (`width` values), as candle
+    /// dequantizes it: each value times its block's scale.
+    pub(crate) fn row_into(&self, row: usize, out: &mut [f32]) {
+        let lane = row % LANES;
+        let row_tiles = &self.tiles[row / LANES * self.blocks..][..self.blocks];
+        for (tile, out) in row_tiles.iter().zip(out.chunks_exact_mut(BLOCK)) {
+            let scale = f16::from_bits(tile.scales[lane]).to_f32();
+            for (group, out) in tile.values.iter().zip(out.chunks_exact_mut(4)) {
+                for (&stored, out) in group[4 * lane..4 * lane + 4].iter().zip(out) {
+                    *out = f32::from(weight(stored)) * scale;
+                }
+            }
+        }
+    }
+
+    /// A table of rows `ids` of this one, in that order: its products are
+    /// this table's at those rows, bit for bit. Ids must be rows.
+    pub(crate) fn gather(&self, ids: &[u32]) -> Self {
+        let blocks = self.blocks;
+        let mut tiles = vec![PADDING; ids.len().div_ceil(LANES) * blocks];
+        for (row, &id) in ids.iter().enumerate() {
+            let (from, to) = (id as usize % LANES, row % LANES);
+            let source = &self.tiles[id as usize / LANES * blocks..][..blocks];
+            let target = &mut tiles[row / LANES * blocks..][..blocks];
+            for (target, source) in target.iter_mut().zip(source) {
+                target.scales[to] = source.scales[from];
+                for (target, source) in target.values.iter_mut().zip(&source.values) {
+                    target[4 * to..4 * to + 4].copy_from_slice(&source[4 * from..4 * from + 4]);
+                }
+            }
+        }
+        Self {
+            tiles,
+            rows: ids.len(),
+            blocks,
+            simd: self.simd,
+            vnni: self.vnni,
+            order: self.order,
+        }
+    }
+
+    /// `x` (`tokens` rows of `width` values) times the table transposed:
     /// `tokens` rows of `rows` values.
     pub(crate) fn apply(&self, x: &[f32], tokens: usize) -> candle_core::Result<Vec<f32>> {
         let mut out = vec![0f32; tokens * self.rows];
         let mut rows: Vec<&mut [f32]> = out.chunks_mut(self.rows).collect();
-        let activations = self.quantize(x, tokens);
-        let bytes = self.tensor.data()?;
-        let operands = Operands {
-            matrix: blocks_of(&bytes)?,
-            activations: &activations,
-        };
-        self.apply_quantized(operands, &mut rows);
+        self.apply_into(x, &mut rows)?;
         Ok(out)
     }
 
-    /// Several matrices of the same width applied to the same `x` (q, k
-    /// and v; gate and up): the activations are quantized once and, for a
-    /// few tokens, all the matrices' rows are shared out among the threads
-    /// in one hand-off instead of one per matrix. Each value is computed
-    /// exactly as [`apply`](Self::apply) computes it.
+    /// [`apply`](Self::apply) with each token's output row given by the
+    /// caller (`out.len()` tokens, each `rows` long).
+    pub(crate) fn apply_into(&self, x: &[f32], out: &mut [&mut [f32]]) -> candle_core::Result<()> {
+        let tokens = out.len();
+        if x.len() != tokens * self.width() || out.iter().any(|row| row.len() != self.rows) {
+            return Err(candle_core::Error::Msg(format!(
+                "Q8_0 table product: {} inputs and outputs of {:?} for {tokens} tokens, {} × {}",
+                x.len(),
+                out.iter().map(|row| row.len()).collect::<Vec<_>>(),
+                self.rows,
+                self.width()
+            )));
+        }
+        let activations = self.quantize(x);
+        let tiles = self.rows.div_ceil(LANES);
+        let threads = rayon::current_num_threads().max(1);
+        if threads == 1 || tokens * self.rows * self.width() < SMALL_WORK {
+            self.tiles_times_tokens(&activations, 0..tiles, out);
+            return Ok(());
+        }
+        on_tile_ranges(tiles, self.rows, out, |tiles, out| {
+            self.tiles_times_tokens(&activations, tiles, out);
+        });
+        Ok(())
+    }
+
+    /// Several tables of the same width applied to the same `x` (q, k and
+    /// v; gate and up): the activations are quantized once and the tiles
+    /// of all are shared out among the threads in one hand-off. Each value
+    /// is computed exactly as [`apply`](Self::apply) computes it.
     pub(crate) fn apply_group<const N: usize>(
-        matrices: [&Self; N],
+        tables: [&Self; N],
         x: &[f32],
         tokens: usize,
     ) -> candle_core::Result<[Vec<f32>; N]> {
-        let mut outs: [Vec<f32>; N] = matrices.map(|m| vec![0f32; tokens * m.rows]);
-        let Some(first) = matrices.first() else {
+        let mut outs: [Vec<f32>; N] = tables.map(|t| vec![0f32; tokens * t.rows]);
+        let Some(first) = tables.first() else {
             return Ok(outs);
         };
-        if matrices.iter().any(|m| m.blocks != first.blocks) {
-            return Err(candle_core::Error::Msg(
-                "grouped Q8_0 matrices must have the same width".into(),
-            ));
+        if tables.iter().any(|t| t.width() != first.width()) || x.len() != tokens * first.width() {
+            return Err(candle_core::Error::Msg(format!(
+                "grouped Q8_0 tables: {} inputs for {tokens} tokens of widths {:?}",
+                x.len(),
+                tables.map(Self::width)
+            )));
         }
-        let activations = first.quantize(x, tokens);
-        let bytes: Vec<_> = matrices
-            .iter()
-            .map(|m| m.tensor.data())
-            .collect::<candle_core::Result<_>>()?;
-        let operands: Vec<Operands<'_>> = bytes
-            .iter()
-            .map(|bytes| {
-                Ok(Operands {
-                    matrix: blocks_of(bytes)?,
-                    activations: &activations,
-                })
-            })
-            .collect::<candle_core::Result<_>>()?;
-        let mut rows: Vec<Vec<&mut [f32]>> = matrices
+        let activations = first.quantize(x);
+        let mut rows: Vec<Vec<&mut [f32]>> = tables
             .iter()
             .zip(outs.iter_mut())
-            .map(|(m, out)| out.chunks_mut(m.rows).collect())
+            .map(|(t, out)| out.chunks_mut(t.rows).collect())
             .collect();
-        let blocks = first.blocks * matrices.iter().map(|m| m.rows).sum::<usize>();
-        let threads = rayon::current_num_threads().max(1);
-        if threads == 1 || tokens * blocks < SMALL_WORK_BLOCKS || by_tokens(tokens, blocks) {
-            for ((m, operands), rows) in matrices.iter().zip(&operands).zip(&mut rows) {
-                m.apply_quantized(*operands, rows);
+        let work: usize = tables.iter().map(|t| t.rows).sum::<usize>() * tokens * first.width();
+        if rayon::current_num_threads() <= 1 || work < SMALL_WORK {
+            for (table, rows) in tables.iter().zip(&mut rows) {
+                table.tiles_times_tokens(&activations, 0..table.rows.div_ceil(LANES), rows);
             }
         } else {
-            let total_pairs: usize = matrices.iter().map(|m| m.rows.div_ceil(2)).sum();
-            let per_task = pairs_per_task(total_pairs);
-            let tasks: Vec<RowTask<'_, '_>> = matrices
+            let mut matrices: Vec<(usize, usize, &mut [&mut [f32]])> = tables
                 .iter()
-                .zip(&operands)
                 .zip(&mut rows)
-                .flat_map(|((m, operands), rows)| m.row_tasks(*operands, rows, per_task))
+                .map(|(t, rows)| (t.rows.div_ceil(LANES), t.rows, rows.as_mut_slice()))
                 .collect();
-            run_row_tasks(&tasks, tokens);
+            on_tile_ranges_of(&mut matrices, |matrix, tiles, out| {
+                tables[matrix].tiles_times_tokens(&activations, tiles, out);
+            });
         }
         drop(rows);
         Ok(outs)
     }
 
-    /// The product of quantized activations, split among the threads.
-    fn apply_quantized(&self, operands: Operands<'_>, out: &mut [&mut [f32]]) {
-        let tokens = out.len();
-        let rows = self.rows;
-        let pairs = rows.div_ceil(2);
-        let threads = rayon::current_num_threads().max(1);
-        if threads == 1 || rows * tokens * self.blocks < SMALL_WORK_BLOCKS {
-            self.pairs_times_tokens(operands, 0..pairs, 0, tokens, |r, t, v| out[t][r] = v);
-        } else if by_tokens(tokens, rows * self.blocks) {
-            // Prompt processing: each task takes whole tokens and walks
-            // every row once. Each thread then reads the whole matrix: fine
-            // from its cache or with many tokens to share the read, not for
-            // a large matrix under a few tokens, which is memory-bound.
-            let per_task = tokens.div_ceil(threads).next_multiple_of(TOKENS);
-            let parts: Vec<Mutex<&mut [&mut [f32]]>> =
-                out.chunks_mut(per_task).map(Mutex::new).collect();
-            on_model_threads(parts.len(), |task| {
-                let mut out = lock(&parts[task]);
-                let count = out.len();
-                let first = task * per_task;
-                self.pairs_times_tokens(operands, 0..pairs, first, count, |r, t, v| {
-                    out[t][r] = v;
-                });
-            });
-        } else {
-            // Decode or a few tokens: tasks take row ranges, each writing
-            // its slice of every token's row.
-            let tasks = self.row_tasks(operands, out, pairs_per_task(pairs));
-            run_row_tasks(&tasks, tokens);
-        }
-    }
-
-    /// This matrix's rows cut into ranges of `per_task` pairs, each with
-    /// its slice of every token's output row.
-    fn row_tasks<'a, 'o>(
-        &'a self,
-        operands: Operands<'a>,
-        out: &mut [&'o mut [f32]],
-        per_task: usize,
-    ) -> Vec<RowTask<'a, 'o>> {
-        let rows = self.rows;
-        let pairs = rows.div_ceil(2);
-        let ranges: Vec<_> = (0..pairs)
-            .step_by(per_task)
-            .map(|start| start..(start + per_task).min(pairs))
-            .collect();
-        let mut slices: Vec<Vec<&'o mut [f32]>> = ranges
+    /// Each token's blocks, quantized (see [`Activations::quantize`]).
+    fn quantize(&self, x: &[f32]) -> Vec<TokenBlock> {
+        let activations = Activations::quantize(self.simd, x);
+        activations
+            .values
             .iter()
-            .map(|_| Vec::with_capacity(out.len()))
-            .collect();
-        for token_row in out.iter_mut() {
-            let mut rest: &'o mut [f32] = std::mem::take(token_row);
-            for (range, slices) in ranges.iter().zip(&mut slices) {
-                let width = (2 * range.end).min(rows) - 2 * range.start;
-                let (mine, after) = std::mem::take(&mut rest).split_at_mut(width);
-                slices.push(mine);
-                rest = after;
-            }
-        }
-        ranges
-            .into_iter()
-            .zip(slices)
-            .map(|(pairs, out)| RowTask {
-                matrix: self,
-                operands,
-                pairs,
-                out: Mutex::new(out),
+            .zip(&activations.scales)
+            .map(|(values, &scale)| {
+                let (quads, _) = values.as_chunks::<4>();
+                let group_shifts: [i32; GROUPS] = std::array::from_fn(|g| {
+                    -128 * quads[g].iter().map(|&v| i32::from(v)).sum::<i32>()
+                });
+                TokenBlock {
+                    quads: std::array::from_fn(|g| i32::from_le_bytes(quads[g].map(|v| v as u8))),
+                    scale,
+                    shift: group_shifts.iter().sum(),
+                    group_shifts,
+                }
             })
             .collect()
     }
 
-    /// Quantizes each row of `x` per block (see [`Activations::quantize`]),
-    /// with the shifts VNNI needs.
-    fn quantize(&self, x: &[f32], tokens: usize) -> Activations {
-        debug_assert_eq!(x.len(), tokens * self.blocks * BLOCK);
-        let mut out = Activations::quantize(Some(self.simd), x);
-        if let Some(vnni) = self.vnni {
-            out.shifts = vnni.vectorize(
-                #[inline(always)]
-                || out.values.iter().map(shifts_of).collect(),
-            );
-        }
-        out
-    }
-
-    /// Products of row pairs `pairs` with tokens `first..first + count`,
-    /// each handed to `store(row, token - first, value)`.
-    fn pairs_times_tokens(
+    /// Tiles `tiles` times every token, written to
+    /// `out[token][row - 16 × tiles.start]`.
+    fn tiles_times_tokens(
         &self,
-        operands: Operands<'_>,
-        pairs: std::ops::Range<usize>,
-        first: usize,
-        count: usize,
-        store: impl FnMut(usize, usize, f32),
+        activations: &[TokenBlock],
+        tiles: std::ops::Range<usize>,
+        out: &mut [&mut [f32]],
     ) {
-        let span = Span {
-            pairs,
-            first,
-            count,
-        };
-        on_widest!(self.vnni, self.simd, |simd| {
-            self.pairs_times_tokens_on(simd, operands, span, store)
-        });
+        match self.simd {
+            Some(simd) => on_widest!(self.vnni, simd, |simd| {
+                self.tiles_on(simd, activations, tiles, out)
+            }),
+            None => self.tiles_portably(activations, tiles, out),
+        }
     }
 
-    /// The body of [`pairs_times_tokens`](Self::pairs_times_tokens), inlined
-    /// into a function compiled for `simd`'s instructions.
+    /// The body of [`tiles_times_tokens`](Self::tiles_times_tokens) on one
+    /// instruction set: each tile against the tokens four at a time, so its
+    /// weights are read from memory once and from cache for the rest.
     #[inline(always)]
-    fn pairs_times_tokens_on<S: Tiles>(
+    fn tiles_on<S: Lanes>(
         &self,
         simd: S,
-        operands: Operands<'_>,
-        span: Span,
-        mut store: impl FnMut(usize, usize, f32),
+        activations: &[TokenBlock],
+        tiles: std::ops::Range<usize>,
+        out: &mut [&mut [f32]],
     ) {
-        let mut write = |pair: usize, token: usize, lanes: &PairLanes| {
-            let (a, b) = lanes.split_at(8);
-            store(2 * pair, token, sum_of_eight(a));
-            if 2 * pair + 1 < self.rows {
-                store(2 * pair + 1, token, sum_of_eight(b));
-            }
-        };
-        let Span {
-            pairs,
-            first,
-            count,
-        } = span;
-        let mut pair = pairs.start;
-        while pair < pairs.end {
-            if pair + PAIRS <= pairs.end {
-                self.group_times_tokens::<S, PAIRS>(simd, operands, pair, first, count, &mut write);
-                pair += PAIRS;
-            } else {
-                self.group_times_tokens::<S, 1>(simd, operands, pair, first, count, &mut write);
-                pair += 1;
+        let blocks = self.blocks;
+        let first_tile = tiles.start;
+        for tile in tiles {
+            let weights = &self.tiles[tile * blocks..][..blocks];
+            let column = (tile - first_tile) * LANES;
+            let width = LANES.min(self.rows - tile * LANES);
+            let mut token = 0;
+            while token < out.len() {
+                let acts = &activations[token * blocks..];
+                let out = &mut out[token..];
+                let at = (column, width);
+                token += match (self.order, out.len()) {
+                    (Order::WholeBlocks, 1) => tile_into::<S, 1>(simd, weights, acts, out, at),
+                    (Order::WholeBlocks, 2) => tile_into::<S, 2>(simd, weights, acts, out, at),
+                    (Order::WholeBlocks, 3) => tile_into::<S, 3>(simd, weights, acts, out, at),
+                    (Order::WholeBlocks, _) => tile_into::<S, TOKENS>(simd, weights, acts, out, at),
+                    (Order::Candle, 1) => candle_tile_into::<S, 1>(simd, weights, acts, out, at),
+                    (Order::Candle, _) => {
+                        candle_tile_into::<S, CANDLE_TOKENS>(simd, weights, acts, out, at)
+                    }
+                };
             }
         }
     }
 
-    /// `P` row pairs from `pair` against tokens `first..first + count`, in
-    /// tiles of [`TOKENS`] tokens, then of two, then of one. Two tokens get
-    /// their own tile rather than two one-token tiles, so that each weight
-    /// block is turned into byte sums' operands once for both: on two
-    /// cores of an Intel Xeon (`lscpu` family 6 model 207), two
-    /// conversations' steps took 13.2–13.5 ms against 14.1–15.2 ms.
-    #[inline(always)]
-    fn group_times_tokens<S: Tiles, const P: usize>(
+    /// [`tiles_times_tokens`](Self::tiles_times_tokens) in plain loops:
+    /// the scalar reference, one row and token at a time.
+    fn tiles_portably(
         &self,
-        simd: S,
-        operands: Operands<'_>,
-        pair: usize,
-        first: usize,
-        count: usize,
-        write: &mut impl FnMut(usize, usize, &PairLanes),
+        activations: &[TokenBlock],
+        tiles: std::ops::Range<usize>,
+        out: &mut [&mut [f32]],
     ) {
-        let mut token = 0;
-        while token < count {
-            if token + TOKENS <= count {
-                token += self.tile_into::<S, P, TOKENS>(simd, operands, pair, first, token, write);
-            } else if token + 2 <= count {
-                token += self.tile_into::<S, P, 2>(simd, operands, pair, first, token, write);
-            } else {
-                token += self.tile_into::<S, P, 1>(simd, operands, pair, first, token, write);
-            }
-        }
-    }
-
-    /// One tile of `P` row pairs from `pair` × `T` tokens from `token`,
-    /// written out; returns `T`.
-    #[inline(always)]
-    fn tile_into<S: Tiles, const P: usize, const T: usize>(
-        &self,
-        simd: S,
-        operands: Operands<'_>,
-        pair: usize,
-        first: usize,
-        token: usize,
-        write: &mut impl FnMut(usize, usize, &PairLanes),
-    ) -> usize {
-        let sums = simd.tile::<P, T>(self.rows_of(pair), operands, first + token);
-        for (p, lanes) in sums.iter().enumerate() {
-            for (t, lanes) in lanes.iter().enumerate() {
-                write(pair + p, token + t, lanes);
-            }
-        }
-        T
-    }
-
-    /// Where the rows of the tile starting at `pair` are. An odd last row
-    /// is paired with itself.
-    #[inline(always)]
-    fn rows_of(&self, pair: usize) -> TileRows {
-        TileRows {
-            first_row: 2 * pair,
-            last_row: self.rows - 1,
-            blocks: self.blocks,
-        }
-    }
-}
-
-/// The blocks of a Q8_0 tensor's storage.
-fn blocks_of(bytes: &[u8]) -> candle_core::Result<&[Block]> {
-    bytemuck::try_cast_slice(bytes)
-        .map_err(|e| candle_core::Error::Msg(format!("Q8_0 storage: {e}")))
-}
-
-/// Whether a product of `tokens` tokens with a matrix of `blocks` blocks
-/// is split among the threads by tokens (each thread reads every row)
-/// rather than by rows.
-fn by_tokens(tokens: usize, blocks: usize) -> bool {
-    let threads = rayon::current_num_threads().max(1);
-    tokens >= threads * TOKENS
-        && (blocks * std::mem::size_of::<Block>() <= CACHED_BYTES || tokens >= 64)
-}
-
-/// Row pairs per task when `pairs` are shared out by rows: a few tasks per
-/// thread, so that one slow thread does not hold the others up.
-fn pairs_per_task(pairs: usize) -> usize {
-    let threads = rayon::current_num_threads().max(1);
-    pairs
-        .div_ceil(threads * 4)
-        .max(PAIRS_PER_TASK)
-        .next_multiple_of(PAIRS)
-}
-
-/// A range of one matrix's row pairs and the slices of every token's
-/// output row it writes.
-struct RowTask<'a, 'o> {
-    matrix: &'a Q8Matrix,
-    operands: Operands<'a>,
-    pairs: std::ops::Range<usize>,
-    out: Mutex<Vec<&'o mut [f32]>>,
-}
-
-/// Runs the tasks on the model's threads, in one hand-off.
-fn run_row_tasks(tasks: &[RowTask<'_, '_>], tokens: usize) {
-    on_model_threads(tasks.len(), |task| {
-        let RowTask {
-            matrix,
-            operands,
-            pairs,
-            out,
-        } = &tasks[task];
-        let first_row = 2 * pairs.start;
-        let mut part = lock(out);
-        matrix.pairs_times_tokens(*operands, pairs.clone(), 0, tokens, |r, t, v| {
-            part[t][r - first_row] = v;
-        });
-    });
-}
-
-/// Which row pairs and tokens a call covers.
-struct Span {
-    pairs: std::ops::Range<usize>,
-    first: usize,
-    count: usize,
-}
-
-/// Where a tile's rows lie in the matrix.
-#[derive(Clone, Copy)]
-struct TileRows {
-    first_row: usize,
-    last_row: usize,
-    blocks: usize,
-}
-
-impl TileRows {
-    /// The blocks of row `first_row + offset` (the last row past the end).
-    #[inline(always)]
-    fn row<'m>(&self, matrix: &'m [Block], offset: usize) -> &'m [Block] {
-        let row = (self.first_row + offset).min(self.last_row);
-        &matrix[row * self.blocks..][..self.blocks]
-    }
-
-    /// Announces the bytes [`PREFETCH_BYTES`] ahead of the slice of a
-    /// `P`-pair tile read at block `b`.
-    #[inline(always)]
-    fn prefetch<const P: usize>(&self, sse: pulp::core_arch::x86::Sse, matrix: &[Block], b: usize) {
-        let bytes: &[u8] = bytemuck::cast_slice(matrix);
-        let span = 2 * P * std::mem::size_of::<Block>();
-        let start =
-            self.first_row * self.blocks * std::mem::size_of::<Block>() + PREFETCH_BYTES + b * span;
-        for offset in (0..span).step_by(LINE) {
-            if let Some(byte) = bytes.get(start + offset) {
-                sse._mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(byte).cast());
-            }
-        }
-    }
-}
-
-/// A tile of `P` row pairs × `T` tokens on one instruction set: for each
-/// (pair, token), lanes 0–7 belong to the pair's first row and 8–15 to its
-/// second, each lane accumulated over the blocks in order exactly as
-/// candle's `vec_dot_q8_0_q8_0` accumulates its eight.
-trait Tiles: Copy {
-    fn tile<const P: usize, const T: usize>(
-        self,
-        rows: TileRows,
-        operands: Operands<'_>,
-        first: usize,
-    ) -> [[PairLanes; T]; P];
-}
-
-impl Tiles for V4 {
-    #[inline(always)]
-    fn tile<const P: usize, const T: usize>(
-        self,
-        rows: TileRows,
-        operands: Operands<'_>,
-        first: usize,
-    ) -> [[PairLanes; T]; P] {
-        avx512_tile::<Self, P, T>(self, rows, operands, first)
-    }
-}
-
-impl Tiles for V4Vnni {
-    #[inline(always)]
-    fn tile<const P: usize, const T: usize>(
-        self,
-        rows: TileRows,
-        operands: Operands<'_>,
-        first: usize,
-    ) -> [[PairLanes; T]; P] {
-        avx512_tile::<Self, P, T>(self, rows, operands, first)
-    }
-}
-
-/// How a 512-bit tile turns a row pair's weights and a token's block into
-/// the exact sums of each four byte products (sixteen lanes: eight per
-/// row). The two ways give the same integers.
-trait ByteSums: Copy {
-    /// A pair's block, ready to be multiplied by every token's.
-    type Weights: Copy;
-    /// A token's block, ready to be multiplied by every pair's.
-    type Token: Copy;
-    fn avx512f(self) -> pulp::core_arch::x86::Avx512f;
-    fn sse(self) -> pulp::core_arch::x86::Sse;
-    fn weights(self, w: __m512i) -> Self::Weights;
-    /// `shift` is the block's entry of [`Activations::shifts`], if any.
-    fn token(self, a: __m512i, shift: Option<&[i32; 8]>) -> Self::Token;
-    fn sums(self, w: Self::Weights, a: Self::Token) -> __m512i;
-}
-
-impl ByteSums for V4 {
-    /// `maddubs` needs one unsigned side: the weights' magnitudes, and
-    /// where they are negative, the mask that moves their sign onto `a`.
-    type Weights = (__m512i, u64);
-    type Token = __m512i;
-    #[inline(always)]
-    fn avx512f(self) -> pulp::core_arch::x86::Avx512f {
-        self.avx512f
-    }
-    #[inline(always)]
-    fn sse(self) -> pulp::core_arch::x86::Sse {
-        self.sse
-    }
-    #[inline(always)]
-    fn weights(self, w: __m512i) -> Self::Weights {
-        (
-            self.avx512bw._mm512_abs_epi8(w),
-            self.avx512bw._mm512_movepi8_mask(w),
-        )
-    }
-    #[inline(always)]
-    fn token(self, a: __m512i, _shift: Option<&[i32; 8]>) -> Self::Token {
-        a
-    }
-    #[inline(always)]
-    fn sums(self, (magnitudes, negative): Self::Weights, a: Self::Token) -> __m512i {
-        let (f, bw) = (self.avx512f, self.avx512bw);
-        let zero = f._mm512_setzero_si512();
-        let signed = bw._mm512_mask_sub_epi8(a, negative, zero, a);
-        let pairs = bw._mm512_maddubs_epi16(magnitudes, signed);
-        bw._mm512_madd_epi16(pairs, f._mm512_set1_epi16(1))
-    }
-}
-
-impl ByteSums for V4Vnni {
-    /// The weights plus 128 (0..=255), and the token's block with, per
-    /// group of four, −128 × its sum, which takes the 128s back out.
-    type Weights = __m512i;
-    type Token = (__m512i, __m512i);
-    #[inline(always)]
-    fn avx512f(self) -> pulp::core_arch::x86::Avx512f {
-        self.avx512f
-    }
-    #[inline(always)]
-    fn sse(self) -> pulp::core_arch::x86::Sse {
-        self.sse
-    }
-    #[inline(always)]
-    fn weights(self, w: __m512i) -> Self::Weights {
-        let f = self.avx512f;
-        f._mm512_xor_si512(w, f._mm512_set1_epi8(i8::MIN))
-    }
-    #[inline(always)]
-    fn token(self, a: __m512i, shift: Option<&[i32; 8]>) -> Self::Token {
-        let f = self.avx512f;
-        let start = match shift {
-            Some(shift) => f._mm512_broadcast_i64x4(bytemuck::cast(*shift)),
-            None => {
-                let zero = f._mm512_setzero_si512();
-                let shift = self.dot_bytes(zero, f._mm512_set1_epi8(i8::MIN), a);
-                f._mm512_sub_epi32(zero, shift)
-            }
-        };
-        (a, start)
-    }
-    #[inline(always)]
-    fn sums(self, w: Self::Weights, (a, start): Self::Token) -> __m512i {
-        self.dot_bytes(start, w, a)
-    }
-}
-
-/// The 512-bit tile: one register holds both rows of a pair.
-#[inline(always)]
-fn avx512_tile<S: ByteSums, const P: usize, const T: usize>(
-    simd: S,
-    rows: TileRows,
-    operands: Operands<'_>,
-    first: usize,
-) -> [[PairLanes; T]; P] {
-    let Operands {
-        matrix,
-        activations,
-    } = operands;
-    let blocks = rows.blocks;
-    let f = simd.avx512f();
-    let firsts: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p));
-    let seconds: [&[Block]; P] = std::array::from_fn(|p| rows.row(matrix, 2 * p + 1));
-    let (values, scales) = activations.of_tokens::<T>(first, blocks);
-    let shifts = activations.shifts_of_tokens::<T>(first, blocks);
-    // Lane l of pair p's scales comes from converted scale 2p (l < 8)
-    // or 2p + 1: a block's f16 → f32 conversions (two per pair, up to
-    // sixteen) are one instruction (exact, so the same values as `half`'s).
-    let spread: [__m512i; P] = std::array::from_fn(
-        #[inline(always)]
-        |p| {
-            let (a, b) = (2 * p as i32, 2 * p as i32 + 1);
-            f._mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b)
-        },
-    );
-    let mut acc: [[__m512; T]; P] = [[f._mm512_setzero_ps(); T]; P];
-    for b in 0..blocks {
-        // The f16 scales, four to a 64-bit word: packed in general
-        // registers, not inserted one by one into a vector register, whose
-        // inserts ran on the ports the products need (a four-token tile
-        // about 5 % faster, measured on its own).
-        let mut half_scales = [0u64; 4];
-        rows.prefetch::<P>(simd.sse(), matrix, b);
-        // A loop, not `array::from_fn`: that one is not always inlined, and
-        // out of line the intrinsics become calls.
-        let mut weights = [simd.weights(f._mm512_setzero_si512()); P];
-        for p in 0..P {
-            let (upper, lower) = (&firsts[p][b], &seconds[p][b]);
-            half_scales[p / 2] |= (u64::from(u16::from_le_bytes(upper.scale))
-                | (u64::from(u16::from_le_bytes(lower.scale)) << 16))
-                << (32 * (p % 2));
-            weights[p] = simd.weights(f._mm512_inserti64x4::<1>(
-                f._mm512_castsi256_si512(bytemuck::cast(upper.values)),
-                bytemuck::cast(lower.values),
-            ));
-        }
-        let converted = f._mm512_cvtph_ps(bytemuck::cast::<[u64; 4], __m256i>(half_scales));
-        let row_scales: [__m512; P] = std::array::from_fn(
-            #[inline(always)]
-            |p| f._mm512_permutexvar_ps(spread[p], converted),
-        );
-        for t in 0..T {
-            // The same block in both halves: one per row of the pair.
-            let a = simd.token(
-                f._mm512_broadcast_i64x4(bytemuck::cast(values[t][b])),
-                shifts[t].get(b),
-            );
-            let scale = f._mm512_set1_ps(scales[t][b]);
-            for p in 0..P {
-                let sums = simd.sums(weights[p], a);
-                let d = f._mm512_mul_ps(row_scales[p], scale);
-                acc[p][t] = f._mm512_fmadd_ps(d, f._mm512_cvtepi32_ps(sums), acc[p][t]);
-            }
-        }
-    }
-    acc.map(|row| row.map(bytemuck::cast))
-}
-
-impl Tiles for V3 {
-    /// Two 256-bit registers per pair, one per row: candle's own layout.
-    #[inline(always)]
-    fn tile<const P: usize, const T: usize>(
-        self,
-        rows: TileRows,
-        operands: Operands<'_>,
-        first: usize,
-    ) -> [[PairLanes; T]; P] {
-        let Operands {
-            matrix,
-            activations,
-        } = operands;
-        let blocks = rows.blocks;
-        let (avx, avx2, fma) = (self.avx, self.avx2, self.fma);
-        let rows_of_tile: [[&[Block]; 2]; P] =
-            std::array::from_fn(|p| [rows.row(matrix, 2 * p), rows.row(matrix, 2 * p + 1)]);
-        let (values, scales) = activations.of_tokens::<T>(first, blocks);
-        let zero = avx._mm256_setzero_si256();
-        let ones = avx._mm256_set1_epi16(1);
-        let mut acc: [[[__m256; 2]; T]; P] = [[[avx._mm256_setzero_ps(); 2]; T]; P];
-        for b in 0..blocks {
-            let mut weights = [[zero; 2]; P];
-            let mut magnitudes = [[zero; 2]; P];
-            let mut row_scales = [[0f32; 2]; P];
-            rows.prefetch::<P>(self.sse, matrix, b);
-            for p in 0..P {
-                for h in 0..2 {
-                    let block = &rows_of_tile[p][h][b];
-                    let w: __m256i = bytemuck::cast(block.values);
-                    weights[p][h] = w;
-                    magnitudes[p][h] = avx2._mm256_sign_epi8(w, w);
-                    row_scales[p][h] = f16::from_le_bytes(block.scale).to_f32();
-                }
-            }
-            for t in 0..T {
-                let a: __m256i = bytemuck::cast(values[t][b]);
-                for p in 0..P {
-                    for h in 0..2 {
-                        // |w| · (a with w's sign), as candle's AVX2 code.
-                        let signed = avx2._mm256_sign_epi8(a, weights[p][h]);
-                        let pairs = avx2._mm256_maddubs_epi16(magnitudes[p][h], signed);
-                        let quads = avx2._mm256_madd_epi16(pairs, ones);
-                        let d = avx._mm256_set1_ps(row_scales[p][h] * scales[t][b]);
-                        acc[p][t][h] =
-                            fma._mm256_fmadd_ps(d, avx._mm256_cvtepi32_ps(quads), acc[p][t][h]);
+        let blocks = self.blocks;
+        let first_row = tiles.start * LANES;
+        for row in first_row..(tiles.end * LANES).min(self.rows) {
+            let lane = row % LANES;
+            let weights = &self.tiles[row / LANES * blocks..][..blocks];
+            for (token, out) in out.iter_mut().enumerate() {
+                let acts = &activations[token * blocks..][..blocks];
+                // One sum per block, or eight (one per group) as candle's.
+                let mut acc = [0f32; GROUPS];
+                for (tile, act) in weights.iter().zip(acts) {
+                    let scale = f16::from_bits(tile.scales[lane]).to_f32() * act.scale;
+                    let mut whole = 0i32;
+                    for (g, (group, quad)) in tile.values.iter().zip(act.quads).enumerate() {
+                        let sum: i32 = group[4 * lane..4 * lane + 4]
+                            .iter()
+                            .zip(quad.to_le_bytes())
+                            .map(|(&stored, a)| i32::from(weight(stored)) * i32::from(a as i8))
+                            .sum();
+                        match self.order {
+                            Order::WholeBlocks => whole += sum,
+                            Order::Candle => acc[g] = (sum as f32).mul_add(scale, acc[g]),
+                        }
+                    }
+                    if self.order == Order::WholeBlocks {
+                        acc[0] = (whole as f32).mul_add(scale, acc[0]);
                     }
                 }
+                out[row - first_row] = match self.order {
+                    Order::WholeBlocks => acc[0],
+                    Order::Candle => sum_of_eight(&acc),
+                };
             }
         }
-        acc.map(|row| {
-            row.map(|[upper, lower]| {
-                let (upper, lower): ([f32; 8], [f32; 8]) =
-                    (bytemuck::cast(upper), bytemuck::cast(lower));
-                std::array::from_fn(|l| if l < 8 { upper[l] } else { lower[l - 8] })
-            })
-        })
     }
 }
 
-/// [`Q8Matrix::quantize`] on AVX-512: 16 values at a time.
+/// A stored byte's weight.
 #[inline(always)]
-fn quantize_avx512(simd: V4, blocks: &[[f32; BLOCK]], out: &mut Activations) {
-    let f = simd.avx512f;
-    for block in blocks {
-        let (halves, _) = block.as_chunks::<16>();
-        let low: __m512 = bytemuck::cast(halves[0]);
-        let high: __m512 = bytemuck::cast(halves[1]);
-        let amax =
-            f._mm512_reduce_max_ps(f._mm512_max_ps(f._mm512_abs_ps(low), f._mm512_abs_ps(high)));
-        let d = amax / 127.0;
-        let inverse = f._mm512_set1_ps(if d != 0.0 { 1.0 / d } else { 0.0 });
-        let low = round_to_bytes(simd, f._mm512_mul_ps(low, inverse));
-        let high = round_to_bytes(simd, f._mm512_mul_ps(high, inverse));
-        out.values.push(bytemuck::cast([low, high]));
-        out.scales.push(f16::from_f32(d).to_f32());
+fn weight(stored: u8) -> i8 {
+    (stored ^ OFFSET) as i8
+}
+
+/// [`tile_sums`] written to the first `T` tokens' rows at `column`, `width`
+/// rows of them; returns `T`.
+#[inline(always)]
+fn tile_into<S: Lanes, const T: usize>(
+    simd: S,
+    weights: &[TileBlock],
+    acts: &[TokenBlock],
+    out: &mut [&mut [f32]],
+    (column, width): (usize, usize),
+) -> usize {
+    let sums = tile_sums::<S, T>(simd, weights, acts);
+    for (out, lanes) in out.iter_mut().zip(&sums) {
+        out[column..column + width].copy_from_slice(&lanes[..width]);
     }
+    T
 }
 
-/// −128 × the sum of each group of four of `values`.
+/// One tile's sixteen rows against `T` tokens (each `blocks` long in
+/// `acts`, one after the other) over every block.
 #[inline(always)]
-fn shifts_of(values: &[i8; BLOCK]) -> [i32; 8] {
-    let (groups, _) = values.as_chunks::<4>();
-    std::array::from_fn(|g| -128 * groups[g].iter().map(|&v| i32::from(v)).sum::<i32>())
-}
-
-/// Rounds each lane of `v` as `f32::round` and narrows it to a byte:
-/// truncate, then step away from zero when the dropped fraction is at least
-/// one half (exact: `v - trunc(v)` has no rounding error).
-#[inline(always)]
-pub(super) fn round_to_bytes(simd: V4, v: __m512) -> std::arch::x86_64::__m128i {
-    const TRUNCATE: i32 = 0x0B;
-    let f = simd.avx512f;
-    let half = f._mm512_set1_ps(0.5);
-    let one = f._mm512_set1_ps(1.0);
-    let zero = f._mm512_setzero_ps();
-    let t = f._mm512_roundscale_ps::<TRUNCATE>(v);
-    let away = f._mm512_cmp_ps_mask::<_CMP_GE_OQ>(f._mm512_abs_ps(f._mm512_sub_ps(v, t)), half);
-    let up = away & f._mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, zero);
-    let down = away & f._mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, zero);
-    let t = f._mm512_mask_add_ps(t, up, t, one);
-    let t = f._mm512_mask_sub_ps(t, down, t, one);
-    f._mm512_cvtepi32_epi8(f._mm512_cvttps_epi32(t))
-}
-
-/// [`Q8Matrix::quantize`] as candle writes it, left to the compiler (AVX2).
-#[inline(always)]
-fn quantize_portably(blocks: &[[f32; BLOCK]], out: &mut Activations) {
-    for block in blocks {
-        let amax = block.iter().fold(0f32, |acc, &x| acc.max(x.abs()));
-        let d = amax / 127.0;
-        let inverse = if d != 0.0 { 1.0 / d } else { 0.0 };
-        out.values
-            .push(std::array::from_fn(|i| (block[i] * inverse).round() as i8));
-        out.scales.push(f16::from_f32(d).to_f32());
+fn tile_sums<S: Lanes, const T: usize>(
+    simd: S,
+    weights: &[TileBlock],
+    acts: &[TokenBlock],
+) -> [[f32; LANES]; T] {
+    let blocks = weights.len();
+    let mut acc = [simd.zero_float(); T];
+    for (b, tile) in weights.iter().enumerate() {
+        let mut token = [TokenBlock::ZERO; T];
+        for t in 0..T {
+            token[t] = acts[t * blocks + b];
+        }
+        let mut sums = [simd.zero_int(); T];
+        for t in 0..T {
+            sums[t] = simd.signed_start(token[t].shift);
+        }
+        for g in 0..GROUPS {
+            let w = simd.signed(&tile.values[g]);
+            for t in 0..T {
+                sums[t] = simd.signed_dot(sums[t], w, token[t].quads[g]);
+            }
+        }
+        let scales = simd.halves(&tile.scales);
+        for t in 0..T {
+            acc[t] = simd.scaled_add(acc[t], sums[t], scales, token[t].scale);
+        }
     }
+    lanes_of(simd, acc)
+}
+
+/// [`candle_tile_sums`] written out as [`tile_into`] writes; returns `T`.
+#[inline(always)]
+fn candle_tile_into<S: Lanes, const T: usize>(
+    simd: S,
+    weights: &[TileBlock],
+    acts: &[TokenBlock],
+    out: &mut [&mut [f32]],
+    (column, width): (usize, usize),
+) -> usize {
+    let sums = candle_tile_sums::<S, T>(simd, weights, acts);
+    for (out, lanes) in out.iter_mut().zip(&sums) {
+        out[column..column + width].copy_from_slice(&lanes[..width]);
+    }
+    T
+}
+
+/// One tile's sixteen rows against `T` tokens in [`Order::Candle`]: per
+/// row, eight lanes (one per group of four values) each accumulated over
+/// the blocks as candle's `vec_dot_q8_0_q8_0` accumulates its eight, then
+/// candle's horizontal sum, lane-wise across the eight registers.
+#[inline(always)]
+fn candle_tile_sums<S: Lanes, const T: usize>(
+    simd: S,
+    weights: &[TileBlock],
+    acts: &[TokenBlock],
+) -> [[f32; LANES]; T] {
+    let blocks = weights.len();
+    let mut acc = [[simd.zero_float(); GROUPS]; T];
+    for (b, tile) in weights.iter().enumerate() {
+        let mut token = [TokenBlock::ZERO; T];
+        for t in 0..T {
+            token[t] = acts[t * blocks + b];
+        }
+        let scales = simd.halves(&tile.scales);
+        for (g, values) in tile.values.iter().enumerate() {
+            let w = simd.signed(values);
+            for (acc, token) in acc.iter_mut().zip(&token) {
+                let start = simd.signed_start(token.group_shifts[g]);
+                let sums = simd.signed_dot(start, w, token.quads[g]);
+                acc[g] = simd.scaled_add(acc[g], sums, scales, token.scale);
+            }
+        }
+    }
+    let mut out = [[0f32; LANES]; T];
+    for t in 0..T {
+        let [a0, a1, a2, a3, a4, a5, a6, a7] = acc[t];
+        let (s0, s1) = (simd.add(a4, a0), simd.add(a5, a1));
+        let (s2, s3) = (simd.add(a6, a2), simd.add(a7, a3));
+        out[t] = simd.lanes(simd.add(simd.add(s0, s2), simd.add(s1, s3)));
+    }
+    out
 }
 
 /// candle's `hsum_float_8`: halves added lane-wise, then pairs, then the
 /// last two.
-#[inline(always)]
-fn sum_of_eight(lanes: &[f32]) -> f32 {
+fn sum_of_eight(lanes: &[f32; GROUPS]) -> f32 {
     let four = [
         lanes[4] + lanes[0],
         lanes[5] + lanes[1],
@@ -898,170 +553,199 @@ fn sum_of_eight(lanes: &[f32]) -> f32 {
     (four[0] + four[2]) + (four[1] + four[3])
 }
 
+impl TokenBlock {
+    const ZERO: Self = Self {
+        quads: [0; GROUPS],
+        scale: 0.0,
+        shift: 0,
+        group_shifts: [0; GROUPS],
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::cpu::every_instruction_set;
     use super::*;
-    use candle_core::quantized::QMatMul;
-    use candle_core::{Device, Module, Tensor};
+    use candle_core::{Device, Tensor};
 
-    /// The arithmetic every path must reproduce, one value at a time:
-    /// eight lanes, each the fused multiply-add over the blocks in order of
-    /// `scale product × exact sum of four byte products`, then candle's
-    /// horizontal sum. It is what candle's AVX code computes.
-    fn reference_product(row: &[Block], activations: &Activations, token: usize) -> f32 {
-        let blocks = row.len();
-        let mut lanes = [0f32; 8];
-        for (b, block) in row.iter().enumerate() {
-            let a = &activations.values[token * blocks + b];
-            let d =
-                f16::from_le_bytes(block.scale).to_f32() * activations.scales[token * blocks + b];
-            for (l, lane) in lanes.iter_mut().enumerate() {
-                let sum: i32 = (4 * l..4 * l + 4)
-                    .map(|i| i32::from(block.values[i]) * i32::from(a[i]))
-                    .sum();
-                *lane = d.mul_add(sum as f32, *lane);
-            }
+    /// The arithmetic every body must reproduce, from the GGUF's own
+    /// blocks: per row, over the blocks in order, the exact sum of the 32
+    /// byte products fused-multiplied by the product of the scales.
+    fn reference(block_bytes: &[u8], blocks: usize, acts: &[TokenBlock], row: usize) -> f32 {
+        let row_bytes = &block_bytes[row * blocks * BLOCK_BYTES..][..blocks * BLOCK_BYTES];
+        let mut acc = 0f32;
+        for (block, act) in row_bytes.chunks_exact(BLOCK_BYTES).zip(acts) {
+            let d = f16::from_le_bytes([block[0], block[1]]).to_f32();
+            let a: Vec<i8> = act
+                .quads
+                .iter()
+                .flat_map(|q| q.to_le_bytes())
+                .map(|b| b as i8)
+                .collect();
+            let sum: i32 = block[2..]
+                .iter()
+                .zip(&a)
+                .map(|(&w, &a)| i32::from(w as i8) * i32::from(a))
+                .sum();
+            acc = (sum as f32).mul_add(d * act.scale, acc);
         }
-        sum_of_eight(&lanes)
+        acc
+    }
+
+    fn random(shape: (usize, usize), deviation: f32) -> Vec<f32> {
+        let values = Tensor::randn(0f32, deviation, shape, &Device::Cpu).unwrap();
+        values.flatten_all().unwrap().to_vec1().unwrap()
+    }
+
+    fn table_of(rows: usize, cols: usize) -> QTensor {
+        let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
+        QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap()
+    }
+
+    fn every_body() -> Vec<(Option<Simd>, Option<V4Vnni>)> {
+        let mut bodies: Vec<_> = every_instruction_set()
+            .into_iter()
+            .map(|(simd, vnni)| (Some(simd), vnni))
+            .collect();
+        bodies.push((None, None));
+        bodies
+    }
+
+    fn same(a: &[f32], b: &[f32]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
     }
 
     #[test]
-    fn products_are_the_reference_bit_for_bit_on_every_instruction_set() {
-        // candle's own kernel computes the reference's arithmetic where it
-        // is compiled with AVX2; a portable build runs its scalar code,
-        // which sums in another order.
-        let candle_is_the_reference = cfg!(target_feature = "avx2");
-        // Odd row counts, a single block, every tile remainder, and both
-        // thread splits (by rows for few tokens, by tokens for many).
-        for (rows, cols) in [(256, 640), (1031, 640), (7, 64), (1, 32), (2, 32)] {
-            let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
-            let q = Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap());
-            let candle = QMatMul::from_arc(q.clone()).unwrap();
-            let bytes = q.data().unwrap();
-            let matrix: &[Block] = bytemuck::cast_slice(&bytes);
-            for (simd, vnni) in every_instruction_set() {
-                let ours = Q8Matrix::with_simd(q.clone(), simd, vnni).unwrap();
-                for tokens in [1, 2, 3, 5, 8, 17, 64] {
-                    let x = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu).unwrap();
-                    let input: Vec<f32> = x.flatten_all().unwrap().to_vec1().unwrap();
-                    let got = ours.apply(&input, tokens).unwrap();
-                    let activations = ours.quantize(&input, tokens);
+    fn products_are_the_reference_bit_for_bit_on_every_body() {
+        // Rows in sixteens and not, one block and many, both thread
+        // splits' sizes, every token remainder.
+        for (rows, cols) in [(256, 640), (1031, 640), (7, 64), (1, 32), (33, 96)] {
+            let tensor = table_of(rows, cols);
+            let bytes = tensor.data().unwrap();
+            let blocks = cols / BLOCK;
+            for (simd, vnni) in every_body() {
+                let table = Q8Table::with_simd(&tensor, simd, vnni).unwrap();
+                for tokens in [1, 2, 3, 4, 5, 8, 17] {
+                    let x: Vec<f32> = random((tokens, cols), 2.0);
+                    let got = table.apply(&x, tokens).unwrap();
+                    let acts = table.quantize(&x);
                     let expected: Vec<f32> = (0..tokens)
                         .flat_map(|t| {
-                            let activations = &activations;
-                            matrix
-                                .chunks_exact(cols / BLOCK)
-                                .map(move |row| reference_product(row, activations, t))
+                            let acts = &acts[t * blocks..][..blocks];
+                            let bytes = &bytes;
+                            (0..rows).map(move |r| reference(bytes, blocks, acts, r))
                         })
                         .collect();
-                    let same = |a: &[f32], b: &[f32]| {
-                        a.len() == b.len()
-                            && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
-                    };
                     assert!(
                         same(&got, &expected),
-                        "{simd:?} {vnni:?} {rows}×{cols}, {tokens} tokens differ from the reference"
+                        "{simd:?} {vnni:?} {rows}×{cols}, {tokens} tokens"
                     );
-                    if candle_is_the_reference {
-                        let by_candle: Vec<f32> = candle
-                            .forward(&x)
-                            .unwrap()
-                            .flatten_all()
-                            .unwrap()
-                            .to_vec1()
-                            .unwrap();
-                        assert!(
-                            same(&got, &by_candle),
-                            "{simd:?} {vnni:?} {rows}×{cols}, {tokens} tokens differ from candle"
-                        );
-                    }
                 }
             }
         }
     }
 
     #[test]
-    fn grouped_products_are_each_matrix_alone() {
-        let cols = 640;
-        let tensors: Vec<Arc<QTensor>> = [1024, 256, 255]
-            .into_iter()
-            .map(|rows| {
-                let dense = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
-                Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap())
-            })
-            .collect();
-        for (simd, vnni) in every_instruction_set() {
-            let [q, k, v] =
-                [0, 1, 2].map(|i| Q8Matrix::with_simd(tensors[i].clone(), simd, vnni).unwrap());
-            for tokens in [1, 3, 8, 64] {
-                let x: Vec<f32> = Tensor::randn(0f32, 2.0, (tokens, cols), &Device::Cpu)
+    fn products_in_candles_order_are_candles_bit_for_bit_on_every_body() {
+        use candle_core::quantized::QMatMul;
+        use candle_core::Module;
+        for (rows, cols) in [(256, 640), (1031, 640), (7, 64), (1, 32), (33, 96)] {
+            let tensor = table_of(rows, cols);
+            for (simd, vnni) in every_body() {
+                let table = Q8Table::with_simd(&tensor, simd, vnni)
                     .unwrap()
-                    .flatten_all()
-                    .unwrap()
-                    .to_vec1()
-                    .unwrap();
-                let grouped = Q8Matrix::apply_group([&q, &k, &v], &x, tokens).unwrap();
-                for (matrix, together) in [&q, &k, &v].into_iter().zip(&grouped) {
-                    let alone = matrix.apply(&x, tokens).unwrap();
-                    let same = alone.len() == together.len()
-                        && alone
-                            .iter()
-                            .zip(together)
-                            .all(|(a, b)| a.to_bits() == b.to_bits());
+                    .in_order(Order::Candle);
+                let candle = QMatMul::from_qtensor(table_of_bytes(&tensor, rows, cols)).unwrap();
+                for tokens in [1, 2, 3, 4, 5, 8, 17] {
+                    let x: Vec<f32> = random((tokens, cols), 2.0);
+                    let got = table.apply(&x, tokens).unwrap();
+                    let input = Tensor::from_slice(&x, (tokens, cols), &Device::Cpu).unwrap();
+                    let expected: Vec<f32> = candle
+                        .forward(&input)
+                        .unwrap()
+                        .flatten_all()
+                        .unwrap()
+                        .to_vec1()
+                        .unwrap();
                     assert!(
-                        same,
-                        "{simd:?} {vnni:?}, {tokens} tokens, {} rows",
-                        matrix.rows
+                        same(&got, &expected),
+                        "{simd:?} {vnni:?} {rows}×{cols}, {tokens} tokens"
                     );
                 }
             }
         }
     }
 
-    #[test]
-    fn activations_round_half_away_from_zero_like_candle() {
-        // Halves and near-halves after scaling by 127 / amax (amax = 127).
-        let mut x: Vec<f32> = vec![
-            127.0,
-            -0.5,
-            0.5,
-            1.5,
-            -1.5,
-            2.5,
-            0.499_999_97,
-            -0.499_999_97,
-        ];
-        x.extend((0..24).map(|i| i as f32 * 0.37 - 4.0));
-        let tensor = Arc::new(
-            QTensor::quantize(
-                &Tensor::zeros((1, 32), candle_core::DType::F32, &Device::Cpu).unwrap(),
-                GgmlDType::Q8_0,
-            )
-            .unwrap(),
-        );
-        let candle = QTensor::quantize(
-            &Tensor::from_slice(&x, (1, 32), &Device::Cpu).unwrap(),
+    /// A second tensor with `tensor`'s blocks.
+    fn table_of_bytes(tensor: &QTensor, rows: usize, cols: usize) -> QTensor {
+        let bytes = tensor.data().unwrap();
+        let storage = candle_core::quantized::QStorage::from_data(
+            std::borrow::Cow::Owned(bytes.to_vec()),
+            &Device::Cpu,
             GgmlDType::Q8_0,
         )
         .unwrap();
-        let bytes = candle.data().unwrap();
-        let block: &[Block] = bytemuck::cast_slice(&bytes);
-        for (simd, vnni) in every_instruction_set() {
-            let matrix = Q8Matrix::with_simd(tensor.clone(), simd, vnni).unwrap();
-            let ours = matrix.quantize(&x, 1);
-            assert_eq!(ours.values[0], block[0].values, "{simd:?}");
-            assert_eq!(ours.scales[0], f16::from_le_bytes(block[0].scale).to_f32());
+        QTensor::new(storage, (rows, cols)).unwrap()
+    }
+
+    #[test]
+    fn activations_are_quantized_alike_on_every_body() {
+        let x: Vec<f32> = random((3, 640), 3.0);
+        let tensor = table_of(16, 640);
+        let quantized: Vec<Vec<(f32, [i32; GROUPS], i32)>> = every_body()
+            .into_iter()
+            .map(|(simd, vnni)| {
+                Q8Table::with_simd(&tensor, simd, vnni)
+                    .unwrap()
+                    .quantize(&x)
+                    .iter()
+                    .map(|b| (b.scale, b.quads, b.shift))
+                    .collect()
+            })
+            .collect();
+        assert!(quantized.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    #[test]
+    fn looked_up_rows_are_candles_dequantized_rows() {
+        let tensor = table_of(37, 640);
+        let dense: Vec<f32> = tensor
+            .dequantize(&Device::Cpu)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let table = Q8Table::new(&tensor).unwrap();
+        let mut row = vec![0f32; 640];
+        for r in [0, 15, 16, 36] {
+            table.row_into(r, &mut row);
+            assert!(same(&row, &dense[r * 640..(r + 1) * 640]), "row {r}");
         }
     }
 
     #[test]
-    fn other_types_and_shapes_are_refused() {
+    fn gathered_rows_give_the_full_tables_products() {
+        let tensor = table_of(300, 640);
+        for (simd, vnni) in every_body() {
+            let table = Q8Table::with_simd(&tensor, simd, vnni).unwrap();
+            let x: Vec<f32> = random((1, 640), 1.0);
+            let full = table.apply(&x, 1).unwrap();
+            let ids = [299u32, 0, 17, 17, 255, 16];
+            let some = table.gather(&ids).apply(&x, 1).unwrap();
+            let expected: Vec<f32> = ids.iter().map(|&id| full[id as usize]).collect();
+            assert!(same(&some, &expected), "{simd:?} {vnni:?}");
+        }
+    }
+
+    #[test]
+    fn other_types_shapes_and_sizes_are_refused() {
         let dense = Tensor::zeros((4, 64), candle_core::DType::F32, &Device::Cpu).unwrap();
         let q4 = QTensor::quantize(&dense, GgmlDType::Q4_0).unwrap();
-        assert!(Q8Matrix::new(Arc::new(q4)).is_none());
+        assert!(Q8Table::new(&q4).is_none());
         let flat = Tensor::zeros(64, candle_core::DType::F32, &Device::Cpu).unwrap();
-        let q8 = QTensor::quantize(&flat, GgmlDType::Q8_0).unwrap();
-        assert!(Q8Matrix::new(Arc::new(q8)).is_none());
+        assert!(Q8Table::new(&QTensor::quantize(&flat, GgmlDType::Q8_0).unwrap()).is_none());
+        let table = Q8Table::new(&table_of(16, 64)).unwrap();
+        assert!(table.apply(&[0.0; 63], 1).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Sixteen matrix rows in the 32-bit lanes of a register (two on AVX2):
-//! the operations that the K-quant tiles (`kquant`) and the token table's
-//! tiles (`q8_0_table`) are written in, once per instruction set.
+//! the operations that the K-quant tiles (`kquant`) and the Q8_0
+//! tiles (`q8_0`) are written in, once per instruction set.
 //!
 //! A tile of sixteen rows × a few tokens keeps each row's sum in its own
 //! lane, so a block's sum is one exact integer per row and its scaling one
@@ -33,28 +33,51 @@ pub(super) fn on_tile_ranges(
     out: &mut [&mut [f32]],
     work: impl Fn(Range<usize>, &mut [&mut [f32]]) + Sync,
 ) {
+    on_tile_ranges_of(&mut [(tiles, rows, out)], |_, tiles, out| work(tiles, out));
+}
+
+/// [`on_tile_ranges`] over several matrices at once, in one hand-off to
+/// the threads: `matrices` gives each one's tiles, rows and output rows,
+/// and `work` is told which matrix a range is of.
+pub(super) fn on_tile_ranges_of(
+    matrices: &mut [(usize, usize, &mut [&mut [f32]])],
+    work: impl Fn(usize, Range<usize>, &mut [&mut [f32]]) + Sync,
+) {
     let threads = rayon::current_num_threads().max(1);
-    let per_task = tiles.div_ceil(threads * 4).max(1);
-    let ranges: Vec<Range<usize>> = (0..tiles)
-        .step_by(per_task)
-        .map(|start| start..(start + per_task).min(tiles))
-        .collect();
-    let mut parts: Vec<Vec<&mut [f32]>> = ranges
-        .iter()
-        .map(|_| Vec::with_capacity(out.len()))
-        .collect();
-    for token_row in out.iter_mut() {
-        let mut rest: &mut [f32] = token_row;
-        for (range, part) in ranges.iter().zip(&mut parts) {
-            let width = (range.end * LANES).min(rows) - range.start * LANES;
-            let (mine, after) = std::mem::take(&mut rest).split_at_mut(width);
-            part.push(mine);
-            rest = after;
+    let all_tiles: usize = matrices.iter().map(|&(tiles, _, _)| tiles).sum();
+    let per_task = all_tiles.div_ceil(threads * 4).max(1);
+    // Per task: the matrix, its range of tiles, and their output slices.
+    type Task<'o> = (usize, Range<usize>, Mutex<Vec<&'o mut [f32]>>);
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    for (matrix, (tiles, rows, out)) in matrices.iter_mut().enumerate() {
+        let (tiles, rows) = (*tiles, *rows);
+        let ranges: Vec<Range<usize>> = (0..tiles)
+            .step_by(per_task)
+            .map(|start| start..(start + per_task).min(tiles))
+            .collect();
+        let mut parts: Vec<Vec<&mut [f32]>> = ranges
+            .iter()
+            .map(|_| Vec::with_capacity(out.len()))
+            .collect();
+        for token_row in out.iter_mut() {
+            let mut rest: &mut [f32] = token_row;
+            for (range, part) in ranges.iter().zip(&mut parts) {
+                let width = (range.end * LANES).min(rows) - range.start * LANES;
+                let (mine, after) = std::mem::take(&mut rest).split_at_mut(width);
+                part.push(mine);
+                rest = after;
+            }
         }
+        tasks.extend(
+            ranges
+                .into_iter()
+                .zip(parts)
+                .map(|(range, part)| (matrix, range, Mutex::new(part))),
+        );
     }
-    let parts: Vec<Mutex<Vec<&mut [f32]>>> = parts.into_iter().map(Mutex::new).collect();
-    on_model_threads(ranges.len(), |task| {
-        work(ranges[task].clone(), &mut lock(&parts[task]));
+    on_model_threads(tasks.len(), |task| {
+        let (matrix, range, part) = &tasks[task];
+        work(*matrix, range.clone(), &mut lock(part));
     });
 }
 
@@ -79,6 +102,8 @@ pub(super) trait Lanes: Copy {
         scales: Self::Float,
         d: f32,
     ) -> Self::Float;
+    /// Lane-wise sum.
+    fn add(self, a: Self::Float, b: Self::Float) -> Self::Float;
     /// `acc − values × term`, fused.
     fn subtract(self, acc: Self::Float, values: Self::Float, term: f32) -> Self::Float;
     /// `acc + (sums − offset) × (scales × d)`, fused after the subtraction.
@@ -157,6 +182,10 @@ macro_rules! avx512_lanes {
             let f = self.avx512f;
             let d = f._mm512_mul_ps(scales, f._mm512_set1_ps(d));
             f._mm512_fmadd_ps(f._mm512_cvtepi32_ps(sums), d, acc)
+        }
+        #[inline(always)]
+        fn add(self, a: __m512, b: __m512) -> __m512 {
+            self.avx512f._mm512_add_ps(a, b)
         }
         #[inline(always)]
         fn subtract(self, acc: __m512, values: __m512, term: f32) -> __m512 {
@@ -315,6 +344,13 @@ impl Lanes for V3 {
         [
             fma._mm256_fmadd_ps(avx._mm256_cvtepi32_ps(sums[0]), d[0], acc[0]),
             fma._mm256_fmadd_ps(avx._mm256_cvtepi32_ps(sums[1]), d[1], acc[1]),
+        ]
+    }
+    #[inline(always)]
+    fn add(self, a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] {
+        [
+            self.avx._mm256_add_ps(a[0], b[0]),
+            self.avx._mm256_add_ps(a[1], b[1]),
         ]
     }
     #[inline(always)]
