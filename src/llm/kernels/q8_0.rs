@@ -366,22 +366,24 @@ impl Q8Table {
         let blocks = self.blocks;
         let first_tile = tiles.start;
         for tile in tiles {
-            let weights = &self.tiles[tile * blocks..][..blocks];
+            let w = &self.tiles[tile * blocks..][..blocks];
             let column = (tile - first_tile) * LANES;
             let width = LANES.min(self.rows - tile * LANES);
             let mut token = 0;
             while token < out.len() {
-                let acts = &activations[token * blocks..];
+                let a = &activations[token * blocks..];
                 let out = &mut out[token..];
                 let at = (column, width);
                 token += match (self.order, out.len()) {
-                    (Order::WholeBlocks, 1) => tile_into::<S, 1>(simd, weights, acts, out, at),
-                    (Order::WholeBlocks, 2) => tile_into::<S, 2>(simd, weights, acts, out, at),
-                    (Order::WholeBlocks, 3) => tile_into::<S, 3>(simd, weights, acts, out, at),
-                    (Order::WholeBlocks, _) => tile_into::<S, TOKENS>(simd, weights, acts, out, at),
-                    (Order::Candle, 1) => candle_tile_into::<S, 1>(simd, weights, acts, out, at),
+                    (Order::WholeBlocks, 1) => write_tile(tile_sums::<S, 1>(simd, w, a), out, at),
+                    (Order::WholeBlocks, 2) => write_tile(tile_sums::<S, 2>(simd, w, a), out, at),
+                    (Order::WholeBlocks, 3) => write_tile(tile_sums::<S, 3>(simd, w, a), out, at),
+                    (Order::WholeBlocks, _) => {
+                        write_tile(tile_sums::<S, TOKENS>(simd, w, a), out, at)
+                    }
+                    (Order::Candle, 1) => write_tile(candle_tile_sums::<S, 1>(simd, w, a), out, at),
                     (Order::Candle, _) => {
-                        candle_tile_into::<S, CANDLE_TOKENS>(simd, weights, acts, out, at)
+                        write_tile(candle_tile_sums::<S, CANDLE_TOKENS>(simd, w, a), out, at)
                     }
                 };
             }
@@ -438,17 +440,14 @@ fn weight(stored: u8) -> i8 {
     (stored ^ OFFSET) as i8
 }
 
-/// [`tile_sums`] written to the first `T` tokens' rows at `column`, `width`
-/// rows of them; returns `T`.
+/// A tile's sums written to the first `T` tokens' rows at `column`,
+/// `width` rows of them; returns `T`.
 #[inline(always)]
-fn tile_into<S: Lanes, const T: usize>(
-    simd: S,
-    weights: &[TileBlock],
-    acts: &[TokenBlock],
+fn write_tile<const T: usize>(
+    sums: [[f32; LANES]; T],
     out: &mut [&mut [f32]],
     (column, width): (usize, usize),
 ) -> usize {
-    let sums = tile_sums::<S, T>(simd, weights, acts);
     for (out, lanes) in out.iter_mut().zip(&sums) {
         out[column..column + width].copy_from_slice(&lanes[..width]);
     }
@@ -486,22 +485,6 @@ fn tile_sums<S: Lanes, const T: usize>(
         }
     }
     lanes_of(simd, acc)
-}
-
-/// [`candle_tile_sums`] written out as [`tile_into`] writes; returns `T`.
-#[inline(always)]
-fn candle_tile_into<S: Lanes, const T: usize>(
-    simd: S,
-    weights: &[TileBlock],
-    acts: &[TokenBlock],
-    out: &mut [&mut [f32]],
-    (column, width): (usize, usize),
-) -> usize {
-    let sums = candle_tile_sums::<S, T>(simd, weights, acts);
-    for (out, lanes) in out.iter_mut().zip(&sums) {
-        out[column..column + width].copy_from_slice(&lanes[..width]);
-    }
-    T
 }
 
 /// One tile's sixteen rows against `T` tokens in [`Order::Candle`]: per
