@@ -26,6 +26,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     let pipeline = hybrid_pipeline().await;
     visitors_words_find_the_documents_words(&pipeline).await;
     the_present_is_not_answered_with_the_past(&pipeline).await;
+    whether_it_is_free_is_not_answered_with_where_and_when(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
@@ -353,6 +354,29 @@ async fn the_present_is_not_answered_with_the_past(pipeline: &AnswerPipeline) {
         .await
         .expect("answers");
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+}
+
+/// The documents give no price for the exhibition: « c'est payant ? » was
+/// answered with where and when it is open, which a kiosk visitor would read
+/// as « yes, go ».
+async fn whether_it_is_free_is_not_answered_with_where_and_when(pipeline: &AnswerPipeline) {
+    for message in [
+        "lexpo ia cest payant",
+        "L'exposition Destination IA est-elle gratuite ?",
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::NoAnswer,
+            "{message}: {}",
+            reply.answer
+        );
+        assert!(
+            reply.sources.iter().all(|s| s.highlight.is_none()),
+            "{message}: {:?}",
+            reply.sources
+        );
+    }
 }
 
 async fn off_topic_questions_get_a_plain_refusal(pipeline: &AnswerPipeline) {

@@ -144,6 +144,7 @@ impl AnswerType {
         // English visitors ask about the same French documents: their
         // question words set the kind of fact just as well.
         if MONEY.iter().any(|w| has(w) || has_phrase(w))
+            || asks_whether_it_is_free(&tokens, &folded)
             || has_phrase("combien d'argent")
             || has_phrase("how much money")
             || has_phrase("how much does")
@@ -327,7 +328,7 @@ impl AnswerType {
     /// Whether `text` holds the kind of fact this type asks for.
     pub fn is_satisfied_by(self, text: &str) -> bool {
         match self {
-            Self::Amount => text::has_amount(text),
+            Self::Amount => text::has_amount(text) || tells_whether_it_is_free(text),
             Self::Duration => text::has_duration(text) || text::has_date(text),
             Self::Number => text::has_number(text),
             Self::Rate => !text::rate_mentions(text).is_empty() || text::has_zero_rate(text),
@@ -337,6 +338,58 @@ impl AnswerType {
             Self::Open => true,
         }
     }
+}
+
+/// Words (folded) that say whether something costs: « c'est gratuit ? »,
+/// « l'expo c'est payant », « assises de l'IA c'est gratos ? ». Asked at a
+/// kiosk, such a question wants a price or the word that there is none, and
+/// the sentence that only says where and when the exhibition is does not
+/// answer it.
+const FREE_OR_PAID: [&str; 11] = [
+    "gratuit",
+    "gratuite",
+    "gratuits",
+    "gratuites",
+    "gratuitement",
+    "gratos",
+    "payant",
+    "payante",
+    "payants",
+    "payantes",
+    "tarification",
+];
+
+/// Whether a question asks if something is free or how much it costs
+/// without a money word (« c'est gratuit ? », « is it free? », « billet »).
+/// « free » alone is not enough: « free time », « feel free ».
+fn asks_whether_it_is_free(tokens: &[&str], folded: &str) -> bool {
+    tokens
+        .iter()
+        .any(|w| FREE_OR_PAID.contains(w) || matches!(*w, "billet" | "billets" | "fee" | "fees"))
+        || [
+            "is it free",
+            "free of charge",
+            "for free",
+            "free entry",
+            "free admission",
+        ]
+        .iter()
+        .any(|phrase| folded.contains(phrase))
+}
+
+/// Whether a sentence says that something is free or paid for, which
+/// answers « c'est gratuit ? » as well as a price does.
+fn tells_whether_it_is_free(text: &str) -> bool {
+    let folded = fold(text);
+    words(&folded).any(|w| FREE_OR_PAID.contains(&w))
+        || [
+            "entree libre",
+            "acces libre",
+            "sans frais",
+            "free of charge",
+        ]
+        .iter()
+        .any(|phrase| folded.contains(phrase))
 }
 
 /// Words (folded, French and English) that say who leads a body
@@ -1206,6 +1259,29 @@ mod tests {
         ));
         assert!(!tells_another_year(&years, "Elle aide 120 entreprises."));
         assert!(!tells_another_year(&[], "Un budget de 9 M€ en 2018."));
+    }
+
+    #[test]
+    fn whether_it_is_free_is_asked_for_a_price_or_its_absence() {
+        for question in [
+            "lexpo ia cest payant",
+            "L'exposition Destination IA est-elle gratuite ?",
+            "assises de lia cest gratos ?",
+            "combien le billet pour l'expo",
+            "Is it free to visit the exhibition?",
+            "Are there entry fees?",
+        ] {
+            assert_eq!(AnswerType::of(question), AnswerType::Amount, "{question}");
+        }
+        assert_ne!(
+            AnswerType::of("Feel free to tell me: what is the DataLab?"),
+            AnswerType::Amount
+        );
+        let where_and_when =
+            "L'exposition est ouverte à L'Atrium, à Rouen, depuis le 12 février 2026.";
+        assert!(!AnswerType::Amount.is_satisfied_by(where_and_when));
+        assert!(AnswerType::Amount.is_satisfied_by("L'entrée est gratuite."));
+        assert!(AnswerType::Amount.is_satisfied_by("Entrée libre, du mardi au dimanche."));
     }
 
     #[test]
