@@ -340,6 +340,18 @@ async fn the_present_is_not_answered_with_the_past(pipeline: &AnswerPipeline) {
             "{suggestion}"
         );
     }
+    // The DataLab's president, who was the Region's vice-president, is not
+    // the Region's president.
+    let reply = pipeline
+        .answer("c qui le president de la region", None)
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::NoAnswer, "{}", reply.answer);
+    assert!(
+        reply.sources.iter().all(|s| s.highlight.is_none()),
+        "{:?}",
+        reply.sources
+    );
     // Nor is what comes next answered with what is over: the last
     // edition's dates are shown as the closest passage, not as the next.
     for message in [

@@ -318,8 +318,10 @@ impl AnswerType {
                     ["quel", "quels", "kel", "which", "what"].contains(&pair[0])
                         && ["pays", "country", "countries"].contains(&pair[1])
                 });
+                let told = fold(text);
                 names_someone_new
-                    && says_the_roles_asked(&asked, &fold(text), &ROLES_ASKED)
+                    && says_the_roles_asked(&asked, &told, &ROLES_ASKED)
+                    && !names_only_a_deputy_of_the_body_asked(&asked, &told)
                     && (!asks_for_countries || text::names_a_country(text))
             }
         }
@@ -492,6 +494,40 @@ fn says_the_roles_asked(asked: &[&str], text: &str, roles: &[&[&str]]) -> bool {
         !asked.iter().any(|w| role.contains(w))
             || (0..told.len()).any(|at| says_role_at(&told, at, role))
     })
+}
+
+/// Words between a role and the body it is held in: « président *de la*
+/// Région », « president *of the* Region », « qui dirige *la* French Tech ».
+const BETWEEN_ROLE_AND_BODY: [&str; 10] =
+    ["de", "du", "des", "d", "la", "le", "l", "les", "of", "the"];
+
+/// The first word of the body whose leader is asked (« region » in
+/// « c qui le président de la région »), if the question names one.
+fn body_of_the_role_asked<'a>(asked: &[&'a str]) -> Option<&'a str> {
+    let at = asked.iter().position(|w| LEADING.contains(w))?;
+    asked[at + 1..]
+        .iter()
+        .find(|w| !BETWEEN_ROLE_AND_BODY.contains(w))
+        .copied()
+}
+
+/// Whether the body asked about appears in `told` (folded) only as that of
+/// a deputy: « Sa présidente était alors Julie Barenton-Guillas,
+/// vice-présidente de la Région » names the DataLab's president, and the
+/// Region's vice-president, not the Region's president.
+fn names_only_a_deputy_of_the_body_asked(asked: &[&str], told: &str) -> bool {
+    let Some(body) = body_of_the_role_asked(asked) else {
+        return false;
+    };
+    let told: Vec<&str> = words(told).collect();
+    let mentions: Vec<usize> = (0..told.len()).filter(|&at| told[at] == body).collect();
+    let deputy_of = |at: usize| {
+        let role = told[..at]
+            .iter()
+            .rposition(|w| !BETWEEN_ROLE_AND_BODY.contains(w));
+        role.is_some_and(|r| r > 0 && LEADING.contains(&told[r]) && told[r - 1] == "vice")
+    };
+    !mentions.is_empty() && mentions.iter().all(|&at| deputy_of(at))
 }
 
 /// Whether word `at` of `words` (folded) is one of `role`'s, said of the
@@ -1282,6 +1318,17 @@ mod tests {
         assert!(!AnswerType::Amount.is_satisfied_by(where_and_when));
         assert!(AnswerType::Amount.is_satisfied_by("L'entrée est gratuite."));
         assert!(AnswerType::Amount.is_satisfied_by("Entrée libre, du mardi au dimanche."));
+    }
+
+    #[test]
+    fn a_body_s_deputy_does_not_tell_who_leads_it() {
+        let told = "En 2021, le DataLab était un consortium. Sa présidente était alors Julie \
+                    Barenton-Guillas, vice-présidente de la Région.";
+        assert!(!AnswerType::Name.is_answered_by(told, "c qui le president de la region"));
+        assert!(!AnswerType::Name.is_answered_by(told, "Who is the president of the Region?"));
+        assert!(AnswerType::Name.is_answered_by(told, "la presidente du datalab cetait ki"));
+        assert!(AnswerType::Name.is_answered_by(told, "Qui présidait le DataLab en 2021 ?"));
+        assert!(AnswerType::Name.is_answered_by(told, "DataLab présidente 2021"));
     }
 
     #[test]
