@@ -340,6 +340,12 @@ async fn the_present_is_not_answered_with_the_past(pipeline: &AnswerPipeline) {
             "{suggestion}"
         );
     }
+    // The documents date the Datathon but do not say who organises it.
+    let reply = pipeline
+        .answer("qui organise le datathon", None)
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::NoAnswer, "{}", reply.answer);
     // The DataLab's president, who was the Region's vice-president, is not
     // the Region's president.
     let reply = pipeline

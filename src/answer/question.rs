@@ -445,9 +445,35 @@ const WINNING: [&str; 15] = [
     "winners",
 ];
 
+/// Words (folded, French and English) that say who organised something: « qui
+/// organise le datathon ? » is not answered by the sentence that only dates
+/// it. An event is also « une initiative portée par » its organiser.
+const ORGANISING: [&str; 20] = [
+    "organise",
+    "organisee",
+    "organises",
+    "organisees",
+    "organisent",
+    "organisait",
+    "organisaient",
+    "organisateur",
+    "organisatrice",
+    "organisateurs",
+    "organised",
+    "organized",
+    "organiser",
+    "organizer",
+    "organisers",
+    "organizers",
+    "organising",
+    "organizing",
+    "initiative",
+    "portee",
+];
+
 /// Roles a « qui ? » asks about, each as the words that say it: a
 /// sentence answers such a question only if it says the same role.
-const ROLES_ASKED: [&[&str]; 2] = [&LEADING, &WINNING];
+const ROLES_ASKED: [&[&str]; 3] = [&LEADING, &WINNING, &ORGANISING];
 
 /// Words (folded, French and English) that say something was created or
 /// launched.
@@ -1318,6 +1344,27 @@ mod tests {
         assert!(!AnswerType::Amount.is_satisfied_by(where_and_when));
         assert!(AnswerType::Amount.is_satisfied_by("L'entrée est gratuite."));
         assert!(AnswerType::Amount.is_satisfied_by("Entrée libre, du mardi au dimanche."));
+    }
+
+    #[test]
+    fn who_organised_is_answered_by_who_organised() {
+        let dated = "La 3e édition du Datathon Normandie a eu lieu du 5 novembre au 9 décembre.";
+        assert!(!AnswerType::Name.is_answered_by(dated, "qui organise le datathon"));
+        for told in [
+            "Elle était organisée par le groupe Ouest-France.",
+            "Une initiative portée par l'association Normandie.ai.",
+        ] {
+            for question in [
+                "ki organisait les assises ia",
+                "Who organised the day in December?",
+                "Assises nationales IA organisateur",
+            ] {
+                assert!(
+                    AnswerType::Name.is_answered_by(told, question),
+                    "{question}: {told}"
+                );
+            }
+        }
     }
 
     #[test]
