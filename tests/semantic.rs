@@ -74,6 +74,19 @@ async fn a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(pipeline:
     assert!(reply.answer.contains("150 000"), "{}", reply.answer);
     let alone = pipeline.answer(follow_up, None).await.expect("answers");
     assert_eq!(alone.kind, AnswerKind::NoAnswer, "{}", alone.answer);
+    // « c'est pour qui ? » after an aid asks whom the aid is for; it is
+    // not « qui es-tu ? », which speaks to the assistant.
+    let first = pipeline
+        .answer("c quoi impulsion export", None)
+        .await
+        .expect("answers");
+    assert_eq!(first.kind, AnswerKind::Extractive, "{}", first.answer);
+    let reply = pipeline
+        .answer("cest pour qui", Some(&first.session_id))
+        .await
+        .expect("answers");
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+    assert_eq!(reply.sources[0].title, "Impulsion Export");
     // The topic handed on (« Exposition Destination IA à L'Atrium, Rouen »)
     // names the place asked next; the visitor did not, so it is the answer.
     let first = pipeline

@@ -461,11 +461,8 @@ impl SmallTalk {
     /// « Coucou EulCat »); « qui es-tu ? » and « tu parles anglais ? » ask.
     pub fn fits(self, message: &str) -> bool {
         match self {
-            Self::Identity
-            | Self::Help
-            | Self::Wellbeing
-            | Self::Languages
-            | Self::QuestionComing => true,
+            Self::Identity => addresses_the_assistant(message),
+            Self::Help | Self::Wellbeing | Self::Languages | Self::QuestionComing => true,
             Self::Greeting
             | Self::Thanks
             | Self::Farewell
@@ -720,6 +717,54 @@ fn announces_a_question(words: &[&str]) -> bool {
 
 /// Splits a folded message into words, keeping hyphens and apostrophes
 /// inside words so « qui es-tu » stays one phrase.
+/// Words (folded) by which a message speaks to or of the assistant itself.
+/// « Qui es-tu ? », « t ki », « are you a bot », « un humain me répond ? »,
+/// « est-ce que je parle à une IA ? » have one; « c'est pour qui ? », asked after an answer about an aid, has
+/// none, and is a question about the aid, not about the assistant.
+const ADDRESSING_THE_ASSISTANT: [&str; 37] = [
+    "tu",
+    "t",
+    "toi",
+    "te",
+    "ton",
+    "ta",
+    "tes",
+    "vous",
+    "vs",
+    "votre",
+    "vos",
+    "etes",
+    "eulcat",
+    "you",
+    "your",
+    "u",
+    "ur",
+    "yourself",
+    "robot",
+    "bot",
+    "chatbot",
+    "assistant",
+    "machine",
+    "humain",
+    "humaine",
+    "human",
+    "programme",
+    "program",
+    "computer",
+    "ordinateur",
+    "parle",
+    "talking",
+    "speaking",
+    "chatting",
+    "personne",
+    "person",
+    "someone",
+];
+
+fn addresses_the_assistant(message: &str) -> bool {
+    words(&fold(message)).any(|w| ADDRESSING_THE_ASSISTANT.contains(&w))
+}
+
 fn words_with_hyphens(folded: &str) -> Vec<&str> {
     folded
         .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\''))
@@ -755,6 +800,25 @@ mod tests {
             SmallTalk::detect("Good morning there"),
             Some(SmallTalk::Greeting)
         );
+    }
+
+    #[test]
+    fn a_question_about_the_assistant_speaks_to_it_or_of_it() {
+        for message in [
+            "Qui es-tu ?",
+            "t ki",
+            "vs etes qui",
+            "are you a bot",
+            "Est-ce qu'un humain me répond ou une machine ?",
+            "eulcat ki ta creer",
+            "Est-ce que je parle à une IA ?",
+            "Am I talking to a real person or an AI?",
+        ] {
+            assert!(SmallTalk::Identity.fits(message), "{message}");
+        }
+        for message in ["c'est pour qui ?", "cest qui le gagnant", "who is it for?"] {
+            assert!(!SmallTalk::Identity.fits(message), "{message}");
+        }
     }
 
     #[test]
