@@ -353,6 +353,18 @@ async fn the_present_is_not_answered_with_the_past(pipeline: &AnswerPipeline) {
             "{suggestion}"
         );
     }
+    // « close » asks for the last day: the opening date of the same
+    // sentence is never shown as the short answer.
+    for message in [
+        "when does the exhibition close",
+        "lexpo ia ca dure jusqua qd",
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+        assert!(reply.answer.contains("octobre 2027"), "{}", reply.answer);
+        let highlight = reply.sources[0].highlight.as_deref().unwrap_or_default();
+        assert!(!highlight.contains("février"), "{message}: {highlight}");
+    }
     // The documents date the Datathon but do not say who organises it.
     let reply = pipeline
         .answer("qui organise le datathon", None)

@@ -990,7 +990,9 @@ impl AnswerPipeline {
             let counted = question::counted_noun(message);
             let beside_the_leader = !question::asks_who_leads(message)
                 || compose::holds_the_role(&span, &found.quote, &question::LEADING);
+            let period_end = question::period_end_asked(message);
             (beside_the_leader
+                && !question::dates_the_other_end(period_end, &span, &found.quote)
                 && compose::worth_highlighting(
                     &span,
                     &found.quote,

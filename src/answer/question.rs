@@ -759,7 +759,9 @@ pub enum PeriodEnd {
 /// Which end of a period the question asks for, if it asks for one.
 pub fn period_end_asked(question: &str) -> Option<PeriodEnd> {
     let folded = text::spaced_words(question);
-    const END: [&str; 11] = [
+    // « Quand ferme l'expo », « when does the exhibition close » ask for
+    // its last day as « jusqu'à quand » does; « quand ouvre » for its first.
+    const END: [&str; 23] = [
         " jusqu a quand ",
         " jusqua quand ",
         " date limite ",
@@ -771,8 +773,20 @@ pub fn period_end_asked(question: &str) -> Option<PeriodEnd> {
         " closing date ",
         " last day ",
         " when does it end ",
+        " finit ",
+        " finira ",
+        " termine ",
+        " terminera ",
+        " ferme ",
+        " fermera ",
+        " close ",
+        " closes ",
+        " end ",
+        " ends ",
+        " finish ",
+        " finishes ",
     ];
-    const START: [&str; 10] = [
+    const START: [&str; 18] = [
         " a partir de quand ",
         " a partir de quelle ",
         " depuis quand ",
@@ -783,6 +797,14 @@ pub fn period_end_asked(question: &str) -> Option<PeriodEnd> {
         " date de debut ",
         " start date ",
         " when does it start ",
+        " commence ",
+        " commencera ",
+        " ouvre ",
+        " ouvrira ",
+        " start ",
+        " starts ",
+        " begin ",
+        " begins ",
     ];
     if END.iter().any(|m| folded.contains(m)) {
         Some(PeriodEnd::End)
@@ -826,6 +848,50 @@ pub fn tells_the_other_end(asked: Option<PeriodEnd>, quote: &str) -> bool {
         PeriodEnd::End => tells_start && !tells_end,
         PeriodEnd::Start => tells_end && !tells_start,
     }
+}
+
+/// Whether the date `span` stands in `quote` as the end of a period that
+/// was not asked: « when does the exhibition close? » is not answered by
+/// « le 12 février 2026 » of « ouverte depuis le 12 février 2026, et elle
+/// dure jusqu'en octobre 2027 ». Read from the words just before the span.
+pub fn dates_the_other_end(asked: Option<PeriodEnd>, span: &str, quote: &str) -> bool {
+    let Some(asked) = asked else {
+        return false;
+    };
+    let quoted = text::spaced_words(quote);
+    let spanned = text::spaced_words(span);
+    let spanned = spanned.trim();
+    if spanned.is_empty() {
+        return false;
+    }
+    let Some(at) = quoted.find(&format!(" {spanned} ")) else {
+        return false;
+    };
+    let before = &quoted[..at];
+    const STARTING: [&str; 8] = [
+        " depuis",
+        " depuis le",
+        " a partir du",
+        " a partir de",
+        " des le",
+        " since",
+        " starting",
+        " du",
+    ];
+    const ENDING: [&str; 7] = [
+        " jusqu au",
+        " jusqu a",
+        " jusqu en",
+        " jusqu aux",
+        " au plus tard le",
+        " until",
+        " au",
+    ];
+    let markers: &[&str] = match asked {
+        PeriodEnd::End => &STARTING,
+        PeriodEnd::Start => &ENDING,
+    };
+    markers.iter().any(|marker| before.ends_with(marker))
 }
 
 /// « du 5 novembre au 9 décembre », « du 1er au 3 mars »: both ends.
@@ -945,6 +1011,30 @@ mod tests {
         }
         assert_eq!(period_end_asked("c'est quand l'expo"), None);
         assert!(!tells_the_other_end(None, "à partir du 1er janvier"));
+    }
+
+    #[test]
+    fn a_date_of_the_other_end_is_not_the_short_answer() {
+        let quote = "L'exposition est ouverte depuis le 12 février 2026, et elle dure jusqu'en \
+                     octobre 2027.";
+        for question in [
+            "when does the exhibition close",
+            "lexpo ia elle finit quand",
+            "l'expo ferme quand ?",
+        ] {
+            let end = period_end_asked(question);
+            assert_eq!(end, Some(PeriodEnd::End), "{question}");
+            assert!(dates_the_other_end(end, "le 12 février 2026", quote));
+            assert!(dates_the_other_end(end, "12 février 2026", quote));
+            assert!(!dates_the_other_end(end, "octobre 2027", quote));
+        }
+        let start = period_end_asked("Quand ouvre l'exposition ?");
+        assert_eq!(start, Some(PeriodEnd::Start));
+        assert!(!dates_the_other_end(start, "12 février 2026", quote));
+        assert!(dates_the_other_end(start, "octobre 2027", quote));
+        let both = "Le Datathon a eu lieu du 5 novembre au 9 décembre.";
+        assert!(dates_the_other_end(start, "9 décembre", both));
+        assert!(!dates_the_other_end(None, "12 février 2026", quote));
     }
 
     #[test]
