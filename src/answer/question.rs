@@ -396,7 +396,7 @@ fn tells_whether_it_is_free(text: &str) -> bool {
 
 /// Words (folded, French and English) that say who leads a body
 /// (« vice-présidente » folds to « vice », « presidente »).
-pub const LEADING: [&str; 27] = [
+pub const LEADING: [&str; 30] = [
     "dirige",
     "dirigee",
     "dirigent",
@@ -424,6 +424,9 @@ pub const LEADING: [&str; 27] = [
     "chairwoman",
     "ceo",
     "leads",
+    "runs",
+    "anime",
+    "animee",
 ];
 
 /// Words (folded, French and English) that say who won.
@@ -1434,6 +1437,15 @@ mod tests {
         assert!(!AnswerType::Amount.is_satisfied_by(where_and_when));
         assert!(AnswerType::Amount.is_satisfied_by("L'entrée est gratuite."));
         assert!(AnswerType::Amount.is_satisfied_by("Entrée libre, du mardi au dimanche."));
+    }
+
+    #[test]
+    fn who_runs_a_place_is_answered_by_who_runs_it() {
+        let described = "Normandie Incubation est un incubateur installé à Caen pour les start-up.";
+        assert!(!AnswerType::Name.is_answered_by(described, "who runs normandie incubation"));
+        let run = "Il est ouvert du mardi au dimanche et animé par Science Action Normandie.";
+        assert!(AnswerType::Name.is_answered_by(run, "who runs the atrium"));
+        assert!(AnswerType::Name.is_answered_by(run, "ki c ki anime ce batiment latrium"));
     }
 
     #[test]
