@@ -56,48 +56,51 @@ async fn a_greeting_or_thanks_before_a_question_changes_nothing(pipeline: &Answe
     }
 }
 
+/// Asks `first`, which the documents answer, then `then` in the same
+/// conversation: both replies.
+async fn after_an_answer(pipeline: &AnswerPipeline, first: &str, then: &str) -> (Reply, Reply) {
+    let answered = pipeline.answer(first, None).await.expect("answers");
+    assert_eq!(
+        answered.kind,
+        AnswerKind::Extractive,
+        "{first}: {}",
+        answered.answer
+    );
+    let reply = pipeline
+        .answer(then, Some(&answered.session_id))
+        .await
+        .expect("answers");
+    (answered, reply)
+}
+
 /// « D'accord, et … » continues the conversation: the follow-up is read
 /// with the topic of the passage the first answer quoted, and the same
 /// words alone are not answered.
 async fn a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(pipeline: &AnswerPipeline) {
-    let first = pipeline
-        .answer("À quoi sert le prêt Impulsion Développement ?", None)
-        .await
-        .expect("answers");
-    assert_eq!(first.kind, AnswerKind::Extractive, "{}", first.answer);
     let follow_up = "D'accord, et il faut investir combien au minimum ?";
-    let reply = pipeline
-        .answer(follow_up, Some(&first.session_id))
-        .await
-        .expect("answers");
+    let (_, reply) = after_an_answer(
+        pipeline,
+        "À quoi sert le prêt Impulsion Développement ?",
+        follow_up,
+    )
+    .await;
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
     assert!(reply.answer.contains("150 000"), "{}", reply.answer);
     let alone = pipeline.answer(follow_up, None).await.expect("answers");
     assert_eq!(alone.kind, AnswerKind::NoAnswer, "{}", alone.answer);
     // « c'est pour qui ? » after an aid asks whom the aid is for; it is
     // not « qui es-tu ? », which speaks to the assistant.
-    let first = pipeline
-        .answer("c quoi impulsion export", None)
-        .await
-        .expect("answers");
-    assert_eq!(first.kind, AnswerKind::Extractive, "{}", first.answer);
-    let reply = pipeline
-        .answer("cest pour qui", Some(&first.session_id))
-        .await
-        .expect("answers");
+    let (_, reply) = after_an_answer(pipeline, "c quoi impulsion export", "cest pour qui").await;
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
     assert_eq!(reply.sources[0].title, "Impulsion Export");
     // The topic handed on (« Exposition Destination IA à L'Atrium, Rouen »)
     // names the place asked next; the visitor did not, so it is the answer.
-    let first = pipeline
-        .answer("Parle-moi de l'exposition Destination IA", None)
-        .await
-        .expect("answers");
-    assert_eq!(first.kind, AnswerKind::Extractive, "{}", first.answer);
-    let reply = pipeline
-        .answer("merci ! et c'est où ?", Some(&first.session_id))
-        .await
-        .expect("answers");
+    let (first, reply) = after_an_answer(
+        pipeline,
+        "Parle-moi de l'exposition Destination IA",
+        "merci ! et c'est où ?",
+    )
+    .await;
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
     assert!(reply.answer.contains("Rouen"), "{}", reply.answer);
     // Thanks known only by their meaning are no turn either: the question
@@ -367,27 +370,15 @@ async fn the_present_is_not_answered_with_the_past(pipeline: &AnswerPipeline) {
     }
     // The documents date the Datathon but do not say who organises it, and
     // describe Normandie Incubation without saying who runs it.
-    for message in ["qui organise le datathon", "who runs normandie incubation"] {
-        let reply = pipeline.answer(message, None).await.expect("answers");
-        assert_eq!(
-            reply.kind,
-            AnswerKind::NoAnswer,
-            "{message}: {}",
-            reply.answer
-        );
+    // And the DataLab's president, who was the Region's vice-president, is
+    // not the Region's president.
+    for message in [
+        "qui organise le datathon",
+        "who runs normandie incubation",
+        "c qui le president de la region",
+    ] {
+        assert_refused(pipeline, message).await;
     }
-    // The DataLab's president, who was the Region's vice-president, is not
-    // the Region's president.
-    let reply = pipeline
-        .answer("c qui le president de la region", None)
-        .await
-        .expect("answers");
-    assert_eq!(reply.kind, AnswerKind::NoAnswer, "{}", reply.answer);
-    assert!(
-        reply.sources.iter().all(|s| s.highlight.is_none()),
-        "{:?}",
-        reply.sources
-    );
     // Nor is what comes next answered with what is over: the last
     // edition's dates are shown as the closest passage, not as the next.
     for message in [
@@ -412,19 +403,25 @@ async fn whether_it_is_free_is_not_answered_with_where_and_when(pipeline: &Answe
         "lexpo ia cest payant",
         "L'exposition Destination IA est-elle gratuite ?",
     ] {
-        let reply = pipeline.answer(message, None).await.expect("answers");
-        assert_eq!(
-            reply.kind,
-            AnswerKind::NoAnswer,
-            "{message}: {}",
-            reply.answer
-        );
-        assert!(
-            reply.sources.iter().all(|s| s.highlight.is_none()),
-            "{message}: {:?}",
-            reply.sources
-        );
+        assert_refused(pipeline, message).await;
     }
+}
+
+/// A question the documents do not answer is refused, and no sentence
+/// shown with it is highlighted as the answer.
+async fn assert_refused(pipeline: &AnswerPipeline, message: &str) {
+    let reply = pipeline.answer(message, None).await.expect("answers");
+    assert_eq!(
+        reply.kind,
+        AnswerKind::NoAnswer,
+        "{message}: {}",
+        reply.answer
+    );
+    assert!(
+        reply.sources.iter().all(|s| s.highlight.is_none()),
+        "{message}: {:?}",
+        reply.sources
+    );
 }
 
 async fn off_topic_questions_get_a_plain_refusal(pipeline: &AnswerPipeline) {
