@@ -855,9 +855,9 @@ pub fn tells_the_other_end(asked: Option<PeriodEnd>, quote: &str) -> bool {
 
 /// Whether the date `span` stands in `quote` as the other end of the
 /// period than the one asked: « when does the exhibition close? » is not
-/// answered by
-/// « le 12 février 2026 » of « ouverte depuis le 12 février 2026, et elle
-/// dure jusqu'en octobre 2027 ». Read from the words just before the span.
+/// answered by « le 12 février 2026 » of « ouverte depuis le 12 février
+/// 2026, et elle dure jusqu'en octobre 2027 ». Read from the words just
+/// before the span.
 pub fn dates_the_other_end(asked: Option<PeriodEnd>, span: &str, quote: &str) -> bool {
     let Some(asked) = asked else {
         return false;
