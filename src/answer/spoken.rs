@@ -52,6 +52,7 @@ const WORDS: &[(&str, &str)] = &[
     ("pr", "pour"),
     ("pke", "parce que"),
     ("tt", "tout"),
+    ("tps", "temps"),
     ("tjrs", "toujours"),
     ("tjs", "toujours"),
     ("bcp", "beaucoup"),
@@ -81,6 +82,8 @@ const WORDS: &[(&str, &str)] = &[
     ("asso", "association"),
     ("assos", "associations"),
     ("appli", "application"),
+    ("labo", "laboratoire"),
+    ("labos", "laboratoires"),
     ("boite", "entreprise"),
     ("boîte", "entreprise"),
     ("boites", "entreprises"),
@@ -196,6 +199,14 @@ mod tests {
             "il y a combien de startups?"
         );
         assert_eq!(normalize("kel montant max"), "quel montant max");
+        assert_eq!(
+            normalize("differé impulsion dev cb de tps"),
+            "differé impulsion dev combien de temps"
+        );
+        assert_eq!(
+            normalize("un labo peut porter combien"),
+            "un laboratoire peut porter combien"
+        );
         assert_eq!(normalize("mrc a+"), "merci à plus");
         assert_eq!(normalize("@+ !"), "à plus !");
         assert_eq!(
