@@ -27,6 +27,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     visitors_words_find_the_documents_words(&pipeline).await;
     the_present_is_not_answered_with_the_past(&pipeline).await;
     whether_it_is_free_is_not_answered_with_where_and_when(&pipeline).await;
+    a_highlight_is_the_quantity_asked_for(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
@@ -405,6 +406,68 @@ async fn whether_it_is_free_is_not_answered_with_where_and_when(pipeline: &Answe
     ] {
         assert_refused(pipeline, message).await;
     }
+}
+
+/// The short answer shown above the quote states the quantity asked for:
+/// with its unit (« 10 » of « 10 % » read as another figure), not an
+/// exception in parentheses when the general rate is asked, not another
+/// count of the same sentence.
+async fn a_highlight_is_the_quantity_asked_for(pipeline: &AnswerPipeline) {
+    let highlight = |reply: &Reply| {
+        reply
+            .sources
+            .first()
+            .and_then(|source| source.highlight.clone())
+    };
+    let methanisation = pipeline
+        .answer("methanisation cest combien", None)
+        .await
+        .expect("answers");
+    assert_eq!(
+        highlight(&methanisation).as_deref(),
+        Some("10 %"),
+        "{}",
+        methanisation.answer
+    );
+    let ceiling = pipeline
+        .answer("impulsion dev plafond", None)
+        .await
+        .expect("answers");
+    assert_eq!(
+        highlight(&ceiling).as_deref(),
+        Some("1 million d'euros"),
+        "{}",
+        ceiling.answer
+    );
+    for (message, not_the_answer) in [
+        ("Impulsion Environnement taux prêt", "10 %"),
+        ("combien d'entreprises beta testeuses pour boost ai", "12"),
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::Extractive,
+            "{message}: {}",
+            reply.answer
+        );
+        assert_ne!(
+            highlight(&reply).as_deref(),
+            Some(not_the_answer),
+            "{message}: {}",
+            reply.answer
+        );
+    }
+    // « labo » is a laboratory: « Aucune entreprise ne peut porter plus de
+    // 70 % » is no answer for one.
+    let laboratory = pipeline
+        .answer("un labo peut porter combien des depenses max", None)
+        .await
+        .expect("answers");
+    assert!(
+        !laboratory.answer.starts_with("70 %"),
+        "{}",
+        laboratory.answer
+    );
 }
 
 /// A question the documents do not answer is refused, and no sentence

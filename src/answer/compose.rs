@@ -4,6 +4,10 @@
 //! inside it, stay the documents' French words, so a reply in English
 //! states nothing the sources do not.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::corpus::Passage;
 
 use super::language::Language;
@@ -14,6 +18,46 @@ use super::text::{self, fold, words};
 /// Words longer than this make a span a paraphrase of the sentence, not a
 /// short answer.
 const SHORT_SPAN_WORDS: usize = 6;
+
+/// The unit of a share or an amount, right after its number.
+static UNIT_AFTER_A_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    text::literal_regex(
+        r"(?i)^[\s\u{00a0}\u{202f}]*(?:%|k€|m€|€|euros?\b|pour\s+cent\b|(?:millions?|milliards?)(?:\s+d['’]euros\b)?)",
+    )
+});
+
+/// The start of a range, right before its end: « 0 à », « 35 – ».
+static RANGE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    text::literal_regex(
+        r"(?i)\d[\s\u{00a0}\u{202f}]*%?[\s\u{00a0}\u{202f}]*(?:à|a|-|–|et)[\s\u{00a0}\u{202f}]*$",
+    )
+});
+
+/// `span` with the unit the quote writes right after it, when the span
+/// ends on a number and stops before its unit: the model copies « 10 » of
+/// « (10 % pour la méthanisation) » and « 1 » of « 1 million d'euros »,
+/// and without the unit the highlight states another quantity.
+pub(crate) fn with_its_unit(span: &str, quote: &str) -> String {
+    let number = span.trim().trim_end_matches(['.', ',', ';', ':']);
+    if !number.ends_with(|c: char| c.is_ascii_digit()) {
+        return span.to_string();
+    }
+    let whole = |at: usize| {
+        !quote[..at].ends_with(char::is_alphanumeric)
+            && !quote[at + number.len()..].starts_with(char::is_alphanumeric)
+    };
+    let Some(at) = quote
+        .match_indices(number)
+        .map(|(at, _)| at)
+        .find(|&at| whole(at))
+    else {
+        return span.to_string();
+    };
+    match UNIT_AFTER_A_NUMBER.find(&quote[at + number.len()..]) {
+        Some(unit) => format!("{number}{}", unit.as_str()),
+        None => span.to_string(),
+    }
+}
 
 /// The extractive answer: the short answer first when there is one, then
 /// the quoted sentences and where they come from.
@@ -150,11 +194,7 @@ pub(crate) fn worth_highlighting(
     // « Combien de pays » asks for the number before « pays »: when the
     // quote counts them, a span that does not is another count.
     if let Some(noun) = counted {
-        let counts_it = words(&folded_quote)
-            .collect::<Vec<_>>()
-            .windows(2)
-            .any(|pair| pair[0].chars().all(|c| c.is_ascii_digit()) && pair[1] == noun);
-        if counts_it && !words(&folded_span).any(|w| w == noun) {
+        if counts(&folded_quote, noun) && !words(&folded_span).any(|w| w == noun) {
             return false;
         }
     }
@@ -164,8 +204,67 @@ pub(crate) fn worth_highlighting(
         }
         // A year or a day of the month counts nothing.
         AnswerType::Number => !text::count_mentions(span).is_empty(),
+        // A length, not the day a period starts (« combien de temps dure
+        // l'exposition ? » is not « 12 février 2026 »); the quote shows
+        // both ends of a period.
+        AnswerType::Duration => text::has_duration(span),
         other => other.is_satisfied_by(span),
     }
+}
+
+/// Whether `span` stands in `quote` only inside parentheses that name a
+/// case the question does not (« 35 à 50 % selon les cas (10 % pour la
+/// méthanisation) »): an aside states an exception, and shown alone it
+/// reads as the general answer. Words are compared on their first five
+/// letters, so « méthanisation » in the aside meets « methanisation ».
+pub(crate) fn in_an_aside_not_asked(span: &str, quote: &str, question: &str) -> bool {
+    let span = span.trim();
+    if span.is_empty() {
+        return false;
+    }
+    let stem = |word: &str| word.chars().take(5).collect::<String>();
+    let folded_question = fold(question);
+    let asked: Vec<String> = words(&folded_question).map(stem).collect();
+    let folded_span = fold(span);
+    let spanned: Vec<&str> = words(&folded_span).collect();
+    // « 0 à 10 % » holds « 10 % » only as the end of a range: not an
+    // occurrence a visitor would read as that share.
+    let ends_a_range = |at: usize| RANGE_BEFORE.is_match(&quote[..at]);
+    let mut occurrences = quote
+        .match_indices(span)
+        .map(|(at, _)| at)
+        .filter(|&at| !ends_a_range(at))
+        .peekable();
+    occurrences.peek().is_some()
+        && occurrences.all(|at| {
+            let (Some(open), Some(close)) = (
+                quote[..at].rfind('('),
+                quote[at..].find(')').map(|end| at + end),
+            ) else {
+                return false;
+            };
+            if quote[open..at].contains(')') || quote[at..close].contains('(') {
+                return false;
+            }
+            let aside = fold(&quote[open + 1..close]);
+            let case: Vec<&str> = words(&aside)
+                .filter(|w| w.chars().count() >= 4 && !spanned.contains(w))
+                .collect();
+            !case.is_empty() && !case.iter().any(|w| asked.contains(&stem(w)))
+        })
+}
+
+/// Whether `folded` counts `noun`: a number right before it (« 6 pays »)
+/// or a number word and « de » (« une centaine d'entreprises »).
+fn counts(folded: &str, noun: &str) -> bool {
+    let tokens: Vec<&str> = words(folded).collect();
+    let in_digits = tokens
+        .windows(2)
+        .any(|pair| pair[0].chars().all(|c| c.is_ascii_digit()) && pair[1] == noun);
+    let in_words = tokens.windows(3).any(|triple| {
+        text::is_number_word(triple[0]) && matches!(triple[1], "de" | "d") && triple[2] == noun
+    });
+    in_digits || in_words
 }
 
 /// Words between a role (« présidente ») and the name of who holds it
@@ -393,6 +492,94 @@ mod tests {
             quote,
             AnswerType::Number,
             Some("partenaires")
+        ));
+    }
+
+    #[test]
+    fn a_number_cut_before_its_unit_gets_it_back() {
+        let quote = "Un prêt de 35 à 50 % selon les cas (10 % pour la méthanisation), plafonné à 1 million d'euros.";
+        assert_eq!(with_its_unit("10", quote), "10 %");
+        assert_eq!(with_its_unit("1", quote), "1 million d'euros");
+        assert_eq!(with_its_unit("50 %", quote), "50 %");
+        assert_eq!(with_its_unit("la méthanisation", quote), "la méthanisation");
+        let quote = "Une journée est retenue pour 1 000 euros ; 5 ans de remboursement.";
+        assert_eq!(with_its_unit("1 000", quote), "1 000 euros");
+        assert_eq!(with_its_unit("5", quote), "5", "a duration is not a share");
+        assert_eq!(
+            with_its_unit("1", quote),
+            "1",
+            "cut inside « 1 000 »: left for worth_highlighting to refuse"
+        );
+        assert_eq!(
+            with_its_unit("000", "le 2000 %"),
+            "000",
+            "not the start of a number"
+        );
+    }
+
+    #[test]
+    fn an_exception_in_parentheses_answers_only_when_asked() {
+        let quote = "Un prêt de 35 à 50 % selon les cas (10 % pour la méthanisation), \
+                     une subvention de 0 à 10 %, et jusqu'à 10 ans.";
+        assert!(in_an_aside_not_asked(
+            "10 %",
+            quote,
+            "Impulsion Environnement taux prêt"
+        ));
+        assert!(!in_an_aside_not_asked(
+            "10 %",
+            quote,
+            "methanisation cest combien"
+        ));
+        assert!(!in_an_aside_not_asked("35 à 50 %", quote, "taux du prêt"));
+        assert!(
+            !in_an_aside_not_asked("10", quote, "taux"),
+            "also stands outside the parentheses"
+        );
+        assert!(
+            !in_an_aside_not_asked("20 %", quote, "taux"),
+            "not in the quote"
+        );
+        let quote = "Les dépenses d'IA (et la formation adaptée) sont retenues.";
+        assert!(!in_an_aside_not_asked(
+            "dépenses d'IA",
+            quote,
+            "quelles dépenses"
+        ));
+    }
+
+    #[test]
+    fn a_length_is_highlighted_and_not_a_day() {
+        let quote = "Ouverte depuis le 12 février 2026, elle dure jusqu'en octobre 2027.";
+        assert!(!worth_highlighting(
+            "12 février 2026",
+            quote,
+            AnswerType::Duration,
+            None
+        ));
+        let quote = "Le prêt est remboursé sur 5 ans après un différé de 2 ans.";
+        assert!(worth_highlighting(
+            "2 ans",
+            quote,
+            AnswerType::Duration,
+            None
+        ));
+    }
+
+    #[test]
+    fn a_count_in_words_is_the_count_asked_for() {
+        let quote = "BOOST AI réunit 12 partenaires et une centaine d'entreprises bêta-testeuses.";
+        assert!(!worth_highlighting(
+            "12",
+            quote,
+            AnswerType::Number,
+            Some("entreprises")
+        ));
+        assert!(worth_highlighting(
+            "une centaine d'entreprises",
+            quote,
+            AnswerType::Number,
+            Some("entreprises")
         ));
     }
 

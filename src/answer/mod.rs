@@ -987,12 +987,14 @@ impl AnswerPipeline {
                 .engine
                 .extract_span(prompt, found.quote.clone(), 12)
                 .await?;
+            let span = compose::with_its_unit(&span, &found.quote);
             let counted = question::counted_noun(message);
             let beside_the_leader = !question::asks_who_leads(message)
                 || compose::holds_the_role(&span, &found.quote, &question::LEADING);
             let period_end = question::period_end_asked(message);
             (beside_the_leader
                 && !question::dates_the_other_end(period_end, &span, &found.quote)
+                && !compose::in_an_aside_not_asked(&span, &found.quote, message)
                 && compose::worth_highlighting(
                     &span,
                     &found.quote,

@@ -160,6 +160,11 @@ pub fn has_number(text: &str) -> bool {
     !number_mentions(text).is_empty()
 }
 
+/// Whether a folded word spells a number out (« trois », « centaine »).
+pub fn is_number_word(word: &str) -> bool {
+    NUMBER_WORDS.contains(&word)
+}
+
 /// The numbers of `text`, in digits (normalised) or in words (folded).
 pub fn number_mentions(text: &str) -> Vec<String> {
     let mut found = numbers(text);
@@ -407,8 +412,11 @@ pub fn has_duration(text: &str) -> bool {
     ];
     let folded = fold(text);
     let tokens: Vec<&str> = words(&folded).collect();
+    // Before a unit of time « un » and « une » count (« pendant un mois »).
     tokens.windows(2).any(|pair| {
-        (pair[0].chars().all(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&pair[0]))
+        (pair[0].chars().all(|c| c.is_ascii_digit())
+            || NUMBER_WORDS.contains(&pair[0])
+            || matches!(pair[0], "un" | "une"))
             && UNITS.contains(&pair[1])
     })
 }
@@ -595,6 +603,8 @@ mod tests {
         assert!(!has_date("le forum dédié à la santé"));
         assert!(has_duration("pour 3 ans"));
         assert!(!has_duration("3 axes"));
+        assert!(has_duration("Pendant un mois, 6 équipes"));
+        assert!(!has_duration("un projet"));
     }
 
     #[test]
