@@ -28,6 +28,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     the_present_is_not_answered_with_the_past(&pipeline).await;
     whether_it_is_free_is_not_answered_with_where_and_when(&pipeline).await;
     a_highlight_is_the_quantity_asked_for(&pipeline).await;
+    a_length_is_the_length_of_what_the_question_names(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
@@ -468,6 +469,32 @@ async fn a_highlight_is_the_quantity_asked_for(pipeline: &AnswerPipeline) {
         "{}",
         laboratory.answer
     );
+}
+
+/// « Combien de temps la visite ? » asks how long a visit takes, which the
+/// documents do not say: how long the exhibition stays open is no answer.
+/// How long the Datathon lasted is, though its sentence names it only in
+/// its heading.
+async fn a_length_is_the_length_of_what_the_question_names(pipeline: &AnswerPipeline) {
+    for message in [
+        "faut combien de temps pour visiter l'expo ia",
+        "expo ia ca prend combien de tps la visite",
+        "how long does it take to visit the AI exhibition",
+    ] {
+        assert_refused(pipeline, message).await;
+    }
+    for message in [
+        "combien de temps dure le datathon",
+        "boost ai ca dure combien de temps",
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::Extractive,
+            "{message}: {}",
+            reply.answer
+        );
+    }
 }
 
 /// A question the documents do not answer is refused, and no sentence

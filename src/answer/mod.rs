@@ -825,6 +825,7 @@ impl AnswerPipeline {
                         || question::tells_the_other_end(period_end, &quote)
                         || question::tells_another_year(&years, &quote)
                         || question::tells_another_rank(&ranks, &quote)
+                        || question::tells_the_length_of_something_else(message, &context)
                         || knowledge.names.about_another(query, &context),
                 )),
                 english: f32::from(u8::from(english)),

@@ -46,11 +46,17 @@ static SCAFFOLDING_STEMS: LazyLock<HashSet<String>> = LazyLock::new(|| {
         .collect()
 });
 
+static HOW_LONG: LazyLock<regex::Regex> =
+    LazyLock::new(|| text::literal_regex(r"(?i)\bcombien\s+de\s+temps\b"));
+
 /// The distinct content terms of a question, as the index analyses them,
 /// in order, without the words that only frame the request.
 pub fn content_terms(question: &str) -> Vec<String> {
     let mut seen = HashSet::new();
-    search::analyze(question)
+    // « combien de temps » asks a length as « quand » asks a date: « temps »
+    // is no word a sentence that answers must hold.
+    let question = HOW_LONG.replace_all(question, "combien");
+    search::analyze(&question)
         .into_iter()
         .filter(|t| !SCAFFOLDING_STEMS.contains(t) && seen.insert(t.clone()))
         .collect()
@@ -340,6 +346,65 @@ impl AnswerType {
             Self::Open => true,
         }
     }
+}
+
+/// Words between « combien de temps » or « how long » and the thing
+/// whose length is asked (« combien de temps dure la visite », « how long
+/// does the visit take »).
+const BEFORE_WHAT_LASTS: [&str; 17] = [
+    "dure", "durent", "prend", "prennent", "faut", "il", "c", "est", "ca", "is", "does", "do",
+    "will", "last", "take", "it", "you",
+];
+
+/// Verbs that say nothing of what takes time (« pour avoir une réponse »).
+const LIGHT_VERBS: [&str; 9] = [
+    "avoir", "etre", "faire", "obtenir", "recevoir", "get", "have", "be", "receive",
+];
+
+/// The thing whose length a question asks when it names it with an
+/// article (« combien de temps la visite » → « visite ») or as an action
+/// (« combien de temps pour visiter l'expo » → « visiter »); `None` when it
+/// names none, or only with a demonstrative (« ce programme » is the topic
+/// the sentences are already about).
+fn duration_of<'a>(asked: &[&'a str]) -> Option<&'a str> {
+    let after = asked
+        .windows(3)
+        .position(|w| w == ["combien", "de", "temps"])
+        .map(|at| at + 3)
+        .or_else(|| {
+            asked
+                .windows(2)
+                .position(|w| w == ["how", "long"])
+                .map(|at| at + 2)
+        })?;
+    let mut rest = asked[after..]
+        .iter()
+        .copied()
+        .skip_while(|w| BEFORE_WHAT_LASTS.contains(w));
+    let named = match rest.next()? {
+        "la" | "le" | "l" | "les" | "une" | "un" | "the" | "a" | "an" => rest.next()?,
+        "pour" | "to" => rest.next().filter(|verb| !LIGHT_VERBS.contains(verb))?,
+        _ => return None,
+    };
+    (named.chars().count() >= 4).then_some(named)
+}
+
+/// Whether `context` (a passage with its heading) tells the length of
+/// something else than what `question` asks the length of: « combien de
+/// temps la visite ? » is not answered by how long the exhibition stays
+/// open. The heading counts, as « Pendant un mois » is the Datathon's
+/// length under the heading « Datathon Normandie 2025 ».
+pub fn tells_the_length_of_something_else(question: &str, context: &str) -> bool {
+    let folded = fold(question);
+    let asked: Vec<&str> = words(&folded).collect();
+    duration_of(&asked).is_some_and(|what| !names_a_word_like(&fold(context), what))
+}
+
+/// Whether folded `text` holds a word sharing the first five letters of
+/// `word` (« visite », « visites », « visiteurs »).
+fn names_a_word_like(text: &str, word: &str) -> bool {
+    let stem: String = word.chars().take(5).collect();
+    words(text).any(|w| w.starts_with(&stem))
 }
 
 /// Words (folded) that say whether something costs: « c'est gratuit ? »,
@@ -1097,6 +1162,39 @@ mod tests {
     }
 
     #[test]
+    fn a_length_is_the_length_of_what_the_question_names() {
+        let exhibition = "L'exposition Destination IA est ouverte depuis le 12 février 2026, \
+                          et elle dure jusqu'en octobre 2027.";
+        for visit in [
+            "lexpo destination ia c'est combien de temps la visite",
+            "il faut combien de temps pour visiter lexpo ia",
+            "how long does the visit take",
+            "how long does it take to visit the exhibition",
+        ] {
+            assert!(tells_the_length_of_something_else(visit, exhibition));
+            assert!(!tells_the_length_of_something_else(
+                visit,
+                "La visite guidée dure 45 minutes."
+            ));
+        }
+        for about_the_topic in [
+            "l'expo ça dure combien de temps ?",
+            "ça dure combien de temps cette exposition ?",
+            "combien de temps dure l'exposition destination ia",
+            "il faut combien de temps pour avoir une réponse ?",
+        ] {
+            assert!(!tells_the_length_of_something_else(
+                about_the_topic,
+                exhibition
+            ));
+        }
+        assert!(!tells_the_length_of_something_else(
+            "combien de temps dure le datathon",
+            "Datathon Normandie 2025 Pendant un mois, 6 équipes ont conçu des prototypes."
+        ));
+    }
+
+    #[test]
     fn english_question_words_set_the_kind_of_fact() {
         assert_eq!(
             AnswerType::of("When did the exhibition open?"),
@@ -1506,6 +1604,19 @@ mod tests {
         assert!(!AnswerType::Number.is_answered_by("Le label a été obtenu en juin 2015.", question));
         assert!(AnswerType::Number.is_answered_by("Une vingtaine de partenaires.", question));
         assert!(AnswerType::Number.is_answered_by("Plus de 2 000 entreprises.", question));
+    }
+
+    #[test]
+    fn how_long_is_a_question_word() {
+        assert_eq!(
+            content_terms("combien de temps dure le datathon"),
+            content_terms("combien dure le datathon")
+        );
+        assert_eq!(
+            content_terms("le temps de traitement"),
+            search::analyze("temps traitement"),
+            "« temps » alone is a word of the subject"
+        );
     }
 
     #[test]
