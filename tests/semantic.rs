@@ -27,7 +27,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     visitors_words_find_the_documents_words(&pipeline).await;
     the_present_is_not_answered_with_the_past(&pipeline).await;
     whether_it_is_free_is_not_answered_with_where_and_when(&pipeline).await;
-    a_highlight_is_the_quantity_asked_for(&pipeline).await;
+    a_highlight_is_the_whole_fact_asked_for(&pipeline).await;
     a_length_is_the_length_of_what_the_question_names(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
@@ -409,11 +409,11 @@ async fn whether_it_is_free_is_not_answered_with_where_and_when(pipeline: &Answe
     }
 }
 
-/// The short answer shown above the quote states the quantity asked for:
-/// with its unit (« 10 » of « 10 % » read as another figure), not an
-/// exception in parentheses when the general rate is asked, not another
-/// count of the same sentence.
-async fn a_highlight_is_the_quantity_asked_for(pipeline: &AnswerPipeline) {
+/// The short answer shown above the quote states the fact asked for: a
+/// number with its unit (« 10 » of « 10 % » read as another figure), not
+/// an exception in parentheses when the general rate is asked, not another
+/// count of the same sentence, and a whole list of names, not its last.
+async fn a_highlight_is_the_whole_fact_asked_for(pipeline: &AnswerPipeline) {
     let highlight = |reply: &Reply| {
         reply
             .sources
@@ -458,6 +458,16 @@ async fn a_highlight_is_the_quantity_asked_for(pipeline: &AnswerPipeline) {
             reply.answer
         );
     }
+    let applicants = pipeline
+        .answer("qui a candidaté pour le label french tech", None)
+        .await
+        .expect("answers");
+    assert_eq!(
+        highlight(&applicants).as_deref(),
+        Some("Rouen, Caen et Le Havre"),
+        "{}",
+        applicants.answer
+    );
     // « labo » is a laboratory: « Aucune entreprise ne peut porter plus de
     // 70 % » is no answer for one.
     let laboratory = pipeline

@@ -26,6 +26,61 @@ static UNIT_AFTER_A_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The model's short span made whole: without the punctuation it copied
+/// after it, with the unit of its number and the names listed before it.
+pub(crate) fn completed_span(span: &str, quote: &str) -> String {
+    let tidy = span.trim().trim_end_matches([',', ';', ':']);
+    with_its_list(&with_its_unit(tidy, quote), quote)
+}
+
+/// `span` with the names listed before it when it is the last of an
+/// enumeration (« Le Havre » of « de Rouen, Caen et Le Havre »): shown
+/// alone, the last name reads as the whole answer.
+fn with_its_list(span: &str, quote: &str) -> String {
+    let trimmed = span.trim();
+    let Some(at) = quote
+        .find(trimmed)
+        .filter(|_| trimmed.starts_with(char::is_uppercase))
+    else {
+        return span.to_string();
+    };
+    let before = &quote[..at];
+    // Before the last name comes « et »; before a span that holds it
+    // (« Caen et Le Havre »), a comma.
+    let holds_the_end = trimmed.contains(" et ") || trimmed.contains(" and ");
+    let Some(mut head) = before
+        .strip_suffix(" et ")
+        .or_else(|| before.strip_suffix(" and "))
+        .or_else(|| before.strip_suffix(", ").filter(|_| holds_the_end))
+    else {
+        return span.to_string();
+    };
+    let is_a_name = |item: &str| {
+        (1..=3).contains(&item.split_whitespace().count()) && item.starts_with(char::is_uppercase)
+    };
+    while let Some(comma) = head
+        .rfind(", ")
+        .filter(|&comma| is_a_name(&head[comma + 2..]))
+    {
+        head = &head[..comma];
+    }
+    // The list's first name: the capitalised words that end `head`
+    // (« Rouen » of « une candidature commune de Rouen »).
+    let mut first = head.len();
+    let mut taken = 0;
+    for word in head.rsplit(' ').take(3) {
+        if !word.starts_with(char::is_uppercase) {
+            break;
+        }
+        first -= word.len() + usize::from(taken > 0);
+        taken += 1;
+    }
+    if taken == 0 {
+        return span.to_string();
+    }
+    format!("{}{trimmed}", &quote[first..at])
+}
+
 /// The start of a range, right before its end: « 0 à », « 35 – ».
 static RANGE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     text::literal_regex(
@@ -37,7 +92,7 @@ static RANGE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
 /// ends on a number and stops before its unit: the model copies « 10 » of
 /// « (10 % pour la méthanisation) » and « 1 » of « 1 million d'euros »,
 /// and without the unit the highlight states another quantity.
-pub(crate) fn with_its_unit(span: &str, quote: &str) -> String {
+fn with_its_unit(span: &str, quote: &str) -> String {
     let number = span.trim().trim_end_matches(['.', ',', ';', ':']);
     if !number.ends_with(|c: char| c.is_ascii_digit()) {
         return span.to_string();
@@ -192,9 +247,12 @@ pub(crate) fn worth_highlighting(
         return false;
     }
     // « Combien de pays » asks for the number before « pays »: when the
-    // quote counts them, a span that does not is another count.
+    // quote counts them, a span without that number or noun is another
+    // count.
     if let Some(noun) = counted {
-        if counts(&folded_quote, noun) && !words(&folded_span).any(|w| w == noun) {
+        let counting = numbers_counting(&folded_quote, noun);
+        if !counting.is_empty() && !words(&folded_span).any(|w| w == noun || counting.contains(&w))
+        {
             return false;
         }
     }
@@ -254,17 +312,21 @@ pub(crate) fn in_an_aside_not_asked(span: &str, quote: &str, question: &str) -> 
         })
 }
 
-/// Whether `folded` counts `noun`: a number right before it (« 6 pays »)
-/// or a number word and « de » (« une centaine d'entreprises »).
-fn counts(folded: &str, noun: &str) -> bool {
+/// The numbers that count `noun` in `folded`: right before it (« 6
+/// pays ») or a number word before « de » (« une centaine d'entreprises »).
+fn numbers_counting<'a>(folded: &'a str, noun: &str) -> Vec<&'a str> {
     let tokens: Vec<&str> = words(folded).collect();
     let in_digits = tokens
         .windows(2)
-        .any(|pair| pair[0].chars().all(|c| c.is_ascii_digit()) && pair[1] == noun);
-    let in_words = tokens.windows(3).any(|triple| {
-        text::is_number_word(triple[0]) && matches!(triple[1], "de" | "d") && triple[2] == noun
-    });
-    in_digits || in_words
+        .filter(|pair| pair[0].chars().all(|c| c.is_ascii_digit()) && pair[1] == noun)
+        .map(|pair| pair[0]);
+    let in_words = tokens
+        .windows(3)
+        .filter(|triple| {
+            text::is_number_word(triple[0]) && matches!(triple[1], "de" | "d") && triple[2] == noun
+        })
+        .map(|triple| triple[0]);
+    in_digits.chain(in_words).collect()
 }
 
 /// Words between a role (« présidente ») and the name of who holds it
@@ -488,6 +550,12 @@ mod tests {
             Some("pays")
         ));
         assert!(worth_highlighting(
+            "6",
+            quote,
+            AnswerType::Number,
+            Some("pays")
+        ));
+        assert!(worth_highlighting(
             "12 partenaires",
             quote,
             AnswerType::Number,
@@ -567,6 +635,32 @@ mod tests {
     }
 
     #[test]
+    fn the_last_name_of_a_list_brings_the_list() {
+        let quote = "Le label a été obtenu par une candidature commune de Rouen, Caen et Le Havre, soutenue par 200 acteurs.";
+        assert_eq!(
+            completed_span("Le Havre,", quote),
+            "Rouen, Caen et Le Havre"
+        );
+        assert_eq!(
+            with_its_list("Caen et Le Havre", quote),
+            "Rouen, Caen et Le Havre"
+        );
+        assert_eq!(with_its_list("Rouen", quote), "Rouen");
+        assert_eq!(with_its_list("200 acteurs", quote), "200 acteurs");
+        let quote = "Organisées par Ouest-France et la Région.";
+        assert_eq!(
+            with_its_list("la Région", quote),
+            "la Région",
+            "not a name list"
+        );
+        let quote = "Il a reçu des fonds de Bpifrance et Business France.";
+        assert_eq!(
+            with_its_list("Business France", quote),
+            "Bpifrance et Business France"
+        );
+    }
+
+    #[test]
     fn a_count_in_words_is_the_count_asked_for() {
         let quote = "BOOST AI réunit 12 partenaires et une centaine d'entreprises bêta-testeuses.";
         assert!(!worth_highlighting(
@@ -577,6 +671,12 @@ mod tests {
         ));
         assert!(worth_highlighting(
             "une centaine d'entreprises",
+            quote,
+            AnswerType::Number,
+            Some("entreprises")
+        ));
+        assert!(worth_highlighting(
+            "une centaine",
             quote,
             AnswerType::Number,
             Some("entreprises")

@@ -988,7 +988,7 @@ impl AnswerPipeline {
                 .engine
                 .extract_span(prompt, found.quote.clone(), 12)
                 .await?;
-            let span = compose::with_its_unit(&span, &found.quote);
+            let span = compose::completed_span(&span, &found.quote);
             let counted = question::counted_noun(message);
             let beside_the_leader = !question::asks_who_leads(message)
                 || compose::holds_the_role(&span, &found.quote, &question::LEADING);
