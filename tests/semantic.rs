@@ -95,6 +95,10 @@ async fn a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(pipeline:
     let (_, reply) = after_an_answer(pipeline, "c quoi impulsion export", "cest pour qui").await;
     assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
     assert_eq!(reply.sources[0].title, "Impulsion Export");
+    // « where is it? » after an answer asks where the thing is; by its
+    // meaning it is near « how is it going? », which asks no place.
+    let (_, reply) = after_an_answer(pipeline, "what is normandie incubation", "where is it").await;
+    assert_ne!(reply.kind, AnswerKind::Smalltalk, "{}", reply.answer);
     // The topic handed on (« Exposition Destination IA à L'Atrium, Rouen »)
     // names the place asked next; the visitor did not, so it is the answer.
     let (first, reply) = after_an_answer(

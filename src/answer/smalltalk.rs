@@ -462,7 +462,11 @@ impl SmallTalk {
     pub fn fits(self, message: &str) -> bool {
         match self {
             Self::Identity => addresses_the_assistant(message),
-            Self::Help | Self::Wellbeing | Self::Languages | Self::QuestionComing => true,
+            // « where is it? » after an answer is a follow-up, however near
+            // « how is it going? » its meaning is: how one is has no place,
+            // date or quantity.
+            Self::Wellbeing => !asks_a_place_a_date_or_a_quantity(message),
+            Self::Help | Self::Languages | Self::QuestionComing => true,
             Self::Greeting
             | Self::Thanks
             | Self::Farewell
@@ -761,6 +765,19 @@ const ADDRESSING_THE_ASSISTANT: [&str; 37] = [
     "someone",
 ];
 
+/// Whether `message` asks where, when or how much (« où » is left out:
+/// folded, it is also « ou », as in « tu vas bien ou quoi ? »).
+fn asks_a_place_a_date_or_a_quantity(message: &str) -> bool {
+    let folded = fold(message);
+    let tokens: Vec<&str> = words(&folded).collect();
+    tokens
+        .iter()
+        .any(|w| ["where", "when", "quand", "combien"].contains(w))
+        || tokens
+            .windows(2)
+            .any(|pair| pair[0] == "how" && matches!(pair[1], "much" | "many"))
+}
+
 fn addresses_the_assistant(message: &str) -> bool {
     words(&fold(message)).any(|w| ADDRESSING_THE_ASSISTANT.contains(&w))
 }
@@ -887,6 +904,10 @@ mod tests {
         assert!(SmallTalk::Acknowledgement.fits("Très bien, c'est noté."));
         assert!(!SmallTalk::Thanks.fits("merci, et c'est quand ?"));
         assert!(!SmallTalk::Farewell.fits("bye, where is it?"));
+        assert!(!SmallTalk::Wellbeing.fits("where is it"));
+        assert!(!SmallTalk::Wellbeing.fits("ça va coûter combien ?"));
+        assert!(SmallTalk::Wellbeing.fits("how is it going?"));
+        assert!(SmallTalk::Wellbeing.fits("tu vas bien ou quoi ?"));
         assert!(SmallTalk::Identity.fits("tu es qui"));
         assert!(SmallTalk::Languages.fits("what languages do you speak?"));
     }
