@@ -430,18 +430,21 @@ const FREE_OR_PAID: [&str; 11] = [
 /// without a money word (« c'est gratuit ? », « is it free? », « billet »).
 /// « free » alone is not enough: « free time », « feel free ».
 fn asks_whether_it_is_free(tokens: &[&str], folded: &str) -> bool {
-    tokens
-        .iter()
-        .any(|w| FREE_OR_PAID.contains(w) || matches!(*w, "billet" | "billets" | "fee" | "fees"))
-        || [
-            "is it free",
-            "free of charge",
-            "for free",
-            "free entry",
-            "free admission",
-        ]
-        .iter()
-        .any(|phrase| folded.contains(phrase))
+    tokens.iter().any(|w| {
+        FREE_OR_PAID.contains(w)
+            || matches!(
+                *w,
+                "billet" | "billets" | "ticket" | "tickets" | "fee" | "fees"
+            )
+    }) || [
+        "is it free",
+        "free of charge",
+        "for free",
+        "free entry",
+        "free admission",
+    ]
+    .iter()
+    .any(|phrase| folded.contains(phrase))
 }
 
 /// Whether a sentence says that something is free or paid for, which
@@ -988,6 +991,20 @@ pub fn refers_back(question: &str) -> bool {
         .any(|pointer| padded.contains(pointer))
 }
 
+/// English words that carry grammar, not a subject (« a » is left out:
+/// folded, it is the French « à », which the analyzer already drops).
+const ENGLISH_GRAMMAR: [&str; 44] = [
+    "the", "an", "is", "are", "was", "were", "be", "does", "do", "did", "can", "could", "will",
+    "would", "what", "when", "where", "who", "which", "why", "how", "much", "many", "of", "to",
+    "in", "for", "and", "or", "at", "by", "i", "you", "we", "it", "its", "they", "them", "their",
+    "there", "this", "that", "he", "she",
+];
+
+/// English words that point back to what was just answered.
+const ENGLISH_ANAPHORS: [&str; 9] = [
+    "it", "its", "they", "them", "their", "there", "he", "she", "him",
+];
+
 /// Whether a question leans on the conversation so far: « Et qui l'a
 /// gagné ? », « C'était quelle édition ? ». Such a question carries too few
 /// words of its own to be searched alone.
@@ -1008,11 +1025,19 @@ pub fn is_elliptic(question: &str, content_terms: usize) -> bool {
         "d", "accord", "ok", "okay", "oui", "merci", "super", "parfait", "bien", "tres", "bon",
         "ah", "oh", "top", "cool",
     ];
+    // The analyzer is French: « where », « is », « it » count as content.
+    let english_grammar = tokens
+        .iter()
+        .filter(|w| ENGLISH_GRAMMAR.contains(w))
+        .count();
+    let content_terms = content_terms.saturating_sub(english_grammar);
     let starts_with_and = tokens
         .iter()
         .find(|w| !ACKNOWLEDGEMENTS.contains(w))
-        .is_some_and(|w| matches!(*w, "et" | "mais" | "alors"));
-    let has_anaphor = tokens.iter().any(|w| ANAPHORS.contains(w))
+        .is_some_and(|w| matches!(*w, "et" | "mais" | "alors" | "and" | "but"));
+    let has_anaphor = tokens
+        .iter()
+        .any(|w| ANAPHORS.contains(w) || ENGLISH_ANAPHORS.contains(w))
         || folded.contains("l'a ")
         || folded.contains("l'ont")
         || folded.contains("cette edition")
@@ -1524,6 +1549,7 @@ mod tests {
             "combien le billet pour l'expo",
             "Is it free to visit the exhibition?",
             "Are there entry fees?",
+            "and how much was a ticket?",
         ] {
             assert_eq!(AnswerType::of(question), AnswerType::Amount, "{question}");
         }
@@ -1649,6 +1675,13 @@ mod tests {
         assert!(!is_elliptic(
             "Quand ouvre l'exposition sur l'IA à Rouen ?",
             4
+        ));
+        assert!(is_elliptic("where is it", 3));
+        assert!(is_elliptic("and how much does it cost?", 4));
+        assert!(is_elliptic("when did they open it", 4));
+        assert!(!is_elliptic(
+            "when does the destination ia exhibition open",
+            6
         ));
         assert!(is_elliptic("c'est combien le plafond ?", 1));
         assert!(is_elliptic("ça dure combien de temps ce programme ?", 2));
