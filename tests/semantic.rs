@@ -434,7 +434,8 @@ async fn whether_it_is_free_is_not_answered_with_where_and_when(pipeline: &Answe
 /// The short answer shown above the quote states the fact asked for: a
 /// number with its unit (« 10 » of « 10 % » read as another figure), not
 /// an exception in parentheses when the general rate is asked, not another
-/// count of the same sentence, and a whole list of names, not its last.
+/// count of the same sentence, a whole list of names, not its last, and
+/// the quote's one date or length when the model copied another number.
 async fn a_highlight_is_the_whole_fact_asked_for(pipeline: &AnswerPipeline) {
     let highlight = |reply: &Reply| {
         reply
@@ -445,6 +446,8 @@ async fn a_highlight_is_the_whole_fact_asked_for(pipeline: &AnswerPipeline) {
     for (message, shown) in [
         ("methanisation cest combien", "10 %"),
         ("impulsion dev plafond", "1 million d'euros"),
+        ("combien de temps dure le datathon", "un mois"),
+        ("quand le label french tech a ete obtenu", "juin 2015"),
         (
             "qui a candidaté pour le label french tech",
             "Rouen, Caen et Le Havre",

@@ -26,6 +26,24 @@ static UNIT_AFTER_A_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The quote's one date (with its month) or one length, when the
+/// question asks for that kind and the quote states exactly one: the base
+/// model's span is often another number of the sentence (« 6 » of « Pendant
+/// un mois, 6 équipes… », « 2015 » of « en juin 2015 »), while a sentence
+/// that answers and holds a single fact of the kind asked holds it there.
+pub(crate) fn the_only_fact_of_its_kind(answer_type: AnswerType, quote: &str) -> Option<String> {
+    let mut found = match answer_type {
+        AnswerType::Date => text::date_phrases(quote),
+        AnswerType::Duration => text::length_phrases(quote),
+        _ => return None,
+    };
+    found.dedup();
+    match found.as_slice() {
+        [only] => Some((*only).to_string()),
+        _ => None,
+    }
+}
+
 /// The model's short span made whole: without the punctuation it copied
 /// after it, with the unit of its number and the names listed before it.
 pub(crate) fn completed_span(span: &str, quote: &str) -> String {
@@ -658,6 +676,23 @@ mod tests {
             with_its_list("Business France", quote),
             "Bpifrance et Business France"
         );
+    }
+
+    #[test]
+    fn the_only_date_or_length_of_a_quote_is_found() {
+        let quote = "Pendant un mois, 6 équipes ont conçu des prototypes.";
+        assert_eq!(
+            the_only_fact_of_its_kind(AnswerType::Duration, quote).as_deref(),
+            Some("un mois")
+        );
+        let quote = "Le label a été obtenu en juin 2015 par Rouen, Caen et Le Havre.";
+        assert_eq!(
+            the_only_fact_of_its_kind(AnswerType::Date, quote).as_deref(),
+            Some("juin 2015")
+        );
+        let quote = "Remboursé sur 5 ans après un différé de 2 ans.";
+        assert_eq!(the_only_fact_of_its_kind(AnswerType::Duration, quote), None);
+        assert_eq!(the_only_fact_of_its_kind(AnswerType::Number, quote), None);
     }
 
     #[test]

@@ -989,21 +989,29 @@ impl AnswerPipeline {
                 .extract_span(prompt, found.quote.clone(), 12)
                 .await?;
             let span = compose::completed_span(&span, &found.quote);
+            tracing::debug!(span, "the model's short answer, before the checks");
             let counted = question::counted_noun(message);
-            let beside_the_leader = !question::asks_who_leads(message)
-                || compose::holds_the_role(&span, &found.quote, &question::LEADING);
             let period_end = question::period_end_asked(message);
-            (beside_the_leader
-                && !question::dates_the_other_end(period_end, &span, &found.quote)
-                && !compose::in_an_aside_not_asked(&span, &found.quote, message)
-                && compose::worth_highlighting(
-                    &span,
-                    &found.quote,
-                    found.answer_type,
-                    counted.as_deref(),
-                ))
-            .then_some(span)
-            .or_else(|| the_share_asked(message, &found))
+            let shown = |span: &String| {
+                let beside_the_leader = !question::asks_who_leads(message)
+                    || compose::holds_the_role(span, &found.quote, &question::LEADING);
+                beside_the_leader
+                    && !question::dates_the_other_end(period_end, span, &found.quote)
+                    && !compose::in_an_aside_not_asked(span, &found.quote, message)
+                    && compose::worth_highlighting(
+                        span,
+                        &found.quote,
+                        found.answer_type,
+                        counted.as_deref(),
+                    )
+            };
+            Some(span)
+                .filter(shown)
+                .or_else(|| the_share_asked(message, &found))
+                .or_else(|| {
+                    compose::the_only_fact_of_its_kind(found.answer_type, &found.quote)
+                        .filter(shown)
+                })
         };
         timings.span = elapsed_ms(started);
         let answer = compose::extractive_answer(

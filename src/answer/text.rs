@@ -102,6 +102,20 @@ static DAY_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b\d{1,2}(?:er)?[\s\u{00a0}]+(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)\b",
     )
 });
+/// A date with its month and a day or a year (« le 12 février 2026 »,
+/// « juin 2015 », « 9 octobre »).
+static DATE_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
+    literal_regex(
+        r"(?i)\b(?:\d{1,2}(?:er)?[\s\u{00a0}]+)?(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)(?:[\s\u{00a0}]+\d{4})?\b",
+    )
+});
+/// A length: a number, in digits or words, and a unit of time (« 5 ans »,
+/// « un mois », « quinze jours »).
+static LENGTH_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
+    literal_regex(
+        r"(?i)\b(?:\d+|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente)[\s\u{00a0}]+(?:ans?|années?|mois|semaines?|jours?|heures?|minutes?)\b",
+    )
+});
 /// « la 2e édition », « 1er », « 3ème », « 3rd »: a rank written in
 /// digits, the number captured.
 static RANK: LazyLock<Regex> =
@@ -387,6 +401,21 @@ pub fn has_zero_rate(text: &str) -> bool {
     .any(|phrase| folded.contains(phrase))
 }
 
+/// The dates `text` writes with their month and a day or a year, as
+/// written.
+pub fn date_phrases(text: &str) -> Vec<&str> {
+    DATE_PHRASE
+        .find_iter(text)
+        .map(|m| m.as_str())
+        .filter(|phrase| phrase.chars().any(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// The lengths of time `text` states, as written (« 5 ans », « un mois »).
+pub fn length_phrases(text: &str) -> Vec<&str> {
+    LENGTH_PHRASE.find_iter(text).map(|m| m.as_str()).collect()
+}
+
 /// Whether `text` holds an amount of money.
 pub fn has_amount(text: &str) -> bool {
     AMOUNT.is_match(text)
@@ -604,6 +633,15 @@ mod tests {
         assert!(has_duration("pour 3 ans"));
         assert!(!has_duration("3 axes"));
         assert!(has_duration("Pendant un mois, 6 équipes"));
+        assert_eq!(length_phrases("Pendant un mois, 6 équipes"), ["un mois"]);
+        assert_eq!(
+            length_phrases("remboursé sur 5 ans après un différé de 2 ans"),
+            ["5 ans", "2 ans"]
+        );
+        assert_eq!(
+            date_phrases("Obtenu en juin 2015, confirmé le 3 avril 2019, en mai."),
+            ["juin 2015", "3 avril 2019"]
+        );
         assert!(!has_duration("un projet"));
     }
 
