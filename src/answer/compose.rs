@@ -291,16 +291,15 @@ pub(crate) fn worth_highlighting(
 /// Whether `span` stands in `quote` only inside parentheses that name a
 /// case the question does not (« 35 à 50 % selon les cas (10 % pour la
 /// méthanisation) »): an aside states an exception, and shown alone it
-/// reads as the general answer. Words are compared on their first five
-/// letters, so « méthanisation » in the aside meets « methanisation ».
+/// reads as the general answer. Words are compared on their
+/// [`text::rough_stem`].
 pub(crate) fn in_an_aside_not_asked(span: &str, quote: &str, question: &str) -> bool {
     let span = span.trim();
     if span.is_empty() {
         return false;
     }
-    let stem = |word: &str| word.chars().take(5).collect::<String>();
     let folded_question = fold(question);
-    let asked: Vec<String> = words(&folded_question).map(stem).collect();
+    let asked: Vec<String> = words(&folded_question).map(text::rough_stem).collect();
     let folded_span = fold(span);
     let spanned: Vec<&str> = words(&folded_span).collect();
     // « 0 à 10 % » holds « 10 % » only as the end of a range: not an
@@ -326,7 +325,7 @@ pub(crate) fn in_an_aside_not_asked(span: &str, quote: &str, question: &str) -> 
             let case: Vec<&str> = words(&aside)
                 .filter(|w| w.chars().count() >= 4 && !spanned.contains(w))
                 .collect();
-            !case.is_empty() && !case.iter().any(|w| asked.contains(&stem(w)))
+            !case.is_empty() && !case.iter().any(|w| asked.contains(&text::rough_stem(w)))
         })
 }
 

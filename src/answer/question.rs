@@ -400,10 +400,9 @@ pub fn tells_the_length_of_something_else(question: &str, context: &str) -> bool
     duration_of(&asked).is_some_and(|what| !names_a_word_like(&fold(context), what))
 }
 
-/// Whether folded `text` holds a word sharing the first five letters of
-/// `word` (« visite », « visites », « visiteurs »).
+/// Whether folded `text` holds a word of `word`'s [`text::rough_stem`].
 fn names_a_word_like(text: &str, word: &str) -> bool {
-    let stem: String = word.chars().take(5).collect();
+    let stem = text::rough_stem(word);
     words(text).any(|w| w.starts_with(&stem))
 }
 

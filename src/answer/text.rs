@@ -174,6 +174,13 @@ pub fn has_number(text: &str) -> bool {
     !number_mentions(text).is_empty()
 }
 
+/// A folded word's first five letters: enough to meet its other forms and
+/// spellings (« visite », « visiter », « visiteurs »; « méthanisation »
+/// folded and « methanization ») without the index's stemmer.
+pub fn rough_stem(word: &str) -> String {
+    word.chars().take(5).collect()
+}
+
 /// Whether a folded word spells a number out (« trois », « centaine »).
 pub fn is_number_word(word: &str) -> bool {
     NUMBER_WORDS.contains(&word)
