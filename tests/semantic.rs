@@ -29,6 +29,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     whether_it_is_free_is_not_answered_with_where_and_when(&pipeline).await;
     a_highlight_is_the_whole_fact_asked_for(&pipeline).await;
     a_length_is_the_length_of_what_the_question_names(&pipeline).await;
+    whether_one_may_apply_is_answered_by_the_rule_on_one_s_situation(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
@@ -515,6 +516,40 @@ async fn a_length_is_the_length_of_what_the_question_names(pipeline: &AnswerPipe
             "{message}: {}",
             reply.answer
         );
+    }
+}
+
+/// A business owner tells their situation, then asks whether they may
+/// apply: the situation is no word the answer must repeat, and the answer
+/// is the programme's rule on it, not its description. A grant's share is
+/// no loan's zero rate, and what one may receive is no turnover ceiling.
+async fn whether_one_may_apply_is_answered_by_the_rule_on_one_s_situation(
+    pipeline: &AnswerPipeline,
+) {
+    for (message, rule) in [
+        (
+            "je suis en retard sur mes impots, je peux demander impulsion innovation ?",
+            "obligations fiscales",
+        ),
+        (
+            "ma boite fait 300 salariés, je peux demander impulsion transition numerique ?",
+            "moins de 10 salariés",
+        ),
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::Extractive,
+            "{message}: {}",
+            reply.answer
+        );
+        assert!(reply.answer.contains(rule), "{message}: {}", reply.answer);
+    }
+    for message in [
+        "quel est le taux de subvention d'impulsion innovation ?",
+        "impulsion transition numerique combien je peux toucher au maximum ?",
+    ] {
+        assert_refused(pipeline, message).await;
     }
 }
 

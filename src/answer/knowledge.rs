@@ -22,6 +22,9 @@ pub(super) struct Knowledge {
     /// The families of names the documents give (« Impulsion … »).
     pub(super) names: Arc<names::Names>,
     pub(super) topics: Vec<String>,
+    /// The words of the documents' titles, as the index analyses them:
+    /// the names of what can be asked about (« Impulsion Export »).
+    pub(super) title_terms: Arc<HashSet<String>>,
     /// The staff's suggested questions that the documents answer.
     pub(super) questions: Vec<SuggestedQuestion>,
     /// Every passage as it may be quoted (sentences that give the
@@ -85,8 +88,13 @@ impl Knowledge {
             .enumerate()
             .map(|(i, p)| (p.id.clone(), i))
             .collect();
+        let title_terms = passages
+            .iter()
+            .flat_map(|p| crate::search::analyze(&p.doc_title))
+            .collect();
         Self {
             stats: SentenceStats::new(passages),
+            title_terms: Arc::new(title_terms),
             spelling: Arc::new(Spelling::new(passages)),
             names: Arc::new(names::Names::new(passages)),
             topics,
@@ -110,6 +118,7 @@ impl Knowledge {
             spelling: Arc::clone(&self.spelling),
             names: Arc::clone(&self.names),
             topics: self.topics.clone(),
+            title_terms: Arc::clone(&self.title_terms),
             questions: self.questions.clone(),
             passages: Arc::clone(&self.passages),
             passage_index: self.passage_index.clone(),

@@ -37,6 +37,7 @@ pub mod spoken;
 pub mod synonyms;
 pub mod text;
 
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -761,7 +762,11 @@ impl AnswerPipeline {
         timings.rerank = elapsed_ms(started);
         let years = question::years_named(message);
         let ranks = text::ranks(message);
-        let words = reader::QuestionWords::new(terms, &knowledge.stats);
+        let told: HashSet<String> = question::content_terms(&question::situation_told(message))
+            .into_iter()
+            .filter(|t| !knowledge.title_terms.contains(t))
+            .collect();
+        let words = reader::QuestionWords::new(terms, &knowledge.stats).with_situation(told);
         let asks_now = question::asks_about_now(message);
         let asks_next = question::asks_about_what_comes_next(message);
         let period_end = question::period_end_asked(message);
@@ -977,7 +982,7 @@ impl AnswerPipeline {
         timings: &mut Timings,
     ) -> Result<Reply> {
         let started = Instant::now();
-        let highlight = if found.answer_type == AnswerType::Open {
+        let highlight = if matches!(found.answer_type, AnswerType::Open | AnswerType::Condition) {
             None
         } else {
             let prompt = format!(

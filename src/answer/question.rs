@@ -62,6 +62,75 @@ pub fn content_terms(question: &str) -> Vec<String> {
         .collect()
 }
 
+/// What the visitor says of their own situation before asking: « Je suis
+/// boulangère avec 3 salariés, j'ai ouvert il y a 4 mois. » in front of
+/// « Est-ce que je peux demander l'aide ? ». The clauses that speak in the
+/// first person and ask nothing; the question itself is never among them.
+/// The documents state the rules in general terms (« au moins 6 mois
+/// d'activité »), so a sentence that answers need not repeat the
+/// visitor's bakery or their four months.
+pub fn situation_told(message: &str) -> String {
+    let mut told: Vec<&str> = Vec::new();
+    let sentences: Vec<&str> = message
+        .split_inclusive(['.', '!', '?'])
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    for (index, sentence) in sentences.iter().enumerate() {
+        let asks = sentence.trim_end().ends_with('?') || index + 1 == sentences.len();
+        if !asks {
+            if speaks_of_oneself(sentence) {
+                told.push(sentence);
+            }
+            continue;
+        }
+        let clauses: Vec<&str> = sentence.split([',', ';', ':']).collect();
+        let leading = clauses.len().saturating_sub(1);
+        told.extend(
+            clauses[..leading]
+                .iter()
+                .filter(|clause| speaks_of_oneself(clause) && !asks_something(clause)),
+        );
+    }
+    told.join(" ")
+}
+
+/// Whether a (folded) question asks if something is allowed: « je peux
+/// (quand même) demander », « ai-je droit », « ça rentre dans », « pris en
+/// charge », « can we apply ». « Je peux visiter le lundi ? » asks when
+/// it opens, so only the verbs of applying and including count after « je
+/// peux ».
+fn asks_whether_allowed(folded: &str) -> bool {
+    static ALLOWED: LazyLock<regex::Regex> = LazyLock::new(|| {
+        text::literal_regex(
+            r"\b(?:(?:(?:je|j|on|nous|il|elle|ca)\s+(?:peux|peut|pouvons|pourrais|pourrait|pourrions|puis|pourra|pourrai)|peut-on|peut on|puis-je|puis je)\s+(?:\S+\s+){0,2}?(?:avoir|demander|beneficier|candidater|postuler|obtenir|pretendre|mettre|inclure|prendre|deposer|cumuler|toucher)|droit a|eligibles?|rentre(?:nt)? dans|entre(?:nt)? dans|compte(?:nt)? dans|pris(?:e|es)? en charge|(?:can|could|may) (?:we|i) (?:apply|get|claim|include|benefit)|am i eligible|are we eligible|qualify|qualifies|covered by)\b",
+        )
+    });
+    ALLOWED.is_match(folded)
+}
+
+fn speaks_of_oneself(clause: &str) -> bool {
+    const FIRST_PERSON: [&str; 16] = [
+        "je", "j", "jai", "moi", "mon", "ma", "mes", "nous", "notre", "nos", "i", "im", "my", "we",
+        "our", "us",
+    ];
+    let folded = fold(clause);
+    let speaks = words(&folded).any(|w| FIRST_PERSON.contains(&w));
+    speaks
+}
+
+fn asks_something(clause: &str) -> bool {
+    const ASKING: [&str; 29] = [
+        "quel", "quelle", "quels", "quelles", "combien", "cb", "quand", "qd", "qui", "ki",
+        "comment", "pourquoi", "peut", "peux", "puis", "pouvez", "possible", "what", "how", "when",
+        "where", "who", "which", "why", "can", "could", "does", "will", "may",
+    ];
+    let folded = fold(clause);
+    words(&folded).any(|w| ASKING.contains(&w))
+        || folded.contains("est-ce")
+        || folded.contains("est ce")
+        || clause.contains('?')
+}
+
 /// The kind of fact a question asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnswerType {
@@ -85,6 +154,11 @@ pub enum AnswerType {
     /// A way to get in touch: a telephone number, an e-mail or web address
     /// (« quel est le numéro de téléphone », « comment les contacter »).
     Contact,
+    /// Whether something is allowed or may be applied for (« est-ce que je
+    /// peux demander … ? », « ça rentre dans … ? », « can we apply? »):
+    /// answered by a sentence that states a rule (a condition, a limit, an
+    /// exclusion), not by the programme's description.
+    Condition,
     /// Anything else: a definition, a list, a description.
     Open,
 }
@@ -149,7 +223,13 @@ impl AnswerType {
         ];
         // English visitors ask about the same French documents: their
         // question words set the kind of fact just as well.
+        // What one receives (« combien je peux toucher ? »), as whole words:
+        // « les aides touchées, sur combien d'années ? » asks a length.
+        let asks_what_one_receives = ["toucher", "touche", "percevoir", "percoit"]
+            .iter()
+            .any(|w| has(w));
         if MONEY.iter().any(|w| has(w) || has_phrase(w))
+            || asks_what_one_receives
             || asks_whether_it_is_free(&tokens, &folded)
             || has_phrase("combien d'argent")
             || has_phrase("how much money")
@@ -262,6 +342,9 @@ impl AnswerType {
         {
             return Self::Place;
         }
+        if asks_whether_allowed(&folded) {
+            return Self::Condition;
+        }
         Self::Open
     }
 
@@ -274,7 +357,18 @@ impl AnswerType {
         let asked: Vec<&str> = words(&folded_question).collect();
         let is_new = |mention: &String| !asked.contains(&mention.as_str());
         match self {
-            Self::Amount | Self::Duration | Self::Open => self.is_satisfied_by(text),
+            Self::Amount => {
+                let asks_a_size = ["chiffre", "bilan", "turnover"]
+                    .iter()
+                    .any(|w| asked.contains(w));
+                tells_whether_it_is_free(text)
+                    || if asks_a_size {
+                        text::has_amount(text)
+                    } else {
+                        text::has_amount_beyond_company_size(text)
+                    }
+            }
+            Self::Duration | Self::Condition | Self::Open => self.is_satisfied_by(text),
             Self::Number => text::count_mentions(text).iter().any(is_new),
             Self::Date => {
                 text::date_mentions(text).iter().any(is_new)
@@ -290,7 +384,13 @@ impl AnswerType {
                     .iter()
                     .any(|rate| !asked_rates.contains(rate));
                 let names_the_rate = ["taux", "rate"].iter().any(|w| asked.contains(w));
-                new_share || names_the_rate && text::has_zero_rate(text)
+                // A zero rate is a loan's interest: it does not say how much
+                // of the costs a grant covers (« taux de subvention »).
+                let asks_a_grant_share = ["subvention", "grant"].iter().any(|w| asked.contains(w))
+                    && !["pret", "loan", "interet", "interest"]
+                        .iter()
+                        .any(|w| asked.contains(w));
+                new_share || names_the_rate && !asks_a_grant_share && text::has_zero_rate(text)
             }
             // « Où ? » is often answered by a common noun (« sur le stand
             // régional »), so no name is required; but the place must say
@@ -343,6 +443,7 @@ impl AnswerType {
             Self::Date => text::has_date(text),
             Self::Name | Self::Place => text::has_name(text),
             Self::Contact => text::has_contact(text),
+            Self::Condition => text::states_a_rule(text),
             Self::Open => true,
         }
     }
@@ -1275,9 +1376,10 @@ mod tests {
 
     #[test]
     fn words_that_only_look_like_question_words() {
+        // « quand même » is no « quand »: the question asks whether one may.
         assert_eq!(
             AnswerType::of("Je peux quand même demander l'aide ?"),
-            AnswerType::Open
+            AnswerType::Condition
         );
         assert_eq!(
             AnswerType::of("Le site web et la traduction, ça marche ?"),
@@ -1686,5 +1788,118 @@ mod tests {
         assert!(is_elliptic("ça dure combien de temps ce programme ?", 2));
         let own = content_terms("impulsion export c combien le plafond").len();
         assert!(!is_elliptic("impulsion export c combien le plafond", own));
+    }
+
+    #[test]
+    fn the_visitor_s_situation_is_told_before_the_question_never_as_it() {
+        let told = situation_told(
+            "Je suis boulangère avec 3 salariés, j'ai ouvert il y a 4 mois. Est-ce que je peux demander l'aide de la Région pour passer au numérique ?",
+        );
+        assert!(
+            told.contains("boulangère") && told.contains("4 mois"),
+            "{told}"
+        );
+        assert!(!told.contains("numérique"), "{told}");
+        assert_eq!(
+            situation_told(
+                "je veux payer un consultant pour bosser ma strategie, la region peut m'aider jusqu'a combien ?"
+            )
+            .trim(),
+            "je veux payer un consultant pour bosser ma strategie"
+        );
+        assert_eq!(
+            situation_told("My company is an insurance broker in Caen. Can we apply?").trim(),
+            "My company is an insurance broker in Caen."
+        );
+        // Nothing told: a question alone, in the first person or not, and a
+        // leading clause that already asks.
+        assert_eq!(
+            situation_told("Quel est le plafond d'Impulsion Export ?"),
+            ""
+        );
+        assert_eq!(situation_told("je peux avoir impulsion conseil ?"), "");
+        assert_eq!(situation_told("Je peux venir quand, je suis à Caen ?"), "");
+    }
+
+    #[test]
+    fn whether_one_may_apply_asks_for_a_rule() {
+        for question in [
+            "Je peux quand même demander Impulsion Innovation ?",
+            "je suis une TPE, est-ce que j'ai droit à Impulsion Conseil ?",
+            "est-ce que ça rentre dans Impulsion Export ?",
+            "est ce que les imprimantes sont prises en charge par impulsion transition",
+            "My company is an insurance broker. Can we apply for Impulsion Conseil?",
+            "peut-on cumuler plusieurs études ?",
+        ] {
+            assert_eq!(
+                AnswerType::of(question),
+                AnswerType::Condition,
+                "{question}"
+            );
+        }
+        // Visiting on a Monday asks when it opens; « vouloir » is no
+        // permission; « toucher » asks for money.
+        assert_eq!(
+            AnswerType::of("je peux visiter l'expo le lundi ?"),
+            AnswerType::Open
+        );
+        assert_eq!(
+            AnswerType::of("je voudrais avoir des infos sur l'expo"),
+            AnswerType::Open
+        );
+        assert_eq!(
+            AnswerType::of("et combien je peux toucher au maximum ?"),
+            AnswerType::Amount
+        );
+        assert_ne!(
+            AnswerType::of("faut déclarer les aides déjà touchées ? Sur combien d'années ?"),
+            AnswerType::Amount
+        );
+        let question = "est-ce que je peux demander Impulsion Conseil ?";
+        for rule in [
+            "La finance, l'assurance et la gestion immobilière sont exclues.",
+            "L'entreprise doit avoir au moins un établissement en Normandie.",
+            "Le logiciel ne compte que s'il accompagne un investissement en équipement.",
+            "Les investissements numériques, mais pas les imprimantes.",
+        ] {
+            assert!(
+                AnswerType::Condition.is_answered_by(rule, question),
+                "{rule}"
+            );
+        }
+        for description in [
+            "Impulsion Transition Numérique aide les très petites entreprises du commerce et de l'artisanat à passer au numérique.",
+            "Le 11 décembre s'est tenue la Journée Normande des Intelligences Artificielles Responsables.",
+        ] {
+            assert!(
+                !AnswerType::Condition.is_answered_by(description, question),
+                "{description}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_grant_s_share_is_no_loan_s_zero_rate() {
+        let zero = "L'aide prend la forme d'une avance remboursable ou d'un prêt à taux zéro.";
+        assert!(!AnswerType::Rate.is_answered_by(
+            zero,
+            "quel est le taux de subvention d'impulsion innovation ?"
+        ));
+        assert!(AnswerType::Rate.is_answered_by(zero, "quel est le taux du prêt ?"));
+        assert!(AnswerType::Rate.is_answered_by(
+            "L'aide est une subvention de 50 % des dépenses.",
+            "quel est le taux de subvention ?"
+        ));
+    }
+
+    #[test]
+    fn what_one_receives_is_not_the_size_of_the_companies_that_may_apply() {
+        let sizes = "Le dispositif vise les TPE : moins de 10 salariés, un chiffre d'affaires ou un bilan d'au plus 2 millions d'euros.";
+        assert!(!AnswerType::Amount.is_answered_by(sizes, "combien je peux toucher au maximum ?"));
+        assert!(AnswerType::Amount.is_answered_by(sizes, "quel chiffre d'affaires maximum ?"));
+        assert!(AnswerType::Amount.is_answered_by(
+            "La subvention est plafonnée à 75 000 euros sur deux ans.",
+            "combien je peux toucher au maximum ?"
+        ));
     }
 }

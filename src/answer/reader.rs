@@ -268,6 +268,11 @@ pub struct QuestionWords {
     pub foreign_share: f32,
     /// Those the corpus mentions, with their rarity (idf).
     pub known: Vec<(String, f32)>,
+    /// Those that only tell the visitor's own situation (« boulangère »,
+    /// « 4 mois » in « je suis boulangère, j'ai ouvert il y a 4 mois, je
+    /// peux demander l'aide ? »): a sentence that holds them is the closer
+    /// for it, one that lacks them misses nothing asked.
+    pub told: HashSet<String>,
 }
 
 impl QuestionWords {
@@ -287,7 +292,63 @@ impl QuestionWords {
             terms,
             foreign_share,
             known,
+            told: HashSet::new(),
         }
+    }
+
+    /// The same words, those in `told` being the visitor's situation
+    /// rather than what they ask; when every word is, all count as asked.
+    pub fn with_situation(mut self, told: HashSet<String>) -> Self {
+        if self.terms.iter().any(|t| !told.contains(t)) {
+            self.told = told;
+        }
+        self
+    }
+
+    /// The share of the question's words `text_terms` holds: every word
+    /// asked, and those of the visitor's situation only where they are held.
+    fn coverage(&self, text_terms: &HashSet<String>) -> f32 {
+        let counted: Vec<String> = self
+            .terms
+            .iter()
+            .filter(|t| {
+                !self.told.contains(*t) || coverage(std::slice::from_ref(*t), text_terms) > 0.0
+            })
+            .cloned()
+            .collect();
+        coverage(&counted, text_terms)
+    }
+
+    /// Whether `text_terms` hold a word of the visitor's situation, when
+    /// they told one in words the corpus uses: a rule that says nothing of
+    /// a property manager does not tell whether a property manager may
+    /// apply. Words the corpus never uses (an English « insurance broker »)
+    /// cannot be looked for.
+    fn touches_situation(&self, text_terms: &HashSet<String>) -> bool {
+        let mut told_known = self
+            .known
+            .iter()
+            .filter(|(t, _)| self.told.contains(t))
+            .peekable();
+        // As in `SentenceStats::knows`, a word that starts with a long
+        // enough word of the text holds it (« exporting », « export »).
+        let holds = |term: &str| {
+            coverage(&[term.to_string()], text_terms) > 0.0
+                || text_terms
+                    .iter()
+                    .any(|t| t.chars().count() >= 5 && term.starts_with(t.as_str()))
+        };
+        told_known.peek().is_none() || told_known.any(|(t, _)| holds(t))
+    }
+
+    fn missing_known(&self, text_terms: &HashSet<String>) -> f32 {
+        let asked: Vec<(String, f32)> = self
+            .known
+            .iter()
+            .filter(|(t, _)| !self.told.contains(t))
+            .cloned()
+            .collect();
+        missing_known(&asked, text_terms)
     }
 }
 
@@ -308,12 +369,13 @@ pub fn evidence(
         .into_iter()
         .collect();
     Evidence {
-        coverage: coverage(&words.terms, &terms),
-        type_ok: answer_type.is_answered_by(text, question),
+        coverage: words.coverage(&terms),
+        type_ok: answer_type.is_answered_by(text, question)
+            && (answer_type != AnswerType::Condition || words.touches_situation(&terms)),
         pmi,
         foreign_share: words.foreign_share,
         similarity,
-        missing_known: missing_known(&words.known, &terms),
+        missing_known: words.missing_known(&terms),
     }
 }
 
@@ -515,6 +577,38 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(missing_known(&words.known, &sentence), 1.0);
+    }
+
+    #[test]
+    fn the_visitor_s_situation_counts_only_where_a_sentence_holds_it() {
+        let stats = SentenceStats::new(&[passage(&[
+            "Le dispositif vise les entreprises ayant au moins 6 mois d'activité.",
+            "Le dispositif aide les commerces à passer au numérique.",
+            "La gestion immobilière est exclue.",
+        ])]);
+        let analyzed =
+            |text: &str| -> HashSet<String> { search::analyze(text).into_iter().collect() };
+        let question = "boulangère ouvert 4 mois demander dispositif numérique";
+        let told = analyzed("boulangère ouvert 4 mois");
+        let words = QuestionWords::new(search::analyze(question), &stats).with_situation(told);
+        let rule = analyzed("Le dispositif vise les entreprises ayant au moins 6 mois d'activité.");
+        let description = analyzed("Le dispositif aide les commerces à passer au numérique.");
+        // Asked: « demander », « dispositif », « numérique »; « mois » is told
+        // and counts for the sentence that holds it.
+        assert_eq!(words.coverage(&description), 2.0 / 3.0);
+        assert_eq!(words.coverage(&rule), 2.0 / 4.0);
+        assert!(words.touches_situation(&rule));
+        assert!(!words.touches_situation(&description));
+        // What is told is not missed.
+        assert_eq!(words.missing_known(&description), 0.0);
+        // When everything is told, everything is asked.
+        let all_told = QuestionWords::new(search::analyze("boulangère ouvert"), &stats)
+            .with_situation(analyzed("boulangère ouvert"));
+        assert!(all_told.told.is_empty());
+        // Told words the corpus never uses cannot be looked for.
+        let english = QuestionWords::new(search::analyze("insurance broker apply"), &stats)
+            .with_situation(analyzed("insurance broker"));
+        assert!(english.touches_situation(&analyzed("La gestion immobilière est exclue.")));
     }
 
     #[test]

@@ -428,6 +428,33 @@ pub fn has_amount(text: &str) -> bool {
     AMOUNT.is_match(text)
 }
 
+/// Whether `text` states a rule of who or what a programme takes: a
+/// condition (« doit », « au moins », « ne … que »), a limit (« au plus »,
+/// « plafonné »), a scope (« vise », « s'adresse à », « sont retenues ») or
+/// an exclusion (« exclus », « mais pas », « sauf »). A description
+/// (« Impulsion Conseil aide les TPE… ») states none.
+pub fn states_a_rule(text: &str) -> bool {
+    static RULE: LazyLock<Regex> = LazyLock::new(|| {
+        literal_regex(
+            r"\b(?:doit|doivent|au moins|au plus|moins de|exclu(?:e|s|es)?|eligibles?|ne\s+(?:\S+\s+){0,3}?(?:pas|que|ni)\b|mais pas|sauf|seul(?:e|s|es)?|visent|vise(?:e|s|es)?|concerne(?:e|s|es)?|s'adresse|retenu(?:e|s|es)?|pris(?:e|es)? en charge|sont aide(?:e|s|es)?|ouverte? aux|reserve(?:e|s|es)?|releve|plafonne(?:e|s|es)?|cumule(?:e|s|es)?|y compris|a partir d|jusqu'a|peu(?:t|vent))\b",
+        )
+    });
+    RULE.is_match(&fold(text))
+}
+
+/// Whether `text` holds an amount of money that is not the size of a
+/// company: in « un chiffre d'affaires ou un bilan d'au plus 2 millions
+/// d'euros » the amount says which companies may apply, not what they get.
+pub fn has_amount_beyond_company_size(text: &str) -> bool {
+    const SIZES: [&str; 3] = ["chiffre d affaires", "bilan", "turnover"];
+    AMOUNT.find_iter(text).any(|amount| {
+        let before = spaced_words(&text[..amount.start()]);
+        let near: Vec<&str> = before.split_whitespace().rev().take(6).collect();
+        let near = format!(" {} ", near.into_iter().rev().collect::<Vec<_>>().join(" "));
+        !SIZES.iter().any(|size| near.contains(&format!(" {size} ")))
+    })
+}
+
 /// Whether `text` names a month or a year.
 pub fn has_date(text: &str) -> bool {
     has_month(text) || YEAR.is_match(text)
