@@ -102,7 +102,7 @@ pub fn situation_told(message: &str) -> String {
 fn asks_whether_allowed(folded: &str) -> bool {
     static ALLOWED: LazyLock<regex::Regex> = LazyLock::new(|| {
         text::literal_regex(
-            r"\b(?:(?:(?:je|j|on|nous|il|elle|ca)\s+(?:peux|peut|pouvons|pourrais|pourrait|pourrions|puis|pourra|pourrai)|peut-on|peut on|puis-je|puis je)\s+(?:\S+\s+){0,2}?(?:avoir|demander|beneficier|candidater|postuler|obtenir|pretendre|mettre|inclure|prendre|deposer|cumuler|toucher)|droit a|eligibles?|rentre(?:nt)? dans|entre(?:nt)? dans|compte(?:nt)? dans|pris(?:e|es)? en charge|(?:can|could|may) (?:we|i) (?:apply|get|claim|include|benefit)|am i eligible|are we eligible|qualify|qualifies|covered by)\b",
+            r"\b(?:(?:(?:je|j|on|nous|il|elle|ca)\s+(?:peux|peut|pouvons|pourrais|pourrait|pourrions|puis|pourra|pourrai)|peut-on|peut on|puis-je|puis je)\s+(?:\S+\s+){0,2}?(?:avoir|demander|beneficier|candidater|postuler|obtenir|pretendre|mettre|inclure|prendre|deposer|cumuler|toucher)|peu(?:t|vent)\s+(?:\S+\s+){0,2}?(?:financer|couvrir)|droit a|eligibles?|rentre(?:nt)? dans|entre(?:nt)? dans|compte(?:nt)? dans|pris(?:e|es)? en charge|(?:can|could|may) (?:we|i) (?:apply|get|claim|include|benefit)|am i eligible|are we eligible|qualify|qualifies|covered by)\b",
         )
     });
     ALLOWED.is_match(folded)
@@ -1830,6 +1830,7 @@ mod tests {
             "est ce que les imprimantes sont prises en charge par impulsion transition",
             "My company is an insurance broker. Can we apply for Impulsion Conseil?",
             "peut-on cumuler plusieurs études ?",
+            "je veux acheter un terrain, le pret impulsion developpement peut le financer ?",
         ] {
             assert_eq!(
                 AnswerType::of(question),
