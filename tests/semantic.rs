@@ -465,6 +465,7 @@ async fn a_highlight_is_the_whole_fact_asked_for(pipeline: &AnswerPipeline) {
     for (message, not_the_answer) in [
         ("Impulsion Environnement taux prêt", "10 %"),
         ("combien d'entreprises beta testeuses pour boost ai", "12"),
+        ("les assises de l'ia cetait ou", "L'IA"),
     ] {
         let reply = pipeline.answer(message, None).await.expect("answers");
         assert_eq!(

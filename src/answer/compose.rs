@@ -373,6 +373,20 @@ pub(crate) fn holds_the_role(span: &str, quote: &str, role: &[&str]) -> bool {
         })
 }
 
+/// Whether `span` says nothing the question did not: « L'IA » for « les
+/// assises de l'ia c'était où ? » only repeats what was asked about.
+/// A single letter (« l ») says nothing; a number does (« 6 équipes » for
+/// « combien d'équipes ? »).
+pub(crate) fn only_repeats_the_question(span: &str, question: &str) -> bool {
+    let folded_question = fold(question);
+    let asked: Vec<&str> = words(&folded_question).collect();
+    let folded_span = fold(span);
+    let mut said = words(&folded_span)
+        .filter(|w| w.chars().count() >= 2 || w.chars().all(|c| c.is_ascii_digit()))
+        .peekable();
+    said.peek().is_some() && said.all(|w| asked.contains(&w))
+}
+
 /// Whether `span` stands in `quote` at least once between word
 /// boundaries (a dot followed by a letter, as in « Normandie.ai », is
 /// inside a word). Both are folded.
@@ -454,6 +468,22 @@ mod tests {
         assert!(!holds_the_role("Orange, Saagie", quote, leading));
         let deputy = "Le bureau compte Paul Durand, vice-président, et Julie Martin.";
         assert!(!holds_the_role("Paul Durand", deputy, leading));
+    }
+
+    #[test]
+    fn a_span_that_repeats_the_question_answers_nothing() {
+        let question = "les assises de l'ia cetait ou";
+        assert!(only_repeats_the_question("L'IA", question));
+        assert!(only_repeats_the_question("les Assises", question));
+        assert!(!only_repeats_the_question(
+            "l'Université de Caen Normandie",
+            question
+        ));
+        assert!(!only_repeats_the_question("", question));
+        assert!(!only_repeats_the_question(
+            "6 équipes",
+            "Combien d'équipes ont participé ?"
+        ));
     }
 
     #[test]

@@ -1001,6 +1001,7 @@ impl AnswerPipeline {
                 let beside_the_leader = !question::asks_who_leads(message)
                     || compose::holds_the_role(span, &found.quote, &question::LEADING);
                 beside_the_leader
+                    && !compose::only_repeats_the_question(span, message)
                     && !question::dates_the_other_end(period_end, span, &found.quote)
                     && !compose::in_an_aside_not_asked(span, &found.quote, message)
                     && compose::worth_highlighting(
