@@ -448,6 +448,7 @@ async fn a_highlight_is_the_whole_fact_asked_for(pipeline: &AnswerPipeline) {
         ("methanisation cest combien", "10 %"),
         ("impulsion dev plafond", "1 million d'euros"),
         ("combien de temps dure le datathon", "un mois"),
+        ("l'expo destination ia c'est dans quelle ville", "Rouen"),
         ("quand le label french tech a ete obtenu", "juin 2015"),
         (
             "qui a candidaté pour le label french tech",
@@ -466,6 +467,7 @@ async fn a_highlight_is_the_whole_fact_asked_for(pipeline: &AnswerPipeline) {
         ("Impulsion Environnement taux prêt", "10 %"),
         ("combien d'entreprises beta testeuses pour boost ai", "12"),
         ("les assises de l'ia cetait ou", "L'IA"),
+        ("ou est le siege de l'ad normandie", "la Région"),
     ] {
         let reply = pipeline.answer(message, None).await.expect("answers");
         assert_eq!(

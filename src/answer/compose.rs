@@ -284,6 +284,12 @@ pub(crate) fn worth_highlighting(
         // l'exposition ? » is not « 12 février 2026 »); the quote shows
         // both ends of a period.
         AnswerType::Duration => text::has_duration(span),
+        // A place is what the quote situates something at (« à
+        // Colombelles »), not any name it holds (« la Région »).
+        AnswerType::Place => text::locative_phrases(quote).iter().any(|phrase| {
+            let phrase = fold(phrase);
+            phrase.contains(&folded_span) || folded_span.contains(&phrase)
+        }),
         other => other.is_satisfied_by(span),
     }
 }
@@ -483,6 +489,25 @@ mod tests {
         assert!(!only_repeats_the_question(
             "6 équipes",
             "Combien d'équipes ont participé ?"
+        ));
+    }
+
+    #[test]
+    fn a_place_is_where_the_quote_situates_something() {
+        let quote =
+            "Elle a son siège à Colombelles, près de Caen ; son budget vient surtout de la Région.";
+        assert!(worth_highlighting(
+            "Colombelles",
+            quote,
+            AnswerType::Place,
+            None
+        ));
+        assert!(worth_highlighting("Caen", quote, AnswerType::Place, None));
+        assert!(!worth_highlighting(
+            "la Région",
+            quote,
+            AnswerType::Place,
+            None
         ));
     }
 
