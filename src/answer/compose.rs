@@ -286,10 +286,17 @@ pub(crate) fn worth_highlighting(
         AnswerType::Duration => text::has_duration(span),
         // A place is what the quote situates something at (« à
         // Colombelles »), not any name it holds (« la Région »).
-        AnswerType::Place => text::locative_phrases(quote).iter().any(|phrase| {
-            let phrase = fold(phrase);
-            phrase.contains(&folded_span) || folded_span.contains(&phrase)
-        }),
+        // The phrase may run on into a date (« à Cherbourg en janvier
+        // 2013 »): the span must hold a word that is no date.
+        AnswerType::Place => {
+            let names_more_than_a_date = words(&folded_span)
+                .any(|w| w.chars().any(char::is_alphabetic) && !text::MONTHS.contains(&w));
+            names_more_than_a_date
+                && text::locative_phrases(quote).iter().any(|phrase| {
+                    let phrase = fold(phrase);
+                    phrase.contains(&folded_span) || folded_span.contains(&phrase)
+                })
+        }
         other => other.is_satisfied_by(span),
     }
 }
@@ -506,6 +513,20 @@ mod tests {
         assert!(!worth_highlighting(
             "la Région",
             quote,
+            AnswerType::Place,
+            None
+        ));
+        let dated = "Il a ouvert une antenne à Cherbourg en janvier 2013.";
+        assert!(worth_highlighting(
+            "Cherbourg",
+            dated,
+            AnswerType::Place,
+            None
+        ));
+        assert!(!worth_highlighting("2013", dated, AnswerType::Place, None));
+        assert!(!worth_highlighting(
+            "janvier 2013",
+            dated,
             AnswerType::Place,
             None
         ));
