@@ -30,6 +30,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     a_highlight_is_the_whole_fact_asked_for(&pipeline).await;
     a_length_is_the_length_of_what_the_question_names(&pipeline).await;
     whether_one_may_apply_is_answered_by_the_rule_on_one_s_situation(&pipeline).await;
+    where_it_was_is_answered_by_a_place(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
@@ -554,6 +555,24 @@ async fn whether_one_may_apply_is_answered_by_the_rule_on_one_s_situation(
     ] {
         assert_refused(pipeline, message).await;
     }
+}
+
+/// « C'était où ? » is answered by a place, not by what an event was
+/// about (« consacrée aux données de l'emploi », « dédié à l'IA »); the
+/// documents do not say where the Datathon or the health forum took place.
+async fn where_it_was_is_answered_by_a_place(pipeline: &AnswerPipeline) {
+    for message in ["le datathon c'etait ou", "c'etait ou le forum ia sante"] {
+        assert_refused(pipeline, message).await;
+    }
+    let assises = pipeline
+        .answer("les assises c'etait ou", None)
+        .await
+        .expect("answers");
+    assert!(
+        assises.answer.contains("l'Université de Caen"),
+        "{}",
+        assises.answer
+    );
 }
 
 /// A question the documents do not answer is refused, and no sentence

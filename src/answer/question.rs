@@ -330,7 +330,7 @@ impl AnswerType {
             || tokens.len() > 1 && tokens.last() == Some(&"ou")
             || tokens
                 .windows(2)
-                .any(|pair| matches!(pair, ["cest" | "c'est" | "est", "ou"]))
+                .any(|pair| matches!(pair, ["cest" | "c'est" | "est" | "etait" | "cetait", "ou"]))
             || has_phrase("dans quelle ville")
             || has_phrase("quel lieu")
             || tokens.first().is_some_and(|w| *w == "where")
@@ -408,7 +408,18 @@ impl AnswerType {
                         && !text::MONTHS.contains(&w)
                         && !w.chars().all(|c| c.is_ascii_digit())
                 });
-                new_word
+                // « consacrée aux données de l'emploi », « dédié à l'IA »
+                // situate nothing: a place is named (a new capitalised
+                // word) or is a kind of place (« sur le stand régional »).
+                let names_a_place = text::proper_names(&format!("à {phrase}"))
+                    .iter()
+                    .any(|name| {
+                        let name = fold(name);
+                        let is_new = words(&name).any(|w| !asked.contains(&w));
+                        is_new
+                    })
+                    || words(&folded).any(|w| PLACES.contains(&w));
+                new_word && names_a_place
             }),
             Self::Contact => text::has_contact(text),
             // « Qui dirige… ? » is answered by a sentence that says who leads
@@ -448,6 +459,31 @@ impl AnswerType {
         }
     }
 }
+
+/// Common nouns that name a kind of place, for « où ? » answered without
+/// a name (« sur le stand régional », « dans ses locaux »).
+const PLACES: [&str; 20] = [
+    "stand",
+    "siege",
+    "salle",
+    "salles",
+    "locaux",
+    "batiment",
+    "batiments",
+    "campus",
+    "site",
+    "ville",
+    "villes",
+    "centre",
+    "antenne",
+    "bureau",
+    "bureaux",
+    "region",
+    "departement",
+    "ligne",
+    "auditorium",
+    "amphitheatre",
+];
 
 /// Words between « combien de temps » or « how long » and the thing
 /// whose length is asked (« combien de temps dure la visite », « how long
@@ -1620,6 +1656,21 @@ mod tests {
         let question = "Où le DataLab a-t-il tenu un stand ?";
         assert!(AnswerType::Place.is_answered_by("Il était sur le stand régional.", question));
         assert!(!AnswerType::Place.is_answered_by("Il a eu lieu en janvier 2013.", question));
+        // « à » and « aux » also bring what an event was about.
+        let question = "le datathon c'etait ou";
+        assert_eq!(AnswerType::of(question), AnswerType::Place);
+        assert!(!AnswerType::Place.is_answered_by(
+            "La 3e édition, consacrée aux données de l'emploi, a eu lieu du 5 novembre au 9 décembre.",
+            question
+        ));
+        let question = "c'etait ou le forum ia sante";
+        assert_eq!(AnswerType::of(question), AnswerType::Place);
+        assert!(!AnswerType::Place.is_answered_by(
+            "Le 27 novembre a eu lieu le forum dédié à l'IA appliquée à la santé.",
+            question
+        ));
+        assert!(AnswerType::Place
+            .is_answered_by("Le forum s'est tenu à l'Université de Caen.", question));
     }
 
     #[test]
