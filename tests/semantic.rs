@@ -470,13 +470,7 @@ async fn a_highlight_is_the_whole_fact_asked_for(pipeline: &AnswerPipeline) {
         ("les assises de l'ia cetait ou", "L'IA"),
         ("ou est le siege de l'ad normandie", "la Région"),
     ] {
-        let reply = pipeline.answer(message, None).await.expect("answers");
-        assert_eq!(
-            reply.kind,
-            AnswerKind::Extractive,
-            "{message}: {}",
-            reply.answer
-        );
+        let reply = assert_answered(pipeline, message).await;
         assert_ne!(
             highlight(&reply).as_deref(),
             Some(not_the_answer),
@@ -513,13 +507,7 @@ async fn a_length_is_the_length_of_what_the_question_names(pipeline: &AnswerPipe
         "combien de temps dure le datathon",
         "boost ai ca dure combien de temps",
     ] {
-        let reply = pipeline.answer(message, None).await.expect("answers");
-        assert_eq!(
-            reply.kind,
-            AnswerKind::Extractive,
-            "{message}: {}",
-            reply.answer
-        );
+        assert_answered(pipeline, message).await;
     }
 }
 
@@ -540,13 +528,7 @@ async fn whether_one_may_apply_is_answered_by_the_rule_on_one_s_situation(
             "moins de 10 salariés",
         ),
     ] {
-        let reply = pipeline.answer(message, None).await.expect("answers");
-        assert_eq!(
-            reply.kind,
-            AnswerKind::Extractive,
-            "{message}: {}",
-            reply.answer
-        );
+        let reply = assert_answered(pipeline, message).await;
         assert!(reply.answer.contains(rule), "{message}: {}", reply.answer);
     }
     for message in [
@@ -573,6 +555,18 @@ async fn where_it_was_is_answered_by_a_place(pipeline: &AnswerPipeline) {
         "{}",
         assises.answer
     );
+}
+
+/// A question the documents answer gets a quote; the reply, to look into.
+async fn assert_answered(pipeline: &AnswerPipeline, message: &str) -> Reply {
+    let reply = pipeline.answer(message, None).await.expect("answers");
+    assert_eq!(
+        reply.kind,
+        AnswerKind::Extractive,
+        "{message}: {}",
+        reply.answer
+    );
+    reply
 }
 
 /// A question the documents do not answer is refused, and no sentence

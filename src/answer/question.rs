@@ -221,13 +221,13 @@ impl AnswerType {
             "plafonnee",
             "combien d'euros",
         ];
-        // English visitors ask about the same French documents: their
-        // question words set the kind of fact just as well.
         // What one receives (« combien je peux toucher ? »), as whole words:
         // « les aides touchées, sur combien d'années ? » asks a length.
         let asks_what_one_receives = ["toucher", "touche", "percevoir", "percoit"]
             .iter()
             .any(|w| has(w));
+        // English visitors ask about the same French documents: their
+        // question words set the kind of fact just as well.
         if MONEY.iter().any(|w| has(w) || has_phrase(w))
             || asks_what_one_receives
             || asks_whether_it_is_free(&tokens, &folded)
