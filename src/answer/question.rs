@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use crate::search;
 
+use super::synonyms;
 use super::text::{self, fold, words};
 
 /// Words that frame a request rather than say what it is about (« parle-moi
@@ -369,7 +370,10 @@ impl AnswerType {
                     }
             }
             Self::Duration | Self::Condition | Self::Open => self.is_satisfied_by(text),
-            Self::Number => text::count_mentions(text).iter().any(is_new),
+            Self::Number => {
+                text::count_mentions(text).iter().any(is_new)
+                    && speaks_of_what_is_counted(question, text)
+            }
             Self::Date => {
                 text::date_mentions(text).iter().any(is_new)
                     && says_the_roles_asked(&asked, &fold(text), &EVENTS_ASKED)
@@ -792,12 +796,52 @@ fn asks_for_a_percent_sign(question: &str) -> bool {
 /// pays participent ? »); none for other questions.
 pub fn counted_noun(question: &str) -> Option<String> {
     let folded = fold(question);
-    let mut words = words(&folded).skip_while(|w| *w != "combien" && *w != "nombre");
+    let mut words = words(&folded).skip_while(|w| !matches!(*w, "combien" | "cb" | "nombre"));
     words.next()?;
     match words.next()? {
         "de" | "d" => words.next().map(str::to_string),
         _ => None,
     }
+}
+
+/// Counted nouns that any count of people, members or times answers: « ya
+/// eu cb de monde ? » is answered by « plus de 600 décideurs, experts et
+/// élus », « combien de membres ? » by « une centaine d'entreprises ».
+const ANY_COUNT: [&str; 10] = [
+    "personne",
+    "persone",
+    "gens",
+    "monde",
+    "fois",
+    "people",
+    "participant",
+    "inscrit",
+    "membre",
+    "adherent",
+];
+
+/// Whether `text` speaks of what `question` counts, when it counts a
+/// kind of thing (« combien d'ateliers ? »): « plus de 600 professionnels
+/// étaient attendus » counts people, not workshops, and does not answer.
+/// The word may be inflected, misspelt by one letter or said in another
+/// word of the same meaning (see [`synonyms`]).
+fn speaks_of_what_is_counted(question: &str, text: &str) -> bool {
+    let Some(noun) = counted_noun(question) else {
+        return true;
+    };
+    let stem = text::rough_stem(&noun);
+    let counts_anything = ANY_COUNT.iter().any(|w| w.starts_with(&stem));
+    let asked = search::analyze(&noun);
+    if counts_anything || asked.is_empty() || noun.chars().any(|c| c.is_ascii_digit()) {
+        return true;
+    }
+    let told: HashSet<String> = search::analyze(text).into_iter().collect();
+    names_a_word_like(&fold(text), &noun)
+        || asked.iter().all(|term| {
+            synonyms::contains(&told, term)
+                || term.chars().count() >= 5
+                    && told.iter().any(|t| strsim::levenshtein(term, t) <= 1)
+        })
 }
 
 /// The years a question names (« en 2024 »): a passage that mentions none
@@ -1320,6 +1364,39 @@ mod tests {
         );
         assert_eq!(counted_noun("Combien coûte le billet ?"), None);
         assert_eq!(counted_noun("Quand ouvre l'exposition ?"), None);
+        assert_eq!(
+            counted_noun("la french tech ya cb de membres").as_deref(),
+            Some("membres")
+        );
+    }
+
+    #[test]
+    fn a_count_of_something_else_does_not_answer() {
+        let attendance = "Elle était organisée par le groupe Ouest-France, et plus de 600 \
+                          professionnels, experts et décideurs étaient attendus.";
+        let workshops = AnswerType::of("Assises IA 2025 nombre d'ateliers");
+        assert_eq!(workshops, AnswerType::Number);
+        assert!(!workshops.is_answered_by(attendance, "Assises IA 2025 nombre d'ateliers"));
+        // People are counted by whatever word the sentence uses.
+        let crowd = "ya eu cb de monde aux assises";
+        assert!(AnswerType::of(crowd).is_answered_by(attendance, crowd));
+        // The counted word inflected, misspelt or said otherwise.
+        let partners = "Le DataLab était un consortium d'une vingtaine de partenaires.";
+        for asked in [
+            "il y avai combien de partenair dans le datalab",
+            "combien d'adhérents dans le datalab",
+        ] {
+            assert!(
+                AnswerType::of(asked).is_answered_by(partners, asked),
+                "{asked}"
+            );
+        }
+        let companies = "Le réseau rassemble plus de 2 000 entreprises.";
+        let asked = "cb de societes dans le reseau";
+        assert!(AnswerType::of(asked).is_answered_by(companies, asked));
+        let startups = "L'incubateur a accompagné 40 start-up depuis 2013.";
+        let asked = "cb de startup a normandie incubation";
+        assert!(AnswerType::of(asked).is_answered_by(startups, asked));
     }
 
     #[test]
