@@ -48,7 +48,32 @@ pub(crate) fn the_only_fact_of_its_kind(answer_type: AnswerType, quote: &str) ->
 /// after it, with the unit of its number and the names listed before it.
 pub(crate) fn completed_span(span: &str, quote: &str) -> String {
     let tidy = span.trim().trim_end_matches([',', ';', ':']);
-    with_its_list(&with_its_unit(tidy, quote), quote)
+    with_its_list(&with_its_bound(&with_its_unit(tidy, quote), quote), quote)
+}
+
+/// A bound written right before a number: « moins de », « au plus »…
+static BOUND_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    text::literal_regex(
+        r"(?i)(?:^|[\s(])((?:moins de|plus de|au moins|au plus|jusqu['’]à|environ|près de)[\s\u{00a0}]+)$",
+    )
+});
+
+/// `span` with the bound the quote writes right before it, when the span
+/// starts on a number: « 10 salariés » of « moins de 10 salariés » reads as
+/// the limit allowed, when it is one more than allowed.
+fn with_its_bound(span: &str, quote: &str) -> String {
+    let trimmed = span.trim();
+    if !trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+        return span.to_string();
+    }
+    let bound = quote
+        .match_indices(trimmed)
+        .find_map(|(at, _)| BOUND_BEFORE.captures(&quote[..at]))
+        .and_then(|found| found.get(1));
+    match bound {
+        Some(bound) => format!("{}{trimmed}", bound.as_str()),
+        None => span.to_string(),
+    }
 }
 
 /// `span` with the names listed before it when it is the last of an
@@ -725,6 +750,17 @@ mod tests {
             AnswerType::Duration,
             None
         ));
+    }
+
+    #[test]
+    fn a_number_keeps_the_bound_written_before_it() {
+        let quote = "Le dispositif vise les entreprises de moins de 10 salariés, et au moins 6 mois d'activité.";
+        assert_eq!(completed_span("10 salariés", quote), "moins de 10 salariés");
+        assert_eq!(completed_span("6 mois", quote), "au moins 6 mois");
+        let quote = "L'évènement a réuni plus de 600 décideurs.";
+        assert_eq!(completed_span("600", quote), "plus de 600");
+        let quote = "Il a accueilli 600 décideurs.";
+        assert_eq!(completed_span("600 décideurs", quote), "600 décideurs");
     }
 
     #[test]
