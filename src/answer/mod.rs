@@ -766,7 +766,9 @@ impl AnswerPipeline {
             .into_iter()
             .filter(|t| !knowledge.title_terms.contains(t))
             .collect();
-        let words = reader::QuestionWords::new(terms, &knowledge.stats).with_situation(told);
+        let words = reader::QuestionWords::new(terms, &knowledge.stats)
+            .with_situation(told)
+            .with_kind_asked(question::words_of_the_kind_asked(message, answer_type));
         let asks_now = question::asks_about_now(message);
         let asks_next = question::asks_about_what_comes_next(message);
         let period_end = question::period_end_asked(message);

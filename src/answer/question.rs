@@ -232,7 +232,7 @@ impl AnswerType {
         if MONEY.iter().any(|w| has(w) || has_phrase(w))
             || asks_what_one_receives
             || asks_whether_it_is_free(&tokens, &folded)
-            || has_phrase("combien d'argent")
+            || has("argent")
             || has_phrase("how much money")
             || has_phrase("how much does")
             || has_phrase("how much is")
@@ -362,12 +362,18 @@ impl AnswerType {
                 let asks_a_size = ["chiffre", "bilan", "turnover"]
                     .iter()
                     .any(|w| asked.contains(w));
-                tells_whether_it_is_free(text)
-                    || if asks_a_size {
-                        text::has_amount(text)
-                    } else {
-                        text::has_amount_beyond_company_size(text)
-                    }
+                let not_paid: Vec<&str> = if asks_a_size {
+                    Vec::new()
+                } else if asks_what_a_visitor_pays(&asked) {
+                    text::COMPANY_SIZES
+                        .iter()
+                        .chain(&text::FUNDING)
+                        .copied()
+                        .collect()
+                } else {
+                    text::COMPANY_SIZES.to_vec()
+                };
+                tells_whether_it_is_free(text) || text::has_amount_other_than(text, &not_paid)
             }
             Self::Duration | Self::Condition | Self::Open => self.is_satisfied_by(text),
             Self::Number => {
@@ -802,6 +808,85 @@ pub fn counted_noun(question: &str) -> Option<String> {
         "de" | "d" => words.next().map(str::to_string),
         _ => None,
     }
+}
+
+/// Words that say what kind of fact is asked, not what it is about: « quel
+/// jour », « quelle année », « ya eu cb de monde », « c'est grand
+/// comment », « le plafond », « cb de pourcent ». The sentence that answers
+/// says the date, the count or the amount, seldom these words.
+const KIND_WORDS: [&str; 34] = [
+    "jour",
+    "date",
+    "annee",
+    "heure",
+    "horaire",
+    "horaires",
+    "moment",
+    "periode",
+    "nombre",
+    "monde",
+    "effectif",
+    "effectifs",
+    "taille",
+    "grand",
+    "grande",
+    "surface",
+    "superficie",
+    "age",
+    "taux",
+    "pourcentage",
+    "pourcent",
+    "montant",
+    "prix",
+    "cout",
+    "somme",
+    "argent",
+    "max",
+    "maximum",
+    "minimum",
+    "plafond",
+    "lieu",
+    "endroit",
+    "ville",
+    "duree",
+];
+
+static KIND_STEMS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| KIND_WORDS.iter().flat_map(|w| search::analyze(w)).collect());
+
+/// The content terms of `question` (see [`content_terms`]) that only say
+/// what kind of fact it asks, when it asks a kind (`answer_type`): none
+/// for an open question, where « le lieu » or « la taille » may be the
+/// topic.
+pub fn words_of_the_kind_asked(question: &str, answer_type: AnswerType) -> HashSet<String> {
+    if matches!(answer_type, AnswerType::Open | AnswerType::Condition) {
+        return HashSet::new();
+    }
+    content_terms(question)
+        .into_iter()
+        .filter(|t| KIND_STEMS.contains(t))
+        .collect()
+}
+
+/// Whether a question asks what a visitor pays (« et ça coûte combien
+/// l'entrée ? », « le billet »), not what something cost to build (« ça a
+/// coûté combien ? »): what a funder put in is no price.
+fn asks_what_a_visitor_pays(asked: &[&str]) -> bool {
+    const PRICE: [&str; 8] = [
+        "entree",
+        "billet",
+        "billets",
+        "tarif",
+        "tarifs",
+        "ticket",
+        "tickets",
+        "admission",
+    ];
+    let costs_now = asked.iter().enumerate().any(|(at, w)| {
+        matches!(*w, "coute" | "coutent")
+            && !(at > 0 && matches!(asked[at - 1], "a" | "ont" | "avait" | "aura"))
+    });
+    costs_now || asked.iter().any(|w| PRICE.contains(w))
 }
 
 /// Counted nouns that any count of people, members or times answers: « ya
@@ -1368,6 +1453,33 @@ mod tests {
             counted_noun("la french tech ya cb de membres").as_deref(),
             Some("membres")
         );
+    }
+
+    #[test]
+    fn a_price_is_not_what_a_funder_put_in() {
+        let investment = "Il a ouvert en 2019 ; la Région y a investi plus d'un million d'euros.";
+        for asked in [
+            "et ca coute cb",
+            "et ça coûte combien l'entrée ?",
+            "l'expo, le billet c'est combien ?",
+        ] {
+            assert_eq!(AnswerType::of(asked), AnswerType::Amount, "{asked}");
+            assert!(
+                !AnswerType::Amount.is_answered_by(investment, asked),
+                "{asked}"
+            );
+        }
+        for asked in [
+            "l'atrium a coûté combien ?",
+            "la région a mis combien d'argent dans l'atrium",
+        ] {
+            assert!(
+                AnswerType::Amount.is_answered_by(investment, asked),
+                "{asked}"
+            );
+        }
+        let price = "L'entrée coûte 5 euros.";
+        assert!(AnswerType::Amount.is_answered_by(price, "et ça coûte combien l'entrée ?"));
     }
 
     #[test]

@@ -273,6 +273,11 @@ pub struct QuestionWords {
     /// peux demander l'aide ? »): a sentence that holds them is the closer
     /// for it, one that lacks them misses nothing asked.
     pub told: HashSet<String>,
+    /// Those that only say what kind of fact is asked (« jour » in « c'était
+    /// quel jour », « monde » in « ya eu cb de monde »): the date or the
+    /// count answers without them, so a sentence that lacks them misses
+    /// nothing asked.
+    pub of_the_kind: HashSet<String>,
 }
 
 impl QuestionWords {
@@ -293,7 +298,27 @@ impl QuestionWords {
             foreign_share,
             known,
             told: HashSet::new(),
+            of_the_kind: HashSet::new(),
         }
+    }
+
+    /// The same words, those in `of_the_kind` naming the kind of fact
+    /// asked rather than its topic; when every word does, all count as
+    /// asked.
+    pub fn with_kind_asked(mut self, of_the_kind: HashSet<String>) -> Self {
+        if self
+            .terms
+            .iter()
+            .any(|t| !of_the_kind.contains(t) && !self.told.contains(t))
+        {
+            self.of_the_kind = of_the_kind;
+        }
+        self
+    }
+
+    /// Whether `term` counts only where a sentence holds it.
+    fn counts_where_held(&self, term: &str) -> bool {
+        self.told.contains(term) || self.of_the_kind.contains(term)
     }
 
     /// The same words, those in `told` being the visitor's situation
@@ -312,7 +337,7 @@ impl QuestionWords {
             .terms
             .iter()
             .filter(|t| {
-                !self.told.contains(*t) || coverage(std::slice::from_ref(*t), text_terms) > 0.0
+                !self.counts_where_held(t) || coverage(std::slice::from_ref(*t), text_terms) > 0.0
             })
             .cloned()
             .collect();
@@ -345,7 +370,7 @@ impl QuestionWords {
         let asked: Vec<(String, f32)> = self
             .known
             .iter()
-            .filter(|(t, _)| !self.told.contains(t))
+            .filter(|(t, _)| !self.counts_where_held(t))
             .cloned()
             .collect();
         missing_known(&asked, text_terms)
@@ -437,6 +462,7 @@ pub fn standardize(values: &[f32]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answer::question;
 
     fn passage(sentences: &[&str]) -> Passage {
         Passage {
@@ -609,6 +635,27 @@ mod tests {
         let english = QuestionWords::new(search::analyze("insurance broker apply"), &stats)
             .with_situation(analyzed("insurance broker"));
         assert!(english.touches_situation(&analyzed("La gestion immobilière est exclue.")));
+    }
+
+    #[test]
+    fn the_words_of_the_kind_asked_are_not_missed() {
+        let stats = SentenceStats::new(&[passage(&[
+            "La première édition s'est tenue le 9 octobre 2025 à Caen.",
+            "Chaque jour, une conférence.",
+        ])]);
+        let asked = "les assises, c'était quel jour ?";
+        let of_the_kind = question::words_of_the_kind_asked(asked, AnswerType::of(asked));
+        assert_eq!(of_the_kind, search::analyze("jour").into_iter().collect());
+        let words =
+            QuestionWords::new(question::content_terms(asked), &stats).with_kind_asked(of_the_kind);
+        let date: HashSet<String> =
+            search::analyze("La première édition s'est tenue le 9 octobre 2025 à Caen.")
+                .into_iter()
+                .collect();
+        assert_eq!(words.missing_known(&date), 0.0);
+        // An open question may be about the very word.
+        let open = "c'est quoi le lieu";
+        assert!(question::words_of_the_kind_asked(open, AnswerType::of(open)).is_empty());
     }
 
     #[test]

@@ -145,7 +145,8 @@ pub fn normalize(message: &str) -> String {
 }
 
 /// Whether the words so far make « sous » money (« combien de sous », « des
-/// sous », « les sous ») rather than the preposition (« sous le pont »).
+/// sous », « les sous », « elle a mis comme sous ») rather than the
+/// preposition (« sous le pont »).
 fn money_context(before: &[String]) -> bool {
     let last: Vec<String> = before
         .iter()
@@ -157,7 +158,7 @@ fn money_context(before: &[String]) -> bool {
         [one, ..]
             if matches!(
                 one.as_str(),
-                "des" | "les" | "mes" | "nos" | "vos" | "ses" | "leurs"
+                "des" | "les" | "mes" | "nos" | "vos" | "ses" | "leurs" | "comme"
             ) =>
         {
             true
@@ -228,6 +229,10 @@ mod tests {
         assert_eq!(
             normalize("ils donnent des sous ?"),
             "ils donnent des argent ?"
+        );
+        assert_eq!(
+            normalize("cb la region a mis comme sous dans latrium"),
+            "combien la region a mis comme argent dans latrium"
         );
         assert_eq!(
             normalize("une aide sous conditions"),

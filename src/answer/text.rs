@@ -126,7 +126,7 @@ static PERCENTAGE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     literal_regex(
-        r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d",
+        r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d|\b(?:un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|quelques)\s+(?:millions?|milliards?)\s+d['’]euros",
     )
 });
 
@@ -442,16 +442,35 @@ pub fn states_a_rule(text: &str) -> bool {
     RULE.is_match(&fold(text))
 }
 
-/// Whether `text` holds an amount of money that is not the size of a
-/// company: in « un chiffre d'affaires ou un bilan d'au plus 2 millions
-/// d'euros » the amount says which companies may apply, not what they get.
-pub fn has_amount_beyond_company_size(text: &str) -> bool {
-    const SIZES: [&str; 3] = ["chiffre d affaires", "bilan", "turnover"];
+/// What sizes a company: in « un chiffre d'affaires ou un bilan d'au plus 2
+/// millions d'euros » the amount says which companies may apply, not what
+/// they get.
+pub const COMPANY_SIZES: [&str; 3] = ["chiffre d affaires", "bilan", "turnover"];
+
+/// What funds something, rather than prices it: « la Région y a investi
+/// plus d'un million d'euros » is not what a visitor pays.
+pub const FUNDING: [&str; 11] = [
+    "investi",
+    "investit",
+    "investissement",
+    "investissements",
+    "budget",
+    "financement",
+    "subvention",
+    "pret",
+    "accorde",
+    "apporte",
+    "leve",
+];
+
+/// Whether `text` holds an amount of money that none of `kinds` (folded
+/// words or phrases) announces within the six words before it.
+pub fn has_amount_other_than(text: &str, kinds: &[&str]) -> bool {
     AMOUNT.find_iter(text).any(|amount| {
         let before = spaced_words(&text[..amount.start()]);
         let near: Vec<&str> = before.split_whitespace().rev().take(6).collect();
         let near = format!(" {} ", near.into_iter().rev().collect::<Vec<_>>().join(" "));
-        !SIZES.iter().any(|size| near.contains(&format!(" {size} ")))
+        !kinds.iter().any(|kind| near.contains(&format!(" {kind} ")))
     })
 }
 
@@ -658,6 +677,10 @@ mod tests {
     #[test]
     fn answer_types_are_recognised() {
         assert!(has_amount("un budget de 2 millions d'euros"));
+        assert!(has_amount(
+            "la Région y a investi plus d'un million d'euros"
+        ));
+        assert!(!has_amount("un million de visiteurs"));
         assert!(has_amount("12,50 €"));
         assert!(!has_amount("12 partenaires"));
         assert!(has_number("réunit douze partenaires"));
