@@ -50,6 +50,12 @@ static SCAFFOLDING_STEMS: LazyLock<HashSet<String>> = LazyLock::new(|| {
 static HOW_LONG: LazyLock<regex::Regex> =
     LazyLock::new(|| text::literal_regex(r"(?i)\bcombien\s+de\s+temps\b"));
 
+/// « eu » after a form of « avoir » (« il y a eu », « ya eu », « ils ont
+/// eu »): the auxiliary, not the EU the documents speak of.
+static HAD: LazyLock<regex::Regex> = LazyLock::new(|| {
+    text::literal_regex(r"(?i)\b(a|ya|ont|avait|avaient|avez|avons|ai|as|aura)\s+eu\b")
+});
+
 /// The distinct content terms of a question, as the index analyses them,
 /// in order, without the words that only frame the request.
 pub fn content_terms(question: &str) -> Vec<String> {
@@ -57,6 +63,7 @@ pub fn content_terms(question: &str) -> Vec<String> {
     // « combien de temps » asks a length as « quand » asks a date: « temps »
     // is no word a sentence that answers must hold.
     let question = HOW_LONG.replace_all(question, "combien");
+    let question = HAD.replace_all(&question, "$1");
     search::analyze(&question)
         .into_iter()
         .filter(|t| !SCAFFOLDING_STEMS.contains(t) && seen.insert(t.clone()))
@@ -198,6 +205,8 @@ impl AnswerType {
             "taux",
             "pourcentage",
             "percentage",
+            "pourcent",
+            "pourcents",
             "percent",
             "rate",
             "share",
@@ -267,6 +276,7 @@ impl AnswerType {
             || has("effectifs")
             || has("surface")
             || has("superficie")
+            || (has("grand") || has("grande")) && has("comment")
         {
             return Self::Number;
         }
@@ -1971,6 +1981,31 @@ mod tests {
         assert!(!AnswerType::Number.is_answered_by("Le label a été obtenu en juin 2015.", question));
         assert!(AnswerType::Number.is_answered_by("Une vingtaine de partenaires.", question));
         assert!(AnswerType::Number.is_answered_by("Plus de 2 000 entreprises.", question));
+    }
+
+    #[test]
+    fn had_is_no_eu() {
+        assert_eq!(
+            content_terms("il y a eu combien de monde aux assises"),
+            search::analyze("monde assises")
+        );
+        assert_eq!(
+            content_terms("les financements de l'EU"),
+            search::analyze("financements eu")
+        );
+    }
+
+    #[test]
+    fn spoken_kinds_of_figure() {
+        assert_eq!(
+            AnswerType::of("ca paye combien de pourcent"),
+            AnswerType::Rate
+        );
+        assert_eq!(
+            AnswerType::of("l'atrium c'est grand comment"),
+            AnswerType::Number
+        );
+        assert_eq!(AnswerType::of("c'est comment l'atrium"), AnswerType::Open);
     }
 
     #[test]
