@@ -26,6 +26,23 @@ static UNIT_AFTER_A_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Days of the week as a quote writes them: « du mardi au dimanche », « le
+/// lundi », « lundi et mercredi ».
+static WEEKDAY_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
+    let day = "(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)s?";
+    text::literal_regex(&format!(
+        r"(?i)\b(?:(?:du|le|les)\s+)?{day}(?:\s+(?:au|à|et)\s+{day})?\b"
+    ))
+});
+
+/// The quote's days of the week, when it names them once: the answer to
+/// « c'est ouvert quels jours ? ».
+pub(crate) fn the_weekdays(quote: &str) -> Option<String> {
+    let mut found = WEEKDAY_PHRASE.find_iter(quote);
+    let days = found.next()?;
+    found.next().is_none().then(|| days.as_str().to_string())
+}
+
 /// The quote's one date (with its month) or one length, when the
 /// question asks for that kind and the quote states exactly one: the base
 /// model's span is often another number of the sentence (« 6 » of « Pendant
@@ -750,6 +767,17 @@ mod tests {
             AnswerType::Duration,
             None
         ));
+    }
+
+    #[test]
+    fn the_days_of_the_week_of_a_quote() {
+        assert_eq!(
+            the_weekdays("Il a ouvert le 7 mars 2019. Il est ouvert du mardi au dimanche.")
+                .as_deref(),
+            Some("du mardi au dimanche")
+        );
+        assert_eq!(the_weekdays("Il a ouvert le 7 mars 2019."), None);
+        assert_eq!(the_weekdays("Fermé le lundi, nocturne le jeudi."), None);
     }
 
     #[test]

@@ -998,11 +998,16 @@ impl AnswerPipeline {
             let span = compose::completed_span(&span, &found.quote);
             tracing::debug!(span, "the model's short answer, before the checks");
             let counted = question::counted_noun(message);
+            let folded_message = text::fold(message);
+            let asked_words: Vec<&str> = text::words(&folded_message).collect();
             let period_end = question::period_end_asked(message);
             let shown = |span: &String| {
                 let beside_the_leader = !question::asks_who_leads(message)
                     || compose::holds_the_role(span, &found.quote, &question::LEADING);
+                let names_the_days_asked =
+                    !question::asks_which_weekdays(&asked_words) || text::names_a_weekday(span);
                 beside_the_leader
+                    && names_the_days_asked
                     && !compose::only_repeats_the_question(span, message)
                     && !question::dates_the_other_end(period_end, span, &found.quote)
                     && !compose::in_an_aside_not_asked(span, &found.quote, message)
@@ -1016,6 +1021,12 @@ impl AnswerPipeline {
             Some(span)
                 .filter(shown)
                 .or_else(|| the_share_asked(message, &found))
+                .or_else(|| {
+                    question::asks_which_weekdays(&asked_words)
+                        .then(|| compose::the_weekdays(&found.quote))
+                        .flatten()
+                        .filter(|days| !compose::only_repeats_the_question(days, message))
+                })
                 .or_else(|| {
                     compose::the_only_fact_of_its_kind(found.answer_type, &found.quote)
                         .filter(shown)

@@ -293,6 +293,7 @@ impl AnswerType {
             || has("date")
             || has("annee")
             || date_phrases.iter().any(|p| has_phrase(p))
+            || asks_which_weekdays(&tokens)
             || tokens.first().is_some_and(|w| *w == "when")
             || has_phrase("what date")
             || has_phrase("which year")
@@ -390,6 +391,7 @@ impl AnswerType {
                 text::count_mentions(text).iter().any(is_new)
                     && speaks_of_what_is_counted(question, text)
             }
+            Self::Date if asks_which_weekdays(&asked) => text::names_a_weekday(text),
             Self::Date => {
                 text::date_mentions(text).iter().any(is_new)
                     && says_the_roles_asked(&asked, &fold(text), &EVENTS_ASKED)
@@ -897,6 +899,25 @@ fn asks_what_a_visitor_pays(asked: &[&str]) -> bool {
             && !(at > 0 && matches!(asked[at - 1], "a" | "ont" | "avait" | "aura"))
     });
     costs_now || asked.iter().any(|w| PRICE.contains(w))
+}
+
+/// Whether a question (folded words) asks on which days of the week
+/// something is open or held: « c'est ouvert quels jours ? », « ouvert le
+/// lundi ? », « open on Mondays? ». A calendar date does not answer it.
+pub fn asks_which_weekdays(asked: &[&str]) -> bool {
+    let names_a_weekday = asked.iter().any(|w| text::WEEKDAYS.contains(w));
+    let which_days = asked.windows(2).any(|pair| {
+        matches!(pair[0], "quels" | "quel" | "which" | "what")
+            && matches!(pair[1], "jours" | "days")
+    });
+    // « What time does it open on Sundays? » asks an hour.
+    let asks_the_hour = asked.iter().any(|w| {
+        matches!(
+            *w,
+            "heure" | "heures" | "horaire" | "horaires" | "time" | "hours"
+        )
+    });
+    (names_a_weekday || which_days) && !asks_the_hour
 }
 
 /// Counted nouns that any count of people, members or times answers: « ya
@@ -1984,6 +2005,26 @@ mod tests {
     }
 
     #[test]
+    fn which_days_are_answered_by_days_of_the_week() {
+        let opening = "Le lieu a ouvert le 7 mars 2019. Il est ouvert du mardi au dimanche.";
+        let opened = "Le lieu a ouvert le 7 mars 2019.";
+        for asked in [
+            "l'atrium c'est ouvert quels jours",
+            "c'est ouvert le lundi ?",
+            "is the atrium open on mondays?",
+        ] {
+            assert_eq!(AnswerType::of(asked), AnswerType::Date, "{asked}");
+            assert!(AnswerType::Date.is_answered_by(opening, asked), "{asked}");
+            assert!(!AnswerType::Date.is_answered_by(opened, asked), "{asked}");
+        }
+        let asked = "l'atrium a ouvert quel jour ?";
+        assert!(AnswerType::Date.is_answered_by(opened, asked));
+        // An hour is asked, which the days do not tell.
+        let hour = ["what", "time", "does", "it", "open", "on", "sundays"];
+        assert!(!asks_which_weekdays(&hour));
+    }
+
+    #[test]
     fn had_is_no_eu() {
         assert_eq!(
             content_terms("il y a eu combien de monde aux assises"),
@@ -2113,11 +2154,11 @@ mod tests {
                 "{question}"
             );
         }
-        // Visiting on a Monday asks when it opens; « vouloir » is no
-        // permission; « toucher » asks for money.
+        // Visiting on a Monday asks on which days it opens; « vouloir » is
+        // no permission; « toucher » asks for money.
         assert_eq!(
             AnswerType::of("je peux visiter l'expo le lundi ?"),
-            AnswerType::Open
+            AnswerType::Date
         );
         assert_eq!(
             AnswerType::of("je voudrais avoir des infos sur l'expo"),

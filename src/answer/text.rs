@@ -42,6 +42,43 @@ pub fn is_acronym(word: &str) -> bool {
         && word.chars().all(|c| !c.is_alphabetic() || c.is_uppercase())
 }
 
+/// Days of the week, French (folded, singular and plural) and English.
+pub const WEEKDAYS: [&str; 28] = [
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "lundis",
+    "mardis",
+    "mercredis",
+    "jeudis",
+    "vendredis",
+    "samedis",
+    "dimanches",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mondays",
+    "tuesdays",
+    "wednesdays",
+    "thursdays",
+    "fridays",
+    "saturdays",
+    "sundays",
+];
+
+/// Whether `text` names a day of the week.
+pub fn names_a_weekday(text: &str) -> bool {
+    words(&fold(text)).any(|w| WEEKDAYS.contains(&w))
+}
+
 /// French month names, folded.
 pub const MONTHS: [&str; 12] = [
     "janvier",
