@@ -31,6 +31,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     a_length_is_the_length_of_what_the_question_names(&pipeline).await;
     whether_one_may_apply_is_answered_by_the_rule_on_one_s_situation(&pipeline).await;
     where_it_was_is_answered_by_a_place(&pipeline).await;
+    the_kind_of_fact_asked_is_no_word_the_answer_must_hold(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
@@ -555,6 +556,35 @@ async fn where_it_was_is_answered_by_a_place(pipeline: &AnswerPipeline) {
         "{}",
         assises.answer
     );
+}
+
+/// « Quel jour », « cb de monde », « max » say what kind of fact is asked:
+/// the sentence that gives the date or the count answers without them. A
+/// count of something else (« 600 professionnels » for workshops) and what
+/// the Region invested (for the price of entry) do not answer.
+async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &AnswerPipeline) {
+    for (message, starts) in [
+        ("assises ia cetait kel jour", "9 octobre"),
+        ("ya eu cb de monde aux assises ia", "Plus de 600"),
+        (
+            "aide numerique pour les petits comerces faut cb de salaries max",
+            "Moins de 10 salariés",
+        ),
+        ("latrium cest ouvert kel jours", "Du mardi au dimanche"),
+    ] {
+        let reply = assert_answered(pipeline, message).await;
+        assert!(
+            reply.answer.starts_with(starts),
+            "{message}: {}",
+            reply.answer
+        );
+    }
+    for message in [
+        "Assises IA 2025 nombre d'ateliers",
+        "l'atrium ça coûte combien l'entrée ?",
+    ] {
+        assert_refused(pipeline, message).await;
+    }
 }
 
 /// A question the documents answer gets a quote; the reply, to look into.

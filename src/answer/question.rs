@@ -825,8 +825,10 @@ pub fn counted_noun(question: &str) -> Option<String> {
 /// Words that say what kind of fact is asked, not what it is about: « quel
 /// jour », « quelle année », « ya eu cb de monde », « c'est grand
 /// comment », « le plafond », « cb de pourcent ». The sentence that answers
-/// says the date, the count or the amount, seldom these words.
-const KIND_WORDS: [&str; 34] = [
+/// says the date, the count or the amount, seldom these words. (Not
+/// « durée »: its stem is that of « dure », which the sentence that tells a
+/// length holds, « pendant un mois », by [`synonyms`].)
+const KIND_WORDS: [&str; 33] = [
     "jour",
     "date",
     "annee",
@@ -860,7 +862,6 @@ const KIND_WORDS: [&str; 34] = [
     "lieu",
     "endroit",
     "ville",
-    "duree",
 ];
 
 static KIND_STEMS: LazyLock<HashSet<String>> =
