@@ -75,6 +75,14 @@ static BOUND_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Whether the clause that ends `before` is negative (« Aucune entreprise
+/// ne peut porter plus de 70 % »): the bound then states what is not
+/// allowed, and shown alone (« plus de 70 % ») it says the opposite.
+fn negated(before: &str) -> bool {
+    let clause = before.rsplit(['.', ';', ':', ',']).next().unwrap_or(before);
+    words(&fold(clause)).any(|w| matches!(w, "ne" | "n" | "pas" | "aucun" | "aucune" | "jamais"))
+}
+
 /// `span` with the bound the quote writes right before it, when the span
 /// starts on a number: « 10 salariés » of « moins de 10 salariés » reads as
 /// the limit allowed, when it is one more than allowed.
@@ -86,7 +94,8 @@ fn with_its_bound(span: &str, quote: &str) -> String {
     let bound = quote
         .match_indices(trimmed)
         .find_map(|(at, _)| BOUND_BEFORE.captures(&quote[..at]))
-        .and_then(|found| found.get(1));
+        .and_then(|found| found.get(1))
+        .filter(|bound| !negated(&quote[..bound.start()]));
     match bound {
         Some(bound) => format!("{}{trimmed}", bound.as_str()),
         None => span.to_string(),
@@ -787,6 +796,8 @@ mod tests {
         assert_eq!(completed_span("6 mois", quote), "au moins 6 mois");
         let quote = "L'évènement a réuni plus de 600 décideurs.";
         assert_eq!(completed_span("600", quote), "plus de 600");
+        let quote = "Aucune entreprise ne peut porter plus de 70 % des dépenses.";
+        assert_eq!(completed_span("70 %", quote), "70 %");
         let quote = "Il a accueilli 600 décideurs.";
         assert_eq!(completed_span("600 décideurs", quote), "600 décideurs");
     }
