@@ -440,13 +440,16 @@ pub(crate) fn holds_the_role(span: &str, quote: &str, role: &[&str]) -> bool {
 /// Whether `span` says nothing the question did not: « L'IA » for « les
 /// assises de l'ia c'était où ? » only repeats what was asked about.
 /// A single letter (« l ») says nothing; a number does (« 6 équipes » for
-/// « combien d'équipes ? »).
+/// « combien d'équipes ? »); the bound before a number the question named
+/// does not (« jusqu'à 35 % » for « taux 35 % condition »).
 pub(crate) fn only_repeats_the_question(span: &str, question: &str) -> bool {
+    const BOUNDS: [&str; 7] = ["jusqu", "moins", "plus", "au", "de", "environ", "pres"];
     let folded_question = fold(question);
     let asked: Vec<&str> = words(&folded_question).collect();
     let folded_span = fold(span);
     let mut said = words(&folded_span)
         .filter(|w| w.chars().count() >= 2 || w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| !BOUNDS.contains(w))
         .peekable();
     said.peek().is_some() && said.all(|w| asked.contains(&w))
 }
@@ -544,6 +547,10 @@ mod tests {
             question
         ));
         assert!(!only_repeats_the_question("", question));
+        assert!(only_repeats_the_question(
+            "jusqu'à 35 %",
+            "Impulsion Développement taux 35 % condition emplois"
+        ));
         assert!(!only_repeats_the_question(
             "6 équipes",
             "Combien d'équipes ont participé ?"
