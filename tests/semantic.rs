@@ -558,7 +558,7 @@ async fn where_it_was_is_answered_by_a_place(pipeline: &AnswerPipeline) {
     );
 }
 
-/// « Quel jour », « cb de monde », « max » say what kind of fact is asked:
+/// « Quel jour », « cb de monde », « effectif » say what kind of fact is asked:
 /// the sentence that gives the date or the count answers without them. A
 /// count of something else (« 600 professionnels » for workshops) and what
 /// the Region invested (for the price of entry) do not answer.
@@ -567,7 +567,7 @@ async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &Answe
         ("assises ia cetait kel jour", "9 octobre"),
         ("ya eu cb de monde aux assises ia", "Plus de 600"),
         (
-            "aide numerique pour les petits comerces faut cb de salaries max",
+            "Impulsion Transition Numérique effectif maximum",
             "Moins de 10 salariés",
         ),
         ("latrium cest ouvert kel jours", "Du mardi au dimanche"),

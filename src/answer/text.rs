@@ -163,7 +163,7 @@ static PERCENTAGE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     literal_regex(
-        r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d|\b(?:un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|quelques)\s+(?:millions?|milliards?)\s+d['’]euros",
+        r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d",
     )
 });
 
@@ -714,10 +714,6 @@ mod tests {
     #[test]
     fn answer_types_are_recognised() {
         assert!(has_amount("un budget de 2 millions d'euros"));
-        assert!(has_amount(
-            "la Région y a investi plus d'un million d'euros"
-        ));
-        assert!(!has_amount("un million de visiteurs"));
         assert!(has_amount("12,50 €"));
         assert!(!has_amount("12 partenaires"));
         assert!(has_number("réunit douze partenaires"));
