@@ -485,7 +485,7 @@ pub fn states_a_rule(text: &str) -> bool {
 pub const COMPANY_SIZES: [&str; 3] = ["chiffre d affaires", "bilan", "turnover"];
 
 /// What funds something, rather than prices it: « la Région y a investi
-/// plus d'un million d'euros » is not what a visitor pays.
+/// 1,2 million d'euros » is not what a visitor pays.
 pub const FUNDING: [&str; 11] = [
     "investi",
     "investit",
