@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use crate::search;
 
-use super::synonyms;
+use super::reader;
 use super::text::{self, fold, words};
 
 /// Words that frame a request rather than say what it is about (« parle-moi
@@ -827,7 +827,7 @@ pub fn counted_noun(question: &str) -> Option<String> {
 /// comment », « le plafond », « cb de pourcent ». The sentence that answers
 /// says the date, the count or the amount, seldom these words. (Not
 /// « durée »: its stem is that of « dure », which the sentence that tells a
-/// length holds, « pendant un mois », by [`synonyms`].)
+/// length holds, « pendant un mois », by [`super::synonyms`].)
 const KIND_WORDS: [&str; 30] = [
     "jour",
     "date",
@@ -938,7 +938,7 @@ const ANY_COUNT: [&str; 10] = [
 /// kind of thing (« combien d'ateliers ? »): « plus de 600 professionnels
 /// étaient attendus » counts people, not workshops, and does not answer.
 /// The word may be inflected, misspelt by one letter or said in another
-/// word of the same meaning (see [`synonyms`]).
+/// word of the same meaning (see [`super::synonyms`]).
 fn speaks_of_what_is_counted(question: &str, text: &str) -> bool {
     let Some(noun) = counted_noun(question) else {
         return true;
@@ -950,12 +950,7 @@ fn speaks_of_what_is_counted(question: &str, text: &str) -> bool {
         return true;
     }
     let told: HashSet<String> = search::analyze(text).into_iter().collect();
-    names_a_word_like(&fold(text), &noun)
-        || asked.iter().all(|term| {
-            synonyms::contains(&told, term)
-                || term.chars().count() >= 5
-                    && told.iter().any(|t| strsim::levenshtein(term, t) <= 1)
-        })
+    names_a_word_like(&fold(text), &noun) || reader::coverage(&asked, &told) == 1.0
 }
 
 /// The years a question names (« en 2024 »): a passage that mentions none
