@@ -343,6 +343,11 @@ async fn evaluate(common: &Common, args: &EvalArgs) -> Result<ExitCode> {
         if !outcome.passed || outcome.highlight_right == Some(false) {
             println!("     answer: {}", outcome.answer.replace('\n', " "));
         }
+        if args.highlights {
+            if let Some(highlight) = &outcome.highlight {
+                println!("     highlight: {highlight}");
+            }
+        }
     }
     for (register, part) in eval::by_register(&cases, &outcomes) {
         println!("  {register}: {part}");

@@ -318,6 +318,11 @@ pub struct EvalArgs {
     /// Decide with the fixed rules instead of the learned decision.
     #[arg(long)]
     pub rules: bool,
+    /// Print every cited answer's highlighted short answer, passed or not,
+    /// so that two builds' outputs compared line by line show the
+    /// highlights that changed on passing questions too.
+    #[arg(long)]
+    pub highlights: bool,
 }
 
 /// Options of `eulcat bench`.

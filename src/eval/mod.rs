@@ -120,6 +120,9 @@ pub struct Outcome {
     pub latency_ms: f64,
     /// The answer text.
     pub answer: String,
+    /// The short answer highlighted in the first cited passage, if any
+    /// (what the kiosk shows large).
+    pub highlight: Option<String>,
     /// For a passed fact with a highlighted short answer: whether the
     /// highlight itself holds an expected string (the kiosk shows it
     /// alone, large).
@@ -300,10 +303,13 @@ pub fn score(case: &Case, reply: &Reply, latency_ms: f64) -> Outcome {
         }
         Expected::NoAnswer | Expected::Smalltalk => String::new(),
     };
-    let highlight_right = reply
+    let highlight = reply
         .sources
         .first()
-        .and_then(|source| source.highlight.as_deref())
+        .and_then(|source| source.highlight.clone())
+        .filter(|_| cited);
+    let highlight_right = highlight
+        .as_deref()
         .filter(|_| case.kind == Expected::Fact && why.is_empty())
         .map(|highlight| {
             let highlight = fold(highlight);
@@ -325,6 +331,7 @@ pub fn score(case: &Case, reply: &Reply, latency_ms: f64) -> Outcome {
         unsupported_numbers,
         latency_ms,
         answer: reply.answer.clone(),
+        highlight,
         considered: fit::label(case, &reply.considered),
     }
 }
@@ -473,6 +480,28 @@ mod tests {
         let refused = reply(AnswerKind::NoAnswer, "Je ne sais pas", "");
         assert!(!score(&case(Expected::Fact, &["12 fevrier"]), &refused, 1.0).passed);
         assert!(score(&case(Expected::NoAnswer, &[]), &refused, 1.0).passed);
+    }
+
+    #[test]
+    fn the_highlight_is_kept_only_for_cited_answers() {
+        let mut cited = reply(
+            AnswerKind::Extractive,
+            "Le 12 février",
+            "Le 12 février 2026",
+        );
+        cited.sources[0].highlight = Some("12 février".into());
+        let kept = score(&case(Expected::Fact, &["2027"]), &cited, 1.0);
+        assert_eq!(kept.highlight.as_deref(), Some("12 février"));
+        assert_eq!(
+            kept.highlight_right, None,
+            "a failed fact's highlight is not judged"
+        );
+        let mut closest = cited;
+        closest.kind = AnswerKind::NoAnswer;
+        assert_eq!(
+            score(&case(Expected::NoAnswer, &[]), &closest, 1.0).highlight,
+            None
+        );
     }
 
     #[test]
