@@ -44,6 +44,10 @@ const WORDS: &[(&str, &str)] = &[
     ("jveux", "je veux"),
     ("jsais", "je sais"),
     ("lexpo", "l'exposition"),
+    // « c'est quoi lia ? »: the documents' subject, its apostrophe lost;
+    // too short for the spelling's elision rule, which needs a longer
+    // word after the « l ».
+    ("lia", "l'IA"),
     ("sest", "s'est"),
     ("ya", "il y a"),
     ("yaura", "il y aura"),
@@ -106,14 +110,27 @@ const AFTER_C: &[&str] = &[
 /// `message` with visitors' spellings rewritten (see the module doc).
 pub fn normalize(message: &str) -> String {
     let words: Vec<&str> = message.split_whitespace().collect();
+    let lowered = |i: usize| words.get(i).map(|w| split_punctuation(w).0.to_lowercase());
     let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut skip_next = false;
     for (i, word) in words.iter().enumerate() {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
         let (core, tail) = split_punctuation(word);
         let lower = core.to_lowercase();
-        let next = words
-            .get(i + 1)
-            .map(|w| split_punctuation(w).0.to_lowercase());
-        let replacement = if lower == "c" && next.as_deref().is_some_and(|n| AFTER_C.contains(&n)) {
+        let next = lowered(i + 1);
+        let asks_after = |at: usize| lowered(at).is_some_and(|n| AFTER_C.contains(&n.as_str()));
+        let spelt_was = lower == "c" && next.as_deref() == Some("t");
+        let replacement = if spelt_was && (i + 2 == words.len() || asks_after(i + 2)) {
+            // « c t ou », « c t quand ? »: « c'était » spelt letter by letter.
+            skip_next = true;
+            let (_, tail) = split_punctuation(words[i + 1]);
+            out.push(format!("c'était{tail}"));
+            continue;
+        } else if lower == "ct" && asks_after(i + 1) {
+            Some("c'était")
+        } else if lower == "c" && asks_after(i + 1) {
             Some("c'est")
         } else if lower == "sous" && !money_context(&out) {
             // « sous » is money only after « combien de », « des », « les »…
@@ -218,6 +235,15 @@ mod tests {
             normalize("lexpo elle fini qd"),
             "l'exposition elle fini quand"
         );
+        assert_eq!(
+            normalize("les assises de lia c t ou"),
+            "les assises de l'IA c'était ou"
+        );
+        assert_eq!(normalize("c t quand ?"), "c'était quand ?");
+        assert_eq!(
+            normalize("ct qui l'organisateur"),
+            "c'était qui l'organisateur"
+        );
     }
 
     #[test]
@@ -245,6 +271,12 @@ mod tests {
         let typed = "Quand ouvre l'exposition Destination IA ? Le C de CNRS";
         assert_eq!(normalize(typed), typed);
         assert_eq!(normalize("vitamine c"), "vitamine c");
+        assert_eq!(
+            normalize("c t rouge"),
+            "c t rouge",
+            "letters, not « c'était »"
+        );
+        assert_eq!(normalize("le ct du moteur"), "le ct du moteur");
         assert_eq!(normalize("  espaces   multiples "), "espaces multiples");
     }
 }
