@@ -43,20 +43,38 @@ pub(crate) fn the_weekdays(quote: &str) -> Option<String> {
     found.next().is_none().then(|| days.as_str().to_string())
 }
 
-/// The quote's one date (with its month) or one length, when the
-/// question asks for that kind and the quote states exactly one: the base
-/// model's span is often another number of the sentence (« 6 » of « Pendant
-/// un mois, 6 équipes… », « 2015 » of « en juin 2015 »), while a sentence
-/// that answers and holds a single fact of the kind asked holds it there.
+/// The quote's one date (with its month), one length or one named place,
+/// when the question asks for that kind and the quote states exactly one:
+/// the base model's span is often another part of the sentence (« 6 » of
+/// « Pendant un mois, 6 équipes… », « 2015 » of « en juin 2015 », « le 9
+/// octobre » for « c'était où ? »), while a sentence that answers and holds
+/// a single fact of the kind asked holds it there.
 pub(crate) fn the_only_fact_of_its_kind(answer_type: AnswerType, quote: &str) -> Option<String> {
-    let mut found = match answer_type {
-        AnswerType::Date => text::date_phrases(quote),
-        AnswerType::Duration => text::length_phrases(quote),
+    let mut found: Vec<String> = match answer_type {
+        AnswerType::Date => text::date_phrases(quote)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        AnswerType::Duration => text::length_phrases(quote)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        // A place has a name (« Caen », « l'Université de Caen »), and
+        // not only an acronym: « à l'IA appliquée à la santé » is a topic.
+        AnswerType::Place => text::place_phrases(quote)
+            .into_iter()
+            .filter(|phrase| {
+                text::proper_names(phrase)
+                    .iter()
+                    .any(|name| !text::is_acronym(name))
+            })
+            .map(str::to_string)
+            .collect(),
         _ => return None,
     };
     found.dedup();
     match found.as_slice() {
-        [only] => Some((*only).to_string()),
+        [only] => Some(only.clone()),
         _ => None,
     }
 }
@@ -850,6 +868,20 @@ mod tests {
         let quote = "Remboursé sur 5 ans après un différé de 2 ans.";
         assert_eq!(the_only_fact_of_its_kind(AnswerType::Duration, quote), None);
         assert_eq!(the_only_fact_of_its_kind(AnswerType::Number, quote), None);
+        let quote = "Les Assises se sont tenues le 9 octobre 2025 à l'Université de Caen.";
+        assert_eq!(
+            the_only_fact_of_its_kind(AnswerType::Place, quote).as_deref(),
+            Some("à l'Université de Caen")
+        );
+        let quote = "Deux bâtiments totems au Havre et à Caen.";
+        assert_eq!(
+            the_only_fact_of_its_kind(AnswerType::Place, quote).as_deref(),
+            Some("au Havre et à Caen")
+        );
+        let topic = "Le forum était dédié à l'IA appliquée à la santé.";
+        assert_eq!(the_only_fact_of_its_kind(AnswerType::Place, topic), None);
+        let two = "Un siège à Caen et une antenne à Cherbourg.";
+        assert_eq!(the_only_fact_of_its_kind(AnswerType::Place, two), None);
     }
 
     #[test]

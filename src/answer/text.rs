@@ -564,6 +564,24 @@ pub fn has_contact(text: &str) -> bool {
 /// « en » counts only before a name (« en Normandie », not « en janvier »
 /// or « en lien avec »).
 pub fn locative_phrases(text: &str) -> Vec<String> {
+    situated(text)
+        .into_iter()
+        .map(|(_, object)| object.to_string())
+        .collect()
+}
+
+/// The locative phrases of a text whole, preposition included (« au Havre
+/// et à Caen », « en Haute-Normandie »): what a short answer to « où ? »
+/// shows.
+pub fn place_phrases(text: &str) -> Vec<&str> {
+    situated(text)
+        .into_iter()
+        .map(|(phrase, _)| phrase)
+        .collect()
+}
+
+/// Each locative phrase of `text` (see [`locative_phrases`]) and its object.
+fn situated(text: &str) -> Vec<(&str, &str)> {
     static LOCATIVE: LazyLock<Regex> = LazyLock::new(|| {
         literal_regex(
             r"(?i:\b(?:à|au|aux|dans|sur|chez|près de|pres de)\s+)([^\s,.;:!?()]+(?:\s+[^\s,.;:!?()]+){0,3})|\ben\s+(\p{Lu}[^\s,.;:!?()]*(?:\s+[^\s,.;:!?()]+){0,3})",
@@ -584,10 +602,9 @@ pub fn locative_phrases(text: &str) -> Vec<String> {
     };
     LOCATIVE
         .captures_iter(text)
-        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
-        .map(|m| m.as_str())
-        .filter(|object| situates(object))
-        .map(str::to_string)
+        .filter_map(|c| Some((c.get(0)?.as_str(), c.get(1).or_else(|| c.get(2))?.as_str())))
+        .filter(|(_, object)| situates(object))
+        .map(|(phrase, object)| (phrase.trim_end(), object))
         .collect()
 }
 
@@ -700,6 +717,10 @@ mod tests {
         assert_eq!(
             locative_phrases("Il travaille en Normandie."),
             vec!["Normandie"]
+        );
+        assert_eq!(
+            place_phrases("Un siège à Colombelles, près de Caen."),
+            vec!["à Colombelles", "près de Caen"]
         );
     }
 
