@@ -32,6 +32,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     whether_one_may_apply_is_answered_by_the_rule_on_one_s_situation(&pipeline).await;
     where_it_was_is_answered_by_a_place(&pipeline).await;
     the_kind_of_fact_asked_is_no_word_the_answer_must_hold(&pipeline).await;
+    who_did_it_and_where_are_highlighted_from_the_quote(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
@@ -584,6 +585,30 @@ async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &Answe
         "l'atrium ça coûte combien l'entrée ?",
     ] {
         assert_refused(pipeline, message).await;
+    }
+}
+
+/// « Qui organisait… ? » is answered by who the quote says organised
+/// (« organisées par Ouest France »), not by the university that hosted;
+/// « c'était où ? » by the quote's one named place, whatever short answer
+/// the model proposed; « c t ou » and « lia » are the visitors' spellings
+/// of « c'était où » and « l'IA ».
+async fn who_did_it_and_where_are_highlighted_from_the_quote(pipeline: &AnswerPipeline) {
+    for (message, starts) in [
+        ("qui organisait les assises de l'IA", "Ouest France"),
+        ("ki c ki anime latrium", "Science Action Normandie"),
+        ("Qui soutient la Journée des IA Responsables ?", "La Région"),
+        (
+            "les assises de lia c t ou",
+            "À l'Université de Caen Normandie",
+        ),
+    ] {
+        let reply = assert_answered(pipeline, message).await;
+        assert!(
+            reply.answer.starts_with(starts),
+            "{message}: {}",
+            reply.answer
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 //! inside it, stay the documents' French words, so a reply in English
 //! states nothing the sources do not.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -426,6 +427,58 @@ fn numbers_counting<'a>(folded: &'a str, noun: &str) -> Vec<&'a str> {
         })
         .map(|triple| triple[0]);
     in_digits.chain(in_words).collect()
+}
+
+/// Who the quote says did `verb` (folded, from [`super::question::verb_asked_who`]),
+/// when it says so in the passive: « animé par Science Action Normandie »
+/// for « qui anime L'Atrium ? », « organisées par Ouest France » for « qui
+/// organisait les assises ? ». The participle must share the verb's first
+/// five letters (« organisait », « organisées », « organised ») or its
+/// meaning (see [`super::synonyms`]). The agent runs from « par » to the
+/// punctuation or the first lowercase word after its name (« Ouest France
+/// en partenariat avec… »).
+pub(crate) fn the_agent(verb: &str, quote: &str) -> Option<String> {
+    const LINKS: [&str; 9] = ["de", "du", "des", "la", "le", "les", "l", "d", "et"];
+    // « par le groupe Ouest-France », « par l'association Normandie.ai ».
+    const WORDS_BEFORE_THE_NAME: usize = 2;
+    let stem = text::rough_stem(verb);
+    let asked: HashSet<String> = crate::search::analyze(verb).into_iter().collect();
+    let does_the_verb = |word: &str| {
+        fold(word).starts_with(&stem)
+            || crate::search::analyze(word)
+                .iter()
+                .any(|t| super::synonyms::contains(&asked, t))
+    };
+    let tokens: Vec<(usize, &str)> = quote
+        .split_inclusive(char::is_whitespace)
+        .scan(0, |offset, piece| {
+            let at = *offset;
+            *offset += piece.len();
+            Some((at, piece.trim_end()))
+        })
+        .collect();
+    let after_par = tokens.windows(2).position(|pair| {
+        fold(pair[1].1) == "par" && does_the_verb(pair[0].1.trim_end_matches([',', ';']))
+    })? + 2;
+    let (start, _) = *tokens.get(after_par)?;
+    let mut named_until = None;
+    for (i, &(offset, token)) in tokens[after_par..].iter().enumerate() {
+        let word = token.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+        let bare = word.rsplit(['\'', '\u{2019}']).next().unwrap_or(word);
+        let capital = bare.chars().next().is_some_and(char::is_uppercase);
+        let linking = LINKS.contains(&fold(word).as_str());
+        let before_the_name = named_until.is_none() && i < WORDS_BEFORE_THE_NAME;
+        if !(capital || before_the_name || named_until.is_some() && linking) {
+            break;
+        }
+        if capital {
+            named_until = Some(offset + word.len());
+        }
+        if word.len() != token.len() {
+            break;
+        }
+    }
+    named_until.map(|end| quote[start..end].to_string())
 }
 
 /// Words between a role (« présidente ») and the name of who holds it
@@ -851,6 +904,39 @@ mod tests {
             with_its_list("Business France", quote),
             "Bpifrance et Business France"
         );
+    }
+
+    #[test]
+    fn who_did_it_is_the_agent_of_the_verb_asked() {
+        let quote = "Il est ouvert du mardi au dimanche et animé par Science Action Normandie, une association active depuis 1996.";
+        assert_eq!(
+            the_agent("anime", quote).as_deref(),
+            Some("Science Action Normandie")
+        );
+        let quote = "Le 9 octobre, l'Université de Caen a accueilli les Assises, organisées par Ouest France en partenariat avec la Région.";
+        assert_eq!(
+            the_agent("organisait", quote).as_deref(),
+            Some("Ouest France")
+        );
+        assert_eq!(
+            the_agent("organised", quote).as_deref(),
+            Some("Ouest France")
+        );
+        let quote =
+            "Une initiative portée par l'association Normandie.ai et soutenue par la Région.";
+        assert_eq!(
+            the_agent("porte", quote).as_deref(),
+            Some("l'association Normandie.ai")
+        );
+        let quote =
+            "Elle était organisée par le groupe Ouest-France, et 600 décideurs étaient attendus.";
+        assert_eq!(
+            the_agent("organise", quote).as_deref(),
+            Some("le groupe Ouest-France")
+        );
+        assert_eq!(the_agent("finance", quote), None, "another verb");
+        let quote = "Le stand était animé par des bénévoles passionnés.";
+        assert_eq!(the_agent("anime", quote), None, "no one named");
     }
 
     #[test]

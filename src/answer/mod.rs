@@ -1001,12 +1001,27 @@ impl AnswerPipeline {
             let folded_message = text::fold(message);
             let asked_words: Vec<&str> = text::words(&folded_message).collect();
             let period_end = question::period_end_asked(message);
+            // « Qui anime L'Atrium ? »: when the quote says who in the
+            // passive (« animé par Science Action Normandie »), that is the
+            // answer, not another name of the sentence (« l'Université de
+            // Caen » hosted the assises that Ouest France organised).
+            let agent = (found.answer_type == AnswerType::Name)
+                .then(|| question::verb_asked_who(message))
+                .flatten()
+                .and_then(|verb| compose::the_agent(&verb, &found.quote));
+            let names_the_agent = |span: &str| {
+                agent.as_deref().is_none_or(|agent| {
+                    let (agent, span) = (text::fold(agent), text::fold(span));
+                    agent.contains(&span) || span.contains(&agent)
+                })
+            };
             let shown = |span: &String| {
                 let beside_the_leader = !question::asks_who_leads(message)
                     || compose::holds_the_role(span, &found.quote, &question::LEADING);
                 let names_the_days_asked =
                     !question::asks_which_weekdays(&asked_words) || text::names_a_weekday(span);
                 beside_the_leader
+                    && names_the_agent(span)
                     && names_the_days_asked
                     && !compose::only_repeats_the_question(span, message)
                     && !question::dates_the_other_end(period_end, span, &found.quote)
@@ -1020,6 +1035,7 @@ impl AnswerPipeline {
             };
             Some(span)
                 .filter(shown)
+                .or_else(|| agent.clone().filter(shown))
                 .or_else(|| the_share_asked(message, &found))
                 .or_else(|| {
                     question::asks_which_weekdays(&asked_words)

@@ -741,6 +741,25 @@ pub fn asks_who_leads(question: &str) -> bool {
     found
 }
 
+/// The verb of a « who did it? » question (« qui organisait les
+/// assises ? », « c'est qui qui anime l'Atrium ? », « who organised… »),
+/// folded: the word after « qui » or « who », past an auxiliary.
+pub fn verb_asked_who(question: &str) -> Option<String> {
+    const AUXILIARIES: [&str; 10] = [
+        "a", "ont", "avait", "est", "sont", "s", "se", "was", "were", "has",
+    ];
+    let folded = fold(question);
+    let tokens: Vec<&str> = words(&folded).collect();
+    let at = tokens
+        .iter()
+        .rposition(|w| matches!(*w, "qui" | "ki" | "who"))?;
+    tokens[at + 1..]
+        .iter()
+        .find(|w| !AUXILIARIES.contains(w))
+        .filter(|w| w.chars().count() >= 4)
+        .map(|w| w.to_string())
+}
+
 /// Whether `text` (folded) says every one of `roles` (each as the words
 /// that say it) that the question's words `asked` ask about.
 fn says_the_roles_asked(asked: &[&str], text: &str, roles: &[&[&str]]) -> bool {
@@ -2127,6 +2146,26 @@ mod tests {
             ""
         );
         assert_eq!(situation_told("je peux avoir impulsion conseil ?"), "");
+    }
+
+    #[test]
+    fn the_verb_of_who_did_it_is_read() {
+        let verb = |q: &str| verb_asked_who(q);
+        assert_eq!(
+            verb("qui organisait les assises ?").as_deref(),
+            Some("organisait")
+        );
+        assert_eq!(
+            verb("c'est qui qui anime l'Atrium").as_deref(),
+            Some("anime")
+        );
+        assert_eq!(
+            verb("Qui a organisé le forum ?").as_deref(),
+            Some("organise")
+        );
+        assert_eq!(verb("Who organised the day?").as_deref(), Some("organised"));
+        assert_eq!(verb("c'est qui ?"), None);
+        assert_eq!(verb("quand ouvre l'expo ?"), None);
         assert_eq!(situation_told("Je peux venir quand, je suis à Caen ?"), "");
     }
 
