@@ -589,7 +589,8 @@ async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &Answe
 }
 
 /// « Qui organisait… ? » is answered by who the quote says organised
-/// (« organisées par Ouest France »), not by the university that hosted;
+/// (« organisées par Ouest France », « Caen Normandie Développement a
+/// organisé »), not by the university that hosted;
 /// « c'était où ? » by the quote's one named place, whatever short answer
 /// the model proposed; « c t ou » and « lia » are the visitors' spellings
 /// of « c'était où » and « l'IA ».
@@ -598,6 +599,10 @@ async fn who_did_it_and_where_are_highlighted_from_the_quote(pipeline: &AnswerPi
         ("qui organisait les assises de l'IA", "Ouest France"),
         ("ki c ki anime latrium", "Science Action Normandie"),
         ("Qui soutient la Journée des IA Responsables ?", "La Région"),
+        (
+            "forum sante pr tous cest ki ki organise",
+            "Caen Normandie Développement",
+        ),
         (
             "les assises de lia c t ou",
             "À l'Université de Caen Normandie",

@@ -457,9 +457,12 @@ pub(crate) fn the_agent(verb: &str, quote: &str) -> Option<String> {
             Some((at, piece.trim_end()))
         })
         .collect();
-    let after_par = tokens.windows(2).position(|pair| {
+    let Some(after_par) = tokens.windows(2).position(|pair| {
         fold(pair[1].1) == "par" && does_the_verb(pair[0].1.trim_end_matches([',', ';']))
-    })? + 2;
+    }) else {
+        return the_subject(&tokens, quote, &does_the_verb);
+    };
+    let after_par = after_par + 2;
     let (start, _) = *tokens.get(after_par)?;
     let mut named_until = None;
     for (i, &(offset, token)) in tokens[after_par..].iter().enumerate() {
@@ -479,6 +482,37 @@ pub(crate) fn the_agent(verb: &str, quote: &str) -> Option<String> {
         }
     }
     named_until.map(|end| quote[start..end].to_string())
+}
+
+/// The active voice of [`the_agent`]: the name right before « a » or
+/// « ont » and the verb's participle (« Caen Normandie Développement a
+/// organisé la 2e édition »), read back to the punctuation or the first
+/// lowercase word that is no link inside a name (« Université de Caen »).
+fn the_subject(
+    tokens: &[(usize, &str)],
+    quote: &str,
+    does_the_verb: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    const AUXILIARIES: [&str; 4] = ["a", "ont", "avait", "avaient"];
+    const LINKS: [&str; 7] = ["de", "du", "des", "la", "le", "les", "et"];
+    let verb = (2..tokens.len()).find(|&at| {
+        AUXILIARIES.contains(&fold(tokens[at - 1].1).as_str()) && does_the_verb(tokens[at].1)
+    })?;
+    let mut start = None;
+    for &(offset, token) in tokens[..verb - 1].iter().rev() {
+        if token.ends_with([',', '.', ';', ':']) {
+            break;
+        }
+        let bare = token.rsplit(['\'', '\u{2019}']).next().unwrap_or(token);
+        let capital = bare.chars().next().is_some_and(char::is_uppercase);
+        if capital {
+            start = Some(offset);
+        } else if start.is_none() || !LINKS.contains(&fold(token).as_str()) {
+            break;
+        }
+    }
+    let end = tokens[verb - 2].0 + tokens[verb - 2].1.len();
+    start.map(|start| quote[start..end].to_string())
 }
 
 /// Words between a role (« présidente ») and the name of who holds it
@@ -935,6 +969,18 @@ mod tests {
             Some("le groupe Ouest-France")
         );
         assert_eq!(the_agent("finance", quote), None, "another verb");
+        let quote =
+            "Le 27 novembre, Caen Normandie Développement a organisé la 2e édition du forum.";
+        assert_eq!(
+            the_agent("organise", quote).as_deref(),
+            Some("Caen Normandie Développement")
+        );
+        let quote = "Le 9 octobre, l'Université de Caen a accueilli les Assises.";
+        assert_eq!(
+            the_agent("accueille", quote).as_deref(),
+            Some("l'Université de Caen")
+        );
+        assert_eq!(the_agent("organise", quote), None);
         let quote = "Le stand était animé par des bénévoles passionnés.";
         assert_eq!(the_agent("anime", quote), None, "no one named");
     }
