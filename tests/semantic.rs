@@ -592,8 +592,9 @@ async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &Answe
 /// (« organisées par Ouest France », « Caen Normandie Développement a
 /// organisé »), not by the university that hosted;
 /// « c'était où ? » by the quote's one named place, whatever short answer
-/// the model proposed; « c t ou » and « lia » are the visitors' spellings
-/// of « c'était où » and « l'IA ».
+/// the model proposed, « elle fini qd ? » by the end of the period; « c t
+/// ou » and « lia » are the visitors' spellings of « c'était où » and
+/// « l'IA ».
 async fn who_did_it_and_where_are_highlighted_from_the_quote(pipeline: &AnswerPipeline) {
     for (message, starts) in [
         ("qui organisait les assises de l'IA", "Ouest France"),
@@ -607,6 +608,8 @@ async fn who_did_it_and_where_are_highlighted_from_the_quote(pipeline: &AnswerPi
             "les assises de lia c t ou",
             "À l'Université de Caen Normandie",
         ),
+        ("Impulsion Conseil gestionnaire", "L'AD Normandie"),
+        ("lexpo ia elle fini qd", "Octobre 2027"),
     ] {
         let reply = assert_answered(pipeline, message).await;
         assert!(

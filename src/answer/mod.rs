@@ -1036,6 +1036,11 @@ impl AnswerPipeline {
             Some(span)
                 .filter(shown)
                 .or_else(|| agent.clone().filter(shown))
+                .or_else(|| {
+                    period_end
+                        .and_then(|end| question::the_end_asked(end, &found.quote))
+                        .filter(shown)
+                })
                 .or_else(|| the_share_asked(message, &found))
                 .or_else(|| {
                     question::asks_which_weekdays(&asked_words)

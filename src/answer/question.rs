@@ -748,11 +748,27 @@ pub fn verb_asked_who(question: &str) -> Option<String> {
     const AUXILIARIES: [&str; 10] = [
         "a", "ont", "avait", "est", "sont", "s", "se", "was", "were", "has",
     ];
+    // Keyword queries name the doer instead (« Assises IA organisateur »,
+    // « Impulsion Conseil gestionnaire »): the noun says the verb.
+    const DOERS: [&str; 6] = [
+        "organisateur",
+        "organisatrice",
+        "organizer",
+        "gestionnaire",
+        "animateur",
+        "financeur",
+    ];
     let folded = fold(question);
     let tokens: Vec<&str> = words(&folded).collect();
-    let at = tokens
+    let Some(at) = tokens
         .iter()
-        .rposition(|w| matches!(*w, "qui" | "ki" | "who"))?;
+        .rposition(|w| matches!(*w, "qui" | "ki" | "who"))
+    else {
+        return tokens
+            .iter()
+            .find(|w| DOERS.contains(w))
+            .map(|w| w.to_string());
+    };
     tokens[at + 1..]
         .iter()
         .find(|w| !AUXILIARIES.contains(w))
@@ -1140,7 +1156,7 @@ pub fn period_end_asked(question: &str) -> Option<PeriodEnd> {
     let folded = text::spaced_words(question);
     // « Quand ferme l'expo », « when does the exhibition close » ask for
     // its last day as « jusqu'à quand » does; « quand ouvre » for its first.
-    const END: [&str; 23] = [
+    const END: [&str; 24] = [
         " jusqu a quand ",
         " jusqua quand ",
         " date limite ",
@@ -1153,6 +1169,8 @@ pub fn period_end_asked(question: &str) -> Option<PeriodEnd> {
         " last day ",
         " when does it end ",
         " finit ",
+        // « elle fini qd », as it is often typed.
+        " fini ",
         " finira ",
         " termine ",
         " terminera ",
@@ -1272,6 +1290,17 @@ pub fn dates_the_other_end(asked: Option<PeriodEnd>, span: &str, quote: &str) ->
         PeriodEnd::Start => &ENDING,
     };
     markers.iter().any(|marker| before.ends_with(marker))
+}
+
+/// The quote's one date that does not date the other end of the period
+/// than the one asked: « octobre 2027 » of « ouverte depuis le 12 février
+/// 2026, et elle dure jusqu'en octobre 2027 » for « elle finit quand ? ».
+pub fn the_end_asked(asked: PeriodEnd, quote: &str) -> Option<String> {
+    let mut dates = text::date_phrases(quote)
+        .into_iter()
+        .filter(|date| !dates_the_other_end(Some(asked), date, quote));
+    let date = dates.next()?;
+    dates.next().is_none().then(|| date.to_string())
 }
 
 /// « du 5 novembre au 9 décembre », « du 1er au 3 mars »: both ends.
@@ -2149,6 +2178,19 @@ mod tests {
     }
 
     #[test]
+    fn the_end_asked_is_the_date_not_dating_the_other_end() {
+        let quote = "Ouverte depuis le 12 février 2026, elle dure jusqu'en octobre 2027.";
+        assert_eq!(
+            the_end_asked(PeriodEnd::End, quote).as_deref(),
+            Some("octobre 2027")
+        );
+        assert_eq!(
+            the_end_asked(PeriodEnd::Start, quote).as_deref(),
+            Some("12 février 2026")
+        );
+    }
+
+    #[test]
     fn the_verb_of_who_did_it_is_read() {
         let verb = |q: &str| verb_asked_who(q);
         assert_eq!(
@@ -2165,6 +2207,10 @@ mod tests {
         );
         assert_eq!(verb("Who organised the day?").as_deref(), Some("organised"));
         assert_eq!(verb("c'est qui ?"), None);
+        assert_eq!(
+            verb("Assises IA organisateur").as_deref(),
+            Some("organisateur")
+        );
         assert_eq!(verb("quand ouvre l'expo ?"), None);
         assert_eq!(situation_told("Je peux venir quand, je suis à Caen ?"), "");
     }

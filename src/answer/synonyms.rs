@@ -89,6 +89,7 @@ const GROUPS: &[&[&str]] = &[
         "accueilli",
     ],
     &["exposition", "expo", "exposé"],
+    &["gérer", "géré", "gérée", "gère", "gestionnaire"],
     &[
         "thème",
         "sujet",
