@@ -484,6 +484,51 @@ pub(crate) fn the_agent(verb: &str, quote: &str) -> Option<String> {
     named_until.map(|end| quote[start..end].to_string())
 }
 
+/// A share the quote grants on a condition of size: « jusqu'à 35 % si le
+/// projet crée au moins 30 emplois ».
+static CONDITIONAL_SHARE: LazyLock<Regex> = LazyLock::new(|| {
+    text::literal_regex(
+        r"(?i)((?:jusqu['’]à|au plus|au moins)\s+)?(\d+(?:[.,]\d+)?\s?%)[^.;]{0,40}?\bsi\b[^.;]{0,60}?\b(?:au moins|plus de|dès)\s+(\d+)\s+(\p{L}+)",
+    )
+});
+
+/// The share that applies to the visitor when they told the size the quote
+/// sets as its condition: « on va créer une quarantaine d'emplois, le prêt
+/// couvre jusqu'à combien ? » is answered by « jusqu'à 35 % » of « jusqu'à
+/// 25 % des dépenses, et jusqu'à 35 % si le projet crée au moins 30
+/// emplois », not by the first share. `None` when the question tells no
+/// such count, or one under the condition.
+pub(crate) fn the_share_for_the_situation(question: &str, quote: &str) -> Option<String> {
+    // « 40 emplois », « une quarantaine d'emplois », « 40 nouveaux emplois ».
+    const REACH_BACK: usize = 3;
+    let condition = CONDITIONAL_SHARE.captures(quote)?;
+    let share = format!(
+        "{}{}",
+        condition.get(1).map_or("", |bound| bound.as_str()),
+        &condition[2]
+    );
+    let threshold: u32 = condition[3].parse().ok()?;
+    let counted = text::rough_stem(&fold(&condition[4]));
+    let folded = fold(question);
+    let tokens: Vec<&str> = words(&folded).collect();
+    let told = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, word)| word.starts_with(&counted))
+        .filter_map(|(at, _)| {
+            tokens[at.saturating_sub(REACH_BACK)..at]
+                .iter()
+                .rev()
+                .find_map(|word| {
+                    word.parse::<u32>()
+                        .ok()
+                        .or_else(|| text::number_word_value(word))
+                })
+        })
+        .max()?;
+    (told >= threshold).then_some(share)
+}
+
 /// The active voice of [`the_agent`]: the name right before « a » or
 /// « ont » and the verb's participle (« Caen Normandie Développement a
 /// organisé la 2e édition »), read back to the punctuation or the first
@@ -937,6 +982,31 @@ mod tests {
         assert_eq!(
             with_its_list("Business France", quote),
             "Bpifrance et Business France"
+        );
+    }
+
+    #[test]
+    fn the_share_for_the_visitor_s_size_is_the_conditional_one() {
+        let quote = "Le prêt couvre jusqu'à 25 % des dépenses éligibles, et jusqu'à 35 % si le projet crée au moins 30 emplois nets permanents.";
+        let share = |question: &str| the_share_for_the_situation(question, quote);
+        assert_eq!(
+            share("On va créer une quarantaine d'emplois, le prêt peut monter à combien ?")
+                .as_deref(),
+            Some("jusqu'à 35 %")
+        );
+        assert_eq!(
+            share("Notre projet crée 45 emplois nets permanents, quel taux ?").as_deref(),
+            Some("jusqu'à 35 %")
+        );
+        assert_eq!(
+            share("Nous créons 12 emplois, quel taux ?"),
+            None,
+            "under the condition"
+        );
+        assert_eq!(share("Le prêt couvre combien ?"), None, "no size told");
+        assert_eq!(
+            the_share_for_the_situation("40 emplois, quel taux ?", "Le taux est de 50 %."),
+            None
         );
     }
 

@@ -1033,8 +1033,13 @@ impl AnswerPipeline {
                         counted.as_deref(),
                     )
             };
-            Some(span)
-                .filter(shown)
+            // « jusqu'à combien des dépenses ? » asks a share as well.
+            let for_the_situation =
+                matches!(found.answer_type, AnswerType::Rate | AnswerType::Number)
+                    .then(|| compose::the_share_for_the_situation(message, &found.quote))
+                    .flatten();
+            for_the_situation
+                .or_else(|| Some(span).filter(shown))
                 .or_else(|| agent.clone().filter(shown))
                 .or_else(|| {
                     period_end

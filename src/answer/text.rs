@@ -95,40 +95,41 @@ pub const MONTHS: [&str; 12] = [
     "decembre",
 ];
 
-/// Number words a French answer may spell out, folded.
+/// Number words a French answer may spell out, folded, with their value
+/// (« une quarantaine » counts about 40).
 /// « un » and « une » are left out: as articles they are in nearly every
 /// sentence, and would make any sentence look like it holds a count.
-const NUMBER_WORDS: [&str; 30] = [
-    "deux",
-    "trois",
-    "quatre",
-    "cinq",
-    "six",
-    "sept",
-    "huit",
-    "neuf",
-    "dix",
-    "onze",
-    "douze",
-    "treize",
-    "quinze",
-    "vingt",
-    "trente",
-    "quarante",
-    "cinquante",
-    "soixante",
-    "cent",
-    "cents",
-    "mille",
-    "dizaine",
-    "douzaine",
-    "quinzaine",
-    "vingtaine",
-    "trentaine",
-    "quarantaine",
-    "cinquantaine",
-    "centaine",
-    "millier",
+const NUMBER_WORDS: [(&str, u32); 30] = [
+    ("deux", 2),
+    ("trois", 3),
+    ("quatre", 4),
+    ("cinq", 5),
+    ("six", 6),
+    ("sept", 7),
+    ("huit", 8),
+    ("neuf", 9),
+    ("dix", 10),
+    ("onze", 11),
+    ("douze", 12),
+    ("treize", 13),
+    ("quinze", 15),
+    ("vingt", 20),
+    ("trente", 30),
+    ("quarante", 40),
+    ("cinquante", 50),
+    ("soixante", 60),
+    ("cent", 100),
+    ("cents", 100),
+    ("mille", 1000),
+    ("dizaine", 10),
+    ("douzaine", 12),
+    ("quinzaine", 15),
+    ("vingtaine", 20),
+    ("trentaine", 30),
+    ("quarantaine", 40),
+    ("cinquantaine", 50),
+    ("centaine", 100),
+    ("millier", 1000),
 ];
 
 static DIGITS: LazyLock<Regex> = LazyLock::new(|| literal_regex(r"\d+(?:[.,]\d+)?"));
@@ -220,7 +221,15 @@ pub fn rough_stem(word: &str) -> String {
 
 /// Whether a folded word spells a number out (« trois », « centaine »).
 pub fn is_number_word(word: &str) -> bool {
-    NUMBER_WORDS.contains(&word)
+    number_word_value(word).is_some()
+}
+
+/// The value of a folded number word (« quarantaine » → 40).
+pub fn number_word_value(word: &str) -> Option<u32> {
+    NUMBER_WORDS
+        .iter()
+        .find(|(spelt, _)| *spelt == word)
+        .map(|&(_, value)| value)
 }
 
 /// The numbers of `text`, in digits (normalised) or in words (folded).
@@ -229,7 +238,7 @@ pub fn number_mentions(text: &str) -> Vec<String> {
     let folded = fold(text);
     found.extend(
         words(&folded)
-            .filter(|w| NUMBER_WORDS.contains(w))
+            .filter(|w| is_number_word(w))
             .map(str::to_string),
     );
     found
@@ -534,7 +543,7 @@ pub fn has_duration(text: &str) -> bool {
     // Before a unit of time « un » and « une » count (« pendant un mois »).
     tokens.windows(2).any(|pair| {
         (pair[0].chars().all(|c| c.is_ascii_digit())
-            || NUMBER_WORDS.contains(&pair[0])
+            || is_number_word(pair[0])
             || matches!(pair[0], "un" | "une"))
             && UNITS.contains(&pair[1])
     })
