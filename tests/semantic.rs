@@ -593,7 +593,8 @@ async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &Answe
 /// organisé »), not by the university that hosted;
 /// « c'était où ? » by the quote's one named place, whatever short answer
 /// the model proposed, « elle fini qd ? » by the end of the period, the
-/// loan's share by the one the visitor's forty jobs qualify for; « c t
+/// loan's share by the one the visitor's forty jobs qualify for, a
+/// ceiling by what follows « plafonné »; « c t
 /// ou » and « lia » are the visitors' spellings of « c'était où » and
 /// « l'IA ».
 async fn who_did_it_and_where_are_highlighted_from_the_quote(pipeline: &AnswerPipeline) {
@@ -611,6 +612,10 @@ async fn who_did_it_and_where_are_highlighted_from_the_quote(pipeline: &AnswerPi
         ),
         ("Impulsion Conseil gestionnaire", "L'AD Normandie"),
         ("lexpo ia elle fini qd", "Octobre 2027"),
+        (
+            "Le prêt Impulsion Environnement est plafonné à combien ?",
+            "Aux fonds propres et à 1 million d'euros",
+        ),
         (
             "On va créer une quarantaine d'emplois avec notre nouvelle usine. Le prêt Impulsion Développement peut monter jusqu'à quel pourcentage ?",
             "Jusqu'à 35 %",

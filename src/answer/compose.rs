@@ -377,7 +377,9 @@ pub(crate) fn worth_highlighting(
 /// reads as the general answer. Words are compared on their
 /// [`text::rough_stem`].
 pub(crate) fn in_an_aside_not_asked(span: &str, quote: &str, question: &str) -> bool {
-    let span = span.trim();
+    // « 10 %. » stands only once in the quote with its full stop, at the
+    // end of a range: the share itself stands in the aside too.
+    let span = span.trim().trim_end_matches(['.', ',', ';', ':']);
     if span.is_empty() {
         return false;
     }
@@ -482,6 +484,27 @@ pub(crate) fn the_agent(verb: &str, quote: &str) -> Option<String> {
         }
     }
     named_until.map(|end| quote[start..end].to_string())
+}
+
+/// What a ceiling is set at: « plafonné aux fonds propres et à 1 million
+/// d'euros », « plafonnée à 15 000 euros hors taxes par dossier ».
+static CEILING: LazyLock<Regex> = LazyLock::new(|| {
+    text::literal_regex(r"(?i)\bplafonn(?:é|e)(?:e|es|s)?\s+((?:à|aux|au)\s+[^.,;()]+)")
+});
+
+/// The ceiling the quote sets, for a question that asks one (« plafonné à
+/// combien ? », « le plafond »), when the model's span is refused: the
+/// base model picks any figure of a long rule (« 10 % » of the
+/// méthanisation aside for « le prêt est plafonné à combien ? »), while
+/// the words after « plafonné » are the ceiling, however many they are.
+pub(crate) fn the_ceiling(question: &str, quote: &str) -> Option<String> {
+    const LONGEST: usize = 10;
+    let folded = fold(question);
+    if !words(&folded).any(|w| w.starts_with("plafon")) {
+        return None;
+    }
+    let ceiling = CEILING.captures(quote)?.get(1)?.as_str().trim();
+    (ceiling.split_whitespace().count() <= LONGEST).then(|| ceiling.to_string())
 }
 
 /// A share the quote grants on a condition of size: « jusqu'à 35 % si le
@@ -1008,6 +1031,21 @@ mod tests {
             the_share_for_the_situation("40 emplois, quel taux ?", "Le taux est de 50 %."),
             None
         );
+    }
+
+    #[test]
+    fn the_ceiling_is_what_follows_plafonne() {
+        let quote = "L'aide est un prêt de 35 à 50 % selon les cas (10 % pour la méthanisation), plafonné aux fonds propres et à 1 million d'euros, avec une subvention possible de 0 à 10 %.";
+        assert_eq!(
+            the_ceiling("Le prêt est plafonné à combien ?", quote).as_deref(),
+            Some("aux fonds propres et à 1 million d'euros")
+        );
+        assert_eq!(the_ceiling("Le prêt couvre combien ?", quote), None);
+        assert!(in_an_aside_not_asked(
+            "10 %.",
+            quote,
+            "plafonné à combien ?"
+        ));
     }
 
     #[test]

@@ -1042,6 +1042,10 @@ impl AnswerPipeline {
                 .or_else(|| Some(span).filter(shown))
                 .or_else(|| agent.clone().filter(shown))
                 .or_else(|| {
+                    compose::the_ceiling(message, &found.quote)
+                        .filter(|ceiling| !compose::only_repeats_the_question(ceiling, message))
+                })
+                .or_else(|| {
                     period_end
                         .and_then(|end| question::the_end_asked(end, &found.quote))
                         .filter(shown)
