@@ -522,8 +522,19 @@ static CONDITIONAL_SHARE: LazyLock<Regex> = LazyLock::new(|| {
 /// emplois », not by the first share. `None` when the question tells no
 /// such count, or one under the condition.
 pub(crate) fn the_share_for_the_situation(question: &str, quote: &str) -> Option<String> {
-    // « 40 emplois », « une quarantaine d'emplois », « 40 nouveaux emplois ».
-    const REACH_BACK: usize = 3;
+    // « 40 emplois », « une quarantaine d'emplois », « 40 nouveaux emplois »:
+    // the number counts the noun, as « 35 » does not in « taux 35 %
+    // condition emplois ».
+    const BETWEEN: [&str; 8] = [
+        "de",
+        "d",
+        "nouveaux",
+        "nouvelles",
+        "net",
+        "nets",
+        "permanent",
+        "permanents",
+    ];
     let condition = CONDITIONAL_SHARE.captures(quote)?;
     let share = format!(
         "{}{}",
@@ -539,14 +550,15 @@ pub(crate) fn the_share_for_the_situation(question: &str, quote: &str) -> Option
         .enumerate()
         .filter(|(_, word)| word.starts_with(&counted))
         .filter_map(|(at, _)| {
-            tokens[at.saturating_sub(REACH_BACK)..at]
+            let between = tokens[..at]
                 .iter()
                 .rev()
-                .find_map(|word| {
-                    word.parse::<u32>()
-                        .ok()
-                        .or_else(|| text::number_word_value(word))
-                })
+                .take_while(|word| BETWEEN.contains(word))
+                .count();
+            let word = tokens.get(at.checked_sub(between + 1)?)?;
+            word.parse::<u32>()
+                .ok()
+                .or_else(|| text::number_word_value(word))
         })
         .max()?;
     (told >= threshold).then_some(share)
@@ -1027,6 +1039,11 @@ mod tests {
             "under the condition"
         );
         assert_eq!(share("Le prêt couvre combien ?"), None, "no size told");
+        assert_eq!(
+            share("Impulsion Développement taux 35 % condition emplois"),
+            None,
+            "35 counts no jobs"
+        );
         assert_eq!(
             the_share_for_the_situation("40 emplois, quel taux ?", "Le taux est de 50 %."),
             None

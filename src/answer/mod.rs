@@ -1037,7 +1037,8 @@ impl AnswerPipeline {
             let for_the_situation =
                 matches!(found.answer_type, AnswerType::Rate | AnswerType::Number)
                     .then(|| compose::the_share_for_the_situation(message, &found.quote))
-                    .flatten();
+                    .flatten()
+                    .filter(|share| !compose::only_repeats_the_question(share, message));
             for_the_situation
                 .or_else(|| Some(span).filter(shown))
                 .or_else(|| agent.clone().filter(shown))
