@@ -431,10 +431,11 @@ fn numbers_counting<'a>(folded: &'a str, noun: &str) -> Vec<&'a str> {
     in_digits.chain(in_words).collect()
 }
 
-/// Who the quote says did `verb` (folded, from [`super::question::verb_asked_who`]),
-/// when it says so in the passive: « animé par Science Action Normandie »
-/// for « qui anime L'Atrium ? », « organisées par Ouest France » for « qui
-/// organisait les assises ? ». The participle must share the verb's first
+/// Who the quote says did `verb` (folded, from [`super::question::verb_asked_who`]):
+/// in the passive, « animé par Science Action Normandie » for « qui anime
+/// L'Atrium ? », « organisées par Ouest France » for « qui organisait les
+/// assises ? »; failing that, in the active voice ([`the_subject`]). The
+/// participle must share the verb's first
 /// five letters (« organisait », « organisées », « organised ») or its
 /// meaning (see [`super::synonyms`]). The agent runs from « par » to the
 /// punctuation or the first lowercase word after its name (« Ouest France

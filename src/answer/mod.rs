@@ -1001,10 +1001,10 @@ impl AnswerPipeline {
             let folded_message = text::fold(message);
             let asked_words: Vec<&str> = text::words(&folded_message).collect();
             let period_end = question::period_end_asked(message);
-            // « Qui anime L'Atrium ? »: when the quote says who in the
-            // passive (« animé par Science Action Normandie »), that is the
-            // answer, not another name of the sentence (« l'Université de
-            // Caen » hosted the assises that Ouest France organised).
+            // « Qui anime L'Atrium ? »: when the quote says who did it
+            // (« animé par Science Action Normandie »), that is the answer,
+            // not another name of the sentence (« l'Université de Caen »
+            // hosted the assises that Ouest France organised).
             let agent = (found.answer_type == AnswerType::Name)
                 .then(|| question::verb_asked_who(message))
                 .flatten()
@@ -1033,6 +1033,8 @@ impl AnswerPipeline {
                         counted.as_deref(),
                     )
             };
+            // The share the visitor's told size qualifies for comes before
+            // the model's span, which is the first share of the sentence;
             // « jusqu'à combien des dépenses ? » asks a share as well.
             let for_the_situation =
                 matches!(found.answer_type, AnswerType::Rate | AnswerType::Number)
