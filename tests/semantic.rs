@@ -594,7 +594,8 @@ async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &Answe
 /// « c'était où ? » by the quote's one named place, whatever short answer
 /// the model proposed, « elle fini qd ? » by the end of the period, the
 /// loan's share by the one the visitor's forty jobs qualify for, a
-/// ceiling by what follows « plafonné »; « c t
+/// ceiling by what follows « plafonné », « tous les combien ? » by how
+/// often; « c t
 /// ou » and « lia » are the visitors' spellings of « c'était où » and
 /// « l'IA ».
 async fn who_did_it_and_where_are_highlighted_from_the_quote(pipeline: &AnswerPipeline) {
@@ -611,6 +612,10 @@ async fn who_did_it_and_where_are_highlighted_from_the_quote(pipeline: &AnswerPi
             "À l'Université de Caen Normandie",
         ),
         ("Impulsion Conseil gestionnaire", "L'AD Normandie"),
+        (
+            "Le comité qui sélectionne les projets chez Normandie Incubation se réunit tous les combien ?",
+            "Chaque mois",
+        ),
         ("lexpo ia elle fini qd", "Octobre 2027"),
         (
             "Le prêt Impulsion Environnement est plafonné à combien ?",

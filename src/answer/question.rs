@@ -146,6 +146,9 @@ pub enum AnswerType {
     Amount,
     /// A length of time (« combien de temps », « durée »).
     Duration,
+    /// How often (« tous les combien ? », « à quelle fréquence ? », « how
+    /// often »): answered by « chaque mois », « deux fois par an ».
+    Frequency,
     /// A count or a size (« combien », « nombre de », « effectif »,
     /// « surface »).
     Number,
@@ -261,6 +264,18 @@ impl AnswerType {
             || has_phrase("how long")
         {
             return Self::Duration;
+        }
+        if [
+            "tous les combien",
+            "toutes les combien",
+            "chaque combien",
+            "quelle frequence",
+            "how often",
+        ]
+        .iter()
+        .any(|p| has_phrase(p))
+        {
+            return Self::Frequency;
         }
         // « nombre d'ateliers » folds to the words « nombre », « d ».
         let names_a_number = tokens
@@ -386,7 +401,9 @@ impl AnswerType {
                 };
                 tells_whether_it_is_free(text) || text::has_amount_other_than(text, &not_paid)
             }
-            Self::Duration | Self::Condition | Self::Open => self.is_satisfied_by(text),
+            Self::Duration | Self::Frequency | Self::Condition | Self::Open => {
+                self.is_satisfied_by(text)
+            }
             Self::Number => {
                 text::count_mentions(text).iter().any(is_new)
                     && speaks_of_what_is_counted(question, text)
@@ -471,6 +488,7 @@ impl AnswerType {
         match self {
             Self::Amount => text::has_amount(text) || tells_whether_it_is_free(text),
             Self::Duration => text::has_duration(text) || text::has_date(text),
+            Self::Frequency => text::has_frequency(text),
             Self::Number => text::has_number(text),
             Self::Rate => !text::rate_mentions(text).is_empty() || text::has_zero_rate(text),
             Self::Date => text::has_date(text),
@@ -863,7 +881,7 @@ pub fn counted_noun(question: &str) -> Option<String> {
 /// says the date, the count or the amount, seldom these words. (Not
 /// « durée »: its stem is that of « dure », which the sentence that tells a
 /// length holds, « pendant un mois », by [`super::synonyms`].)
-const KIND_WORDS: [&str; 30] = [
+const KIND_WORDS: [&str; 31] = [
     "jour",
     "date",
     "annee",
@@ -894,6 +912,7 @@ const KIND_WORDS: [&str; 30] = [
     "lieu",
     "endroit",
     "ville",
+    "frequence",
 ];
 
 static KIND_STEMS: LazyLock<HashSet<String>> =
@@ -2175,6 +2194,24 @@ mod tests {
             ""
         );
         assert_eq!(situation_told("je peux avoir impulsion conseil ?"), "");
+    }
+
+    #[test]
+    fn how_often_asks_a_frequency() {
+        for question in [
+            "le comité se réunit tous les combien ?",
+            "à quelle fréquence se réunit le comité ?",
+            "how often does the committee meet?",
+        ] {
+            assert_eq!(
+                AnswerType::of(question),
+                AnswerType::Frequency,
+                "{question}"
+            );
+        }
+        let question = "le comité se réunit tous les combien ?";
+        assert!(AnswerType::Frequency.is_answered_by("Un comité se réunit chaque mois.", question));
+        assert!(!AnswerType::Frequency.is_answered_by("Le comité compte 12 experts.", question));
     }
 
     #[test]

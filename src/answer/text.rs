@@ -532,6 +532,48 @@ pub fn has_month(text: &str) -> bool {
     found
 }
 
+/// Whether a text says how often something happens: « chaque mois », « tous
+/// les ans », « deux fois par an », « mensuel », « every month ».
+pub fn has_frequency(text: &str) -> bool {
+    const UNITS: [&str; 12] = [
+        "an",
+        "ans",
+        "annee",
+        "mois",
+        "semaine",
+        "semaines",
+        "jour",
+        "jours",
+        "trimestre",
+        "semestre",
+        "month",
+        "year",
+    ];
+    const ADJECTIVES: [&str; 12] = [
+        "mensuel",
+        "mensuelle",
+        "annuel",
+        "annuelle",
+        "hebdomadaire",
+        "quotidien",
+        "quotidienne",
+        "trimestriel",
+        "trimestrielle",
+        "monthly",
+        "weekly",
+        "yearly",
+    ];
+    let folded = fold(text);
+    let tokens: Vec<&str> = words(&folded).collect();
+    let every = tokens
+        .windows(2)
+        .any(|pair| matches!(pair[0], "chaque" | "par" | "every") && UNITS.contains(&pair[1]));
+    let all_the = tokens.windows(3).any(|triple| {
+        matches!(triple[0], "tous" | "toutes") && triple[1] == "les" && UNITS.contains(&triple[2])
+    });
+    every || all_the || tokens.iter().any(|w| ADJECTIVES.contains(w))
+}
+
 /// Whether `text` holds a duration (« 3 ans », « trois mois »).
 pub fn has_duration(text: &str) -> bool {
     const UNITS: [&str; 13] = [
@@ -707,6 +749,15 @@ mod tests {
             numbers("100 000 habitants et 12,50 €"),
             vec!["100000", "12.50"]
         );
+    }
+
+    #[test]
+    fn a_frequency_says_how_often() {
+        assert!(has_frequency("Un comité d'experts se réunit chaque mois."));
+        assert!(has_frequency("Deux fois par an, tous les ans."));
+        assert!(has_frequency("Une réunion mensuelle."));
+        assert!(!has_frequency("Pendant un mois, 6 équipes ont travaillé."));
+        assert!(!has_frequency("Le 9 octobre 2025."));
     }
 
     #[test]
