@@ -214,6 +214,11 @@ async fn small_talk_is_known_by_its_meaning(pipeline: &AnswerPipeline) {
         // exact phrases: a compliment, and « ça » telling French.
         ("you're awesome", Language::English),
         ("ok ça marche", Language::French),
+        // Longer than greetings and thanks are read at, but it takes leave.
+        (
+            "Merci beaucoup pour toutes ces réponses, au revoir et bonne soirée !",
+            Language::French,
+        ),
     ] {
         small_talk_reply(pipeline, message, language).await;
     }

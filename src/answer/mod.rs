@@ -551,10 +551,22 @@ impl AnswerPipeline {
             .pop()?;
         let nearest = prototypes.nearest(&vector)?;
         tracing::debug!(?nearest, message, "nearest small talk");
+        // Thanks that end by taking leave are a farewell, at any length.
+        let takes_leave = matches!(
+            nearest.kind,
+            smalltalk::SmallTalk::Thanks | smalltalk::SmallTalk::Farewell
+        ) && smalltalk::ends_by_taking_leave(message);
         (nearest.similarity >= smalltalk::NEAR_ENOUGH
             && nearest.kind.fits(message)
-            && (smalltalk::is_short(message) || nearest.kind.may_be_long()))
-        .then_some(nearest)
+            && (smalltalk::is_short(message) || nearest.kind.may_be_long() || takes_leave))
+            .then_some(if takes_leave {
+                smalltalk::Nearest {
+                    kind: smalltalk::SmallTalk::Farewell,
+                    ..nearest
+                }
+            } else {
+                nearest
+            })
     }
 
     /// The small-talk prototypes' vectors, embedded on first use (which

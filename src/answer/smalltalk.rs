@@ -303,6 +303,32 @@ impl Prototypes {
     }
 }
 
+/// Whether `message` ends by taking leave (« …, au revoir et bonne fin de
+/// journée. », « thanks a lot, goodbye! ») and asks nothing: a farewell
+/// at any length, since a question that opens with courtesies does not
+/// end with one. Visitors thank at length before leaving the kiosk.
+pub fn ends_by_taking_leave(message: &str) -> bool {
+    const LEAVE: [&str; 14] = [
+        "au revoir",
+        "bonne journee",
+        "bonne fin de journee",
+        "bonne soiree",
+        "bonne fin de soiree",
+        "bon week-end",
+        "bon weekend",
+        "a bientot",
+        "a plus",
+        "bye",
+        "goodbye",
+        "have a nice day",
+        "have a good day",
+        "see you",
+    ];
+    let folded = fold(message);
+    let ending = folded.trim_end_matches(|c: char| !c.is_alphanumeric());
+    !message.contains('?') && LEAVE.iter().any(|leave| ending.ends_with(leave))
+}
+
 /// Whether `message` is short enough for the meaning reading of any kind.
 pub fn is_short(message: &str) -> bool {
     word_count(message) <= MAX_WORDS
@@ -1019,6 +1045,22 @@ mod tests {
         ] {
             assert!(!kind.may_be_long(), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn a_long_farewell_ends_by_taking_leave() {
+        assert!(ends_by_taking_leave(
+            "Merci beaucoup pour votre aide, au revoir et bonne fin de journée."
+        ));
+        assert!(ends_by_taking_leave(
+            "Thanks a lot for all the answers, goodbye!"
+        ));
+        assert!(!ends_by_taking_leave(
+            "Bonjour, je voudrais savoir quand ouvre l'exposition, merci"
+        ));
+        assert!(!ends_by_taking_leave(
+            "c'est ouvert jusqu'à quand ? au revoir"
+        ));
     }
 
     #[test]
