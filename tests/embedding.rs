@@ -10,6 +10,7 @@
 use serde::Deserialize;
 
 use crate::util::{real_embedder, root};
+use eulcat::answer::{word_input, SAME_MEANING};
 use eulcat::llm::embedding::{cosine, Input};
 
 #[derive(Deserialize)]
@@ -113,5 +114,41 @@ fn a_question_is_closer_to_its_answer_than_to_another_sentence_in_either_languag
         .expect("embeds");
     for question in &vectors[..2] {
         assert!(cosine(question, &vectors[2]) > cosine(question, &vectors[3]) + 0.1);
+    }
+}
+
+/// Lone words, lower-cased and read as the answer pipeline reads the corpus
+/// vocabulary:
+/// a translation or another form of the word reaches the threshold from
+/// which two words are taken to mean the same, and words of neighbouring
+/// meaning that do not answer for each other stay under it.
+#[test]
+fn words_of_one_meaning_are_near_and_neighbouring_words_are_not() {
+    let embedder = real_embedder();
+    let same = [
+        ("jobs", "emplois"),
+        ("free", "gratuit"),
+        ("loan", "prêt"),
+        ("companies", "entreprises"),
+        ("expo", "exposition"),
+        ("labo", "laboratoire"),
+    ];
+    let different = [
+        ("rouen", "caen"),
+        ("directeur", "président"),
+        ("startup", "entreprise"),
+        ("jobs", "entreprises"),
+        ("jobs", "business"),
+    ];
+    let pairs: Vec<(&str, &str)> = same.iter().chain(&different).copied().collect();
+    let inputs: Vec<Input> = pairs
+        .iter()
+        .flat_map(|(a, b)| [word_input(a), word_input(b)])
+        .collect();
+    let vectors = embedder.embed(&inputs).expect("embeds");
+    for (i, (a, b)) in pairs.iter().enumerate() {
+        let similarity = cosine(&vectors[2 * i], &vectors[2 * i + 1]);
+        let near = similarity >= SAME_MEANING;
+        assert_eq!(near, i < same.len(), "{a} / {b}: {similarity:.3}");
     }
 }

@@ -33,6 +33,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     where_it_was_is_answered_by_a_place(&pipeline).await;
     the_kind_of_fact_asked_is_no_word_the_answer_must_hold(&pipeline).await;
     who_did_it_and_where_are_highlighted_from_the_quote(&pipeline).await;
+    a_count_is_of_what_the_question_counts_in_either_language(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
@@ -515,6 +516,34 @@ async fn a_length_is_the_length_of_what_the_question_names(pipeline: &AnswerPipe
         "boost ai ca dure combien de temps",
     ] {
         assert_answered(pipeline, message).await;
+    }
+}
+
+/// « How many X » is answered by the count of X, whichever number the
+/// sentence states first, in French or in English (« companies » is
+/// « entreprises » by the words' meaning); a count of something else is
+/// no answer.
+async fn a_count_is_of_what_the_question_counts_in_either_language(pipeline: &AnswerPipeline) {
+    for (message, count) in [
+        ("BOOST AI ça réunit combien de pays ?", "6 pays"),
+        (
+            "How many countries does the BOOST AI project bring together?",
+            "6 pays",
+        ),
+        (
+            "how many companies will test the BOOST AI tools?",
+            "centaine d'entreprises",
+        ),
+    ] {
+        let reply = assert_answered(pipeline, message).await;
+        let highlight = reply.sources[0].highlight.as_deref().unwrap_or_default();
+        assert!(highlight.contains(count), "{message}: {highlight:?}");
+    }
+    for message in [
+        "How many jobs did the Assises nationales de l'IA create?",
+        "how many patents has Normandie Incubation filed?",
+    ] {
+        assert_refused(pipeline, message).await;
     }
 }
 

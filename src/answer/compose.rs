@@ -414,6 +414,77 @@ pub(crate) fn in_an_aside_not_asked(span: &str, quote: &str, question: &str) -> 
         })
 }
 
+/// The phrase of `quote` that counts `noun` (folded), when it counts it
+/// once: « 6 pays » for « combien de pays ? » when the model's span was
+/// another number of the sentence (« 12 », the partners), « plus de 600
+/// professionnels », « une centaine d'entreprises ». A qualifier before the
+/// number (« plus de », « environ ») is part of the fact.
+pub(crate) fn the_count_of(noun: &str, quote: &str) -> Option<String> {
+    const QUALIFIERS: [&[&str]; 6] = [
+        &["plus", "de"],
+        &["moins", "de"],
+        &["pres", "de"],
+        &["au", "moins"],
+        &["jusqu", "a"],
+        &["environ"],
+    ];
+    let folded = fold(quote);
+    let tokens: Vec<&str> = words(&folded).collect();
+    let originals = word_bounds(quote);
+    if originals.len() != tokens.len() {
+        return None;
+    }
+    let counts: Vec<(usize, usize)> = (0..tokens.len())
+        .filter_map(|i| {
+            let digits = tokens[i].chars().all(|c| c.is_ascii_digit());
+            if digits && tokens.get(i + 1) == Some(&noun) {
+                Some((i, i + 1))
+            } else if text::is_number_word(tokens[i])
+                && matches!(tokens.get(i + 1), Some(&"de" | &"d"))
+                && tokens.get(i + 2) == Some(&noun)
+            {
+                Some((i, i + 2))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let [(mut first, last)] = counts[..] else {
+        return None;
+    };
+    if first > 0 && tokens[first - 1] == "une" {
+        first -= 1;
+    }
+    if let Some(qualifier) = QUALIFIERS
+        .iter()
+        .find(|q| first >= q.len() && &tokens[first - q.len()..first] == **q)
+    {
+        first -= qualifier.len();
+    }
+    Some(quote[originals[first].0..originals[last].1].to_string())
+}
+
+/// The byte bounds of the words of `text`, as [`words`] splits its folded
+/// form.
+fn word_bounds(text: &str) -> Vec<(usize, usize)> {
+    let mut bounds = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(at),
+            (false, Some(from)) => {
+                bounds.push((from, at));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = start {
+        bounds.push((from, text.len()));
+    }
+    bounds
+}
+
 /// The numbers that count `noun` in `folded`: right before it (« 6
 /// pays ») or a number word before « de » (« une centaine d'entreprises »).
 fn numbers_counting<'a>(folded: &'a str, noun: &str) -> Vec<&'a str> {
@@ -712,6 +783,30 @@ pub(crate) fn question_about(language: Language, title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_count_of_what_is_asked_is_the_number_and_its_noun() {
+        let boost = "Ce projet réunit 12 partenaires de 6 pays différents et vise une centaine d'entreprises européennes.";
+        assert_eq!(the_count_of("pays", boost).as_deref(), Some("6 pays"));
+        assert_eq!(
+            the_count_of("entreprises", boost).as_deref(),
+            Some("une centaine d'entreprises")
+        );
+        assert_eq!(the_count_of("emplois", boost), None);
+        assert_eq!(
+            the_count_of(
+                "professionnels",
+                "Plus de 600 professionnels étaient attendus."
+            )
+            .as_deref(),
+            Some("Plus de 600 professionnels")
+        );
+        assert_eq!(
+            the_count_of("pays", "6 pays en 2024, 8 pays en 2025."),
+            None,
+            "two counts: the model's span or nothing"
+        );
+    }
 
     #[test]
     fn a_role_is_answered_by_the_name_beside_it() {

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use super::language::Language;
 use super::reader::SentenceStats;
+use super::semantic::CorpusVectors;
 use super::spelling::Spelling;
 use super::{compose, guard, names};
 use crate::corpus::{Passage, SuggestedQuestion};
-use crate::search::SentenceVectors;
+use crate::search::{SentenceVectors, WordVectors};
 
 /// What the pipeline knows of the corpus beyond the index: sentence
 /// statistics for ranking and the questions it can suggest.
@@ -35,6 +36,8 @@ pub(super) struct Knowledge {
     /// The sentences' meaning vectors, once computed (never without an
     /// embedding model).
     pub(super) vectors: Option<Arc<SentenceVectors>>,
+    /// The vocabulary's meaning vectors, computed with `vectors`.
+    pub(super) words: Option<Arc<WordVectors>>,
     /// The suggested questions' meaning vectors, in French and in English,
     /// in the order of `questions` (with `vectors`, when they could be
     /// computed).
@@ -102,15 +105,16 @@ impl Knowledge {
             passages: Arc::new(quotable),
             passage_index,
             vectors: None,
+            words: None,
             question_vectors: None,
         }
     }
 
-    /// The same knowledge with the sentences' vectors, and the suggested
-    /// questions' when they were computed.
+    /// The same knowledge with the sentences' and words' vectors, and the
+    /// suggested questions' when they were computed.
     pub(super) fn with_vectors(
         &self,
-        vectors: SentenceVectors,
+        vectors: CorpusVectors,
         question_vectors: Option<QuestionVectors>,
     ) -> Self {
         Self {
@@ -122,7 +126,8 @@ impl Knowledge {
             questions: self.questions.clone(),
             passages: Arc::clone(&self.passages),
             passage_index: self.passage_index.clone(),
-            vectors: Some(Arc::new(vectors)),
+            vectors: Some(Arc::new(vectors.sentences)),
+            words: Some(Arc::new(vectors.words)),
             question_vectors: question_vectors.map(Arc::new),
         }
     }

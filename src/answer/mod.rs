@@ -55,6 +55,7 @@ use smalltalk::SmallTalk;
 
 use knowledge::{Knowledge, QuestionVectors};
 pub use reply::{AnswerKind, Considered, Reply, Source, Timings};
+pub use semantic::{word_input, SAME_MEANING};
 pub use settings::{Settings, Style, Writing};
 
 /// What went wrong while answering.
@@ -164,6 +165,9 @@ struct Found {
     quote: String,
     score: f32,
     answer_type: AnswerType,
+    /// The quote's word for what an English question counts (« entreprises »
+    /// for « how many companies »), folded.
+    counted: Option<String>,
 }
 
 impl AnswerPipeline {
@@ -301,7 +305,7 @@ impl AnswerPipeline {
         let Some(vectors) = vectors else {
             return Ok(0);
         };
-        let count = vectors.len();
+        let count = vectors.sentences.len();
         let question_vectors = self.embed_suggested_questions(&knowledge.questions).await;
         self.small_talk_prototypes().await;
         let mut current = self
@@ -719,14 +723,31 @@ impl AnswerPipeline {
                 Some(Hit { passage, ..hit })
             })
             .collect();
-        let query_vector = match &knowledge.vectors {
-            Some(vectors) if !vectors.is_empty() => self
-                .engine
-                .embed(vec![Input::Query(query.to_string())])
-                .await?
-                .pop(),
-            _ => None,
+        // The question's words the corpus never uses are embedded with it,
+        // in the same job, to find the corpus words they mean.
+        let unknown_words = semantic::words_to_embed(query, &terms, knowledge.words.as_deref());
+        let (query_vector, unknown_vectors) = match &knowledge.vectors {
+            Some(vectors) if !vectors.is_empty() => {
+                let mut inputs = vec![Input::Query(query.to_string())];
+                inputs.extend(
+                    unknown_words
+                        .iter()
+                        .map(|(_, word)| semantic::word_input(word)),
+                );
+                let mut embedded = self.engine.embed(inputs).await?.into_iter();
+                (embedded.next(), embedded.collect())
+            }
+            _ => (None, Vec::new()),
         };
+        let near = semantic::near_words(
+            &terms,
+            knowledge.words.as_deref(),
+            unknown_words
+                .iter()
+                .map(|(term, _)| term)
+                .zip(&unknown_vectors),
+        );
+        tracing::debug!(?near, "question words near corpus words in meaning");
         query_vector_out.clone_from(&query_vector);
         let hits = match (&knowledge.vectors, &query_vector) {
             (Some(vectors), Some(question)) => {
@@ -780,7 +801,15 @@ impl AnswerPipeline {
             .collect();
         let words = reader::QuestionWords::new(terms, &knowledge.stats)
             .with_situation(told)
-            .with_kind_asked(question::words_of_the_kind_asked(message, answer_type));
+            .with_kind_asked(question::words_of_the_kind_asked(message, answer_type))
+            .with_near_words(near)
+            .with_counted(
+                knowledge
+                    .words
+                    .as_ref()
+                    .and_then(|_| question::counted_noun_in_english(message))
+                    .as_deref(),
+            );
         let asks_now = question::asks_about_now(message);
         let asks_next = question::asks_about_what_comes_next(message);
         let period_end = question::period_end_asked(message);
@@ -860,6 +889,7 @@ impl AnswerPipeline {
             });
             let found = Found {
                 hit: hit.clone(),
+                counted: words.word_counted_in(&quote),
                 quote,
                 score: *score,
                 answer_type,
@@ -1009,7 +1039,7 @@ impl AnswerPipeline {
                 .await?;
             let span = compose::completed_span(&span, &found.quote);
             tracing::debug!(span, "the model's short answer, before the checks");
-            let counted = question::counted_noun(message);
+            let counted = question::counted_noun(message).or_else(|| found.counted.clone());
             let folded_message = text::fold(message);
             let asked_words: Vec<&str> = text::words(&folded_message).collect();
             let period_end = question::period_end_asked(message);
@@ -1056,6 +1086,12 @@ impl AnswerPipeline {
             for_the_situation
                 .or_else(|| Some(span).filter(shown))
                 .or_else(|| agent.clone().filter(shown))
+                .or_else(|| {
+                    counted
+                        .as_deref()
+                        .and_then(|noun| compose::the_count_of(noun, &found.quote))
+                        .filter(shown)
+                })
                 .or_else(|| {
                     compose::the_ceiling(message, &found.quote)
                         .filter(|ceiling| !compose::only_repeats_the_question(ceiling, message))

@@ -875,6 +875,18 @@ pub fn counted_noun(question: &str) -> Option<String> {
     }
 }
 
+/// What « how many X » counts: `X`, folded (« jobs » of « how many jobs
+/// were created? »); none for other questions, and none when any count
+/// answers (« how many people »).
+pub fn counted_noun_in_english(question: &str) -> Option<String> {
+    let folded = fold(question);
+    let asked: Vec<&str> = words(&folded).collect();
+    let at = asked.windows(2).position(|pair| pair == ["how", "many"])?;
+    let noun = *asked.get(at + 2)?;
+    let singular = noun.strip_suffix('s').unwrap_or(noun);
+    (!ANY_COUNT_IN_ENGLISH.contains(&singular)).then(|| noun.to_string())
+}
+
 /// Words that say what kind of fact is asked, not what it is about: « quel
 /// jour », « quelle année », « ya eu cb de monde », « c'est grand
 /// comment », « le plafond », « cb de pourcent ». The sentence that answers
@@ -974,8 +986,11 @@ pub fn asks_which_weekdays(asked: &[&str]) -> bool {
 
 /// Counted nouns that any count of people, members or times answers: « ya
 /// eu cb de monde ? » is answered by « plus de 600 décideurs, experts et
-/// élus », « combien de membres ? » by « une centaine d'entreprises ».
-const ANY_COUNT: [&str; 10] = [
+/// élus », « combien de membres ? » by « une centaine d'entreprises »,
+/// « combien de salariés ? » by « 56 agents ». (Not « employés »: its
+/// first letters are those of « emplois », which a count of people does
+/// not answer.)
+const ANY_COUNT: [&str; 13] = [
     "personne",
     "persone",
     "gens",
@@ -986,6 +1001,26 @@ const ANY_COUNT: [&str; 10] = [
     "inscrit",
     "membre",
     "adherent",
+    "salarie",
+    "agent",
+    "collaborateur",
+];
+
+/// The English nouns that count people or times, which any such count
+/// answers, as [`ANY_COUNT`] says for French; singular, since a noun
+/// before another says what kind (« member organisations »).
+const ANY_COUNT_IN_ENGLISH: [&str; 11] = [
+    "people",
+    "person",
+    "participant",
+    "attendee",
+    "member",
+    "staff",
+    "employee",
+    "worker",
+    "agent",
+    "visitor",
+    "time",
 ];
 
 /// Whether `text` speaks of what `question` counts, when it counts a
@@ -1539,6 +1574,19 @@ mod tests {
             Some("exposants")
         );
         assert_eq!(counted_noun("Combien coûte le billet ?"), None);
+        assert_eq!(counted_noun("How many jobs were created?"), None);
+        assert_eq!(
+            counted_noun_in_english("How many jobs were created?").as_deref(),
+            Some("jobs")
+        );
+        assert_eq!(counted_noun_in_english("how many people came"), None);
+        assert_eq!(counted_noun_in_english("how many attendees"), None);
+        assert_eq!(
+            counted_noun_in_english("how many member organisations"),
+            None
+        );
+        assert_eq!(counted_noun_in_english("how much is it"), None);
+        assert_eq!(counted_noun_in_english("combien d'emplois"), None);
         assert_eq!(counted_noun("Quand ouvre l'exposition ?"), None);
         assert_eq!(
             counted_noun("la french tech ya cb de membres").as_deref(),

@@ -17,6 +17,7 @@ use crate::search::{self, Hit};
 
 use super::question::AnswerType;
 use super::synonyms;
+use super::text::fold;
 
 /// Words that make a sentence lean on the one before it.
 const COREFERENCES: [&str; 16] = [
@@ -278,6 +279,12 @@ pub struct QuestionWords {
     /// count answers without them, so a sentence that lacks them misses
     /// nothing asked.
     pub of_the_kind: HashSet<String>,
+    /// For each of `terms`, the corpus terms whose words mean the same by
+    /// the embedding model (« emplois » for « jobs »).
+    pub near: HashMap<String, Vec<String>>,
+    /// The term of what an English question counts (« jobs » in « how many
+    /// jobs… »), when it can be looked for by meaning.
+    pub counted: Option<String>,
 }
 
 impl QuestionWords {
@@ -299,7 +306,27 @@ impl QuestionWords {
             known,
             told: HashSet::new(),
             of_the_kind: HashSet::new(),
+            near: HashMap::new(),
+            counted: None,
         }
+    }
+
+    /// The same words, with the corpus terms near each in meaning: visitors
+    /// ask in English (« jobs »), the documents say « emplois ».
+    pub fn with_near_words(mut self, near: HashMap<String, Vec<String>>) -> Self {
+        self.near = near;
+        self
+    }
+
+    /// The same words, a sentence answering only where it speaks of
+    /// `noun`, what an English question counts (« how many jobs… » is not
+    /// answered by a count of companies). A French question's counted noun
+    /// is checked with its kind of fact (see
+    /// [`AnswerType::is_answered_by`]); an English one needs the corpus
+    /// words near it in meaning, so give it only when they are known.
+    pub fn with_counted(mut self, noun: Option<&str>) -> Self {
+        self.counted = noun.and_then(|noun| search::analyze(noun).into_iter().next());
+        self
     }
 
     /// The same words, those in `of_the_kind` naming the kind of fact
@@ -342,6 +369,32 @@ impl QuestionWords {
             .cloned()
             .collect();
         coverage(&counted, text_terms)
+    }
+
+    /// Whether `text_terms` speak of what an English question counts
+    /// (`counted`, see [`with_counted`](Self::with_counted)): the
+    /// documents are French, so the word itself or a corpus word near it
+    /// in meaning (« emplois » for « jobs »).
+    fn speaks_of_what_is_counted(&self, text_terms: &HashSet<String>) -> bool {
+        self.counted.as_ref().is_none_or(|term| {
+            coverage(std::slice::from_ref(term), text_terms) > 0.0
+                || self
+                    .near
+                    .get(term)
+                    .is_some_and(|near| near.iter().any(|n| text_terms.contains(n)))
+        })
+    }
+
+    /// The word of `text` that says what an English question counts, the
+    /// same or near in meaning, folded: « entreprises » in « au sein d'une
+    /// centaine d'entreprises » for « how many companies ».
+    pub fn word_counted_in(&self, text: &str) -> Option<String> {
+        let counted = self.counted.as_ref()?;
+        let near = self.near.get(counted);
+        search::analyze_words(text)
+            .into_iter()
+            .find(|(term, _)| term == counted || near.is_some_and(|near| near.contains(term)))
+            .map(|(_, word)| fold(&word))
     }
 
     /// Whether `text_terms` hold a word of the visitor's situation, when
@@ -396,6 +449,7 @@ pub fn evidence(
     Evidence {
         coverage: words.coverage(&terms),
         type_ok: answer_type.is_answered_by(text, question)
+            && words.speaks_of_what_is_counted(&terms)
             && (answer_type != AnswerType::Condition || words.touches_situation(&terms)),
         pmi,
         foreign_share: words.foreign_share,
@@ -635,6 +689,33 @@ mod tests {
         let english = QuestionWords::new(search::analyze("insurance broker apply"), &stats)
             .with_situation(analyzed("insurance broker"));
         assert!(english.touches_situation(&analyzed("La gestion immobilière est exclue.")));
+    }
+
+    #[test]
+    fn an_english_count_is_answered_where_a_word_near_in_meaning_is_counted() {
+        let stats = SentenceStats::new(&[passage(&["Le projet crée au moins 30 emplois."])]);
+        let analyzed =
+            |text: &str| -> HashSet<String> { search::analyze(text).into_iter().collect() };
+        let jobs = analyzed("Le projet crée au moins 30 emplois.");
+        let companies = analyzed("Plus de 200 entreprises ont été aidées.");
+        let question = search::analyze("how many jobs created");
+        let unchecked = QuestionWords::new(question.clone(), &stats);
+        assert!(unchecked.speaks_of_what_is_counted(&companies));
+        let job = search::analyze("jobs").remove(0);
+        let emploi = search::analyze("emplois").remove(0);
+        let words = QuestionWords::new(question, &stats)
+            .with_near_words(HashMap::from([(job, vec![emploi])]))
+            .with_counted(Some("jobs"));
+        assert!(words.speaks_of_what_is_counted(&jobs));
+        assert!(!words.speaks_of_what_is_counted(&companies));
+        assert!(words.speaks_of_what_is_counted(&analyzed("Deux jobs d'été.")));
+        assert_eq!(
+            words
+                .word_counted_in("Le projet crée au moins 30 emplois.")
+                .as_deref(),
+            Some("emplois")
+        );
+        assert_eq!(words.word_counted_in("Plus de 200 entreprises."), None);
     }
 
     #[test]

@@ -19,11 +19,18 @@ use sha2::{Digest, Sha256};
 use crate::corpus::Passage;
 use crate::engine::{self, Engine};
 use crate::llm::Input;
-use crate::search::{vector_key, Hit, SentenceAt, SentenceVectors, VectorCache, VectorKey};
+use crate::search::{
+    self, vector_key, Hit, SentenceAt, SentenceVectors, VectorCache, VectorKey, WordVectors,
+};
 
 /// Sentences embedded per engine job: small enough that a visitor's
 /// question waits at most one batch (about a second) behind a re-index.
 const BATCH: usize = 16;
+
+/// Lone words embedded per engine job: a word is a tenth of a sentence's
+/// tokens, so a job of this many takes about as long as one of [`BATCH`]
+/// sentences.
+const WORD_BATCH: usize = 64;
 
 /// A text embedded before the corpus, whose vector names the arithmetic
 /// that made the cached ones (see [`arithmetic_of`]).
@@ -52,15 +59,114 @@ fn key_of(model: &str, passage: &Passage, sentence: &str) -> VectorKey {
     vector_key(model, &format!("{}\n{sentence}", title_of(passage)))
 }
 
-/// Computes the vectors of every sentence of `passages` that `cache` does
-/// not hold (through the engine, in small jobs), saves the cache with only
-/// the vectors in use, and returns the sentences' vectors.
+/// The word a vocabulary term is read from is embedded alone, as
+/// [`word_input`] gives it, under this key (a sentence's key starts with
+/// its title, never with NUL).
+fn word_key(model: &str, word: &str) -> VectorKey {
+    vector_key(model, &format!("\0query\n{word}"))
+}
+
+/// Each index term of `passages` (sentences and titles) with the first
+/// word it was read from.
+fn vocabulary(passages: &[Passage]) -> Vec<(String, String)> {
+    let mut seen = HashSet::new();
+    let mut words = Vec::new();
+    for passage in passages {
+        let title = title_of(passage);
+        for text in std::iter::once(&title).chain(&passage.sentences) {
+            for (term, word) in search::analyze_words(text) {
+                if seen.insert(term.clone()) {
+                    words.push((term, word));
+                }
+            }
+        }
+    }
+    words
+}
+
+/// How a lone word is given to the embedding model: as a query, under
+/// whose prompt translations and other forms of a word come closest
+/// (« expo » and « exposition » 0.87, « help » and « aide » 0.80) and
+/// neighbouring words stay apart (« startup » and « entreprise » 0.66).
+/// Under the document prompt, the first pairs fall to 0.67 and 0.60 and
+/// the last rises to 0.70.
+pub fn word_input(word: &str) -> Input {
+    Input::Query(word.to_string())
+}
+
+/// From this cosine similarity two words are taken to mean the same.
+/// Measured on word pairs, read as [`word_input`] gives them: translations
+/// and other forms of a word reach 0.79–0.91 (« loan » and « prêt » 0.79,
+/// « jobs » and « emplois » 0.85, « free » and « gratuit » 0.91), words
+/// of neighbouring meaning that do not answer for each other stay under
+/// 0.73 (« jobs » and « business » 0.72, « Rouen » and « Caen » 0.63,
+/// « directeur » and « président » 0.52). Between the two lie pairs of
+/// either kind (« price » and « tarif » 0.74), left out.
+pub const SAME_MEANING: f32 = 0.75;
+
+/// The question's `terms` that `words` (the corpus vocabulary) has no
+/// vector for, each with the word of `query` it comes from.
+pub(super) fn words_to_embed(
+    query: &str,
+    terms: &[String],
+    words: Option<&WordVectors>,
+) -> Vec<(String, String)> {
+    let Some(words) = words else {
+        return Vec::new();
+    };
+    let surface: HashMap<String, String> = search::analyze_words(query).into_iter().collect();
+    terms
+        .iter()
+        .filter(|term| words.get(term).is_none())
+        .map(|term| {
+            let word = surface.get(term).unwrap_or(term);
+            (term.clone(), word.clone())
+        })
+        .collect()
+}
+
+/// For each of `terms`, the corpus terms near it in meaning: read from
+/// `words` for a corpus term, from `embedded` for the others.
+pub(super) fn near_words<'a>(
+    terms: &[String],
+    words: Option<&WordVectors>,
+    embedded: impl Iterator<Item = (&'a String, &'a Vec<f32>)>,
+) -> HashMap<String, Vec<String>> {
+    let Some(words) = words else {
+        return HashMap::new();
+    };
+    let embedded: HashMap<&String, &Vec<f32>> = embedded.collect();
+    terms
+        .iter()
+        .filter_map(|term| {
+            let vector = words
+                .get(term)
+                .or_else(|| embedded.get(term).map(|v| v.as_slice()))?;
+            let near: Vec<String> = words
+                .near(vector, SAME_MEANING)
+                .into_iter()
+                .filter(|t| t != term)
+                .collect();
+            (!near.is_empty()).then(|| (term.clone(), near))
+        })
+        .collect()
+}
+
+/// The meaning vectors of a corpus: its sentences' and its words'.
+pub(super) struct CorpusVectors {
+    pub(super) sentences: SentenceVectors,
+    pub(super) words: WordVectors,
+}
+
+/// Computes the vectors of every sentence and every vocabulary word of
+/// `passages` that `cache` does not hold (through the engine, in small
+/// jobs), saves the cache with only the vectors in use, and returns them.
 pub(super) async fn embed_corpus(
     engine: &Engine,
     model: &str,
     cache_path: Option<PathBuf>,
     passages: &[Passage],
-) -> engine::Result<Option<SentenceVectors>> {
+) -> engine::Result<Option<CorpusVectors>> {
     let Some(dimension) = engine.embedding_dimension() else {
         return Ok(None);
     };
@@ -90,15 +196,25 @@ pub(super) async fn embed_corpus(
             }
         }
     }
+    let sentences_missing = missing.len();
+    let vocabulary = vocabulary(passages);
+    for (_, word) in &vocabulary {
+        let key = word_key(model, word);
+        if wanted.insert(key) && cache.get(&key).is_none() {
+            missing.push((key, word_input(word)));
+        }
+    }
     if !missing.is_empty() {
         tracing::info!(
-            sentences = missing.len(),
+            sentences = sentences_missing,
+            words = missing.len() - sentences_missing,
             cached = wanted.len() - missing.len(),
-            "embedding the corpus sentences"
+            "embedding the corpus sentences and words"
         );
     }
     let started = std::time::Instant::now();
-    for batch in missing.chunks(BATCH) {
+    let (sentences, words) = missing.split_at(sentences_missing);
+    for batch in sentences.chunks(BATCH).chain(words.chunks(WORD_BATCH)) {
         let inputs: Vec<Input> = batch.iter().map(|(_, input)| input.clone()).collect();
         let vectors = engine.embed(inputs).await?;
         for ((key, _), vector) in batch.iter().zip(vectors) {
@@ -107,9 +223,9 @@ pub(super) async fn embed_corpus(
     }
     if !missing.is_empty() {
         tracing::info!(
-            sentences = missing.len(),
+            texts = missing.len(),
             seconds = started.elapsed().as_secs_f64(),
-            "corpus sentences embedded"
+            "corpus sentences and words embedded"
         );
     }
     let mut vectors = SentenceVectors::new(dimension);
@@ -126,6 +242,12 @@ pub(super) async fn embed_corpus(
             }
         }
     }
+    let mut words = WordVectors::new(dimension);
+    for (term, word) in &vocabulary {
+        if let Some(vector) = cache.get(&word_key(model, word)) {
+            words.push(term, vector);
+        }
+    }
     let saved = tokio::task::spawn_blocking(move || cache.retain_and_save(&wanted)).await;
     match saved {
         Ok(Ok(())) => {}
@@ -134,7 +256,10 @@ pub(super) async fn embed_corpus(
         }
         Err(error) => tracing::warn!(%error, "vector cache task failed"),
     }
-    Ok(Some(vectors))
+    Ok(Some(CorpusVectors {
+        sentences: vectors,
+        words,
+    }))
 }
 
 /// What the cache's keys name besides the model's name: the bits of its
@@ -259,6 +384,46 @@ mod tests {
     }
 
     #[test]
+    fn the_question_s_words_the_corpus_lacks_are_embedded_and_matched_to_its_words() {
+        let mut words = WordVectors::new(2);
+        words.push("emploi", &[1.0, 0.0]);
+        words.push("projet", &[0.0, 1.0]);
+        let query = "Combien de jobs pour le projet ?";
+        let terms = search::analyze(query);
+        let unknown = words_to_embed(query, &terms, Some(&words));
+        assert_eq!(unknown, [("job".to_string(), "jobs".to_string())]);
+        assert!(words_to_embed(query, &terms, None).is_empty());
+        let jobs = vec![0.8, 0.6];
+        let near = near_words(
+            &terms,
+            Some(&words),
+            std::iter::once((&unknown[0].0, &jobs)),
+        );
+        assert_eq!(near.get("job"), Some(&vec!["emploi".to_string()]));
+        assert!(
+            !near.contains_key("projet"),
+            "a corpus word is near only to itself here, which is no news"
+        );
+    }
+
+    #[test]
+    fn the_vocabulary_is_every_term_of_titles_and_sentences_once() {
+        let mut passage = passage("p");
+        passage.sentences = vec!["Les entreprises aidées.".into(), "Une entreprise.".into()];
+        let vocabulary = vocabulary(&[passage]);
+        let firms: Vec<&(String, String)> = vocabulary
+            .iter()
+            .filter(|(_, word)| word.starts_with("entreprise"))
+            .collect();
+        assert_eq!(firms.len(), 1, "{vocabulary:?}");
+        assert_eq!(firms[0].1, "entreprises", "read from the first word met");
+        assert!(
+            vocabulary.iter().any(|(_, word)| word == "section"),
+            "{vocabulary:?}"
+        );
+    }
+
+    #[test]
     fn a_sentence_is_embedded_under_its_document_and_section() {
         assert_eq!(title_of(&passage("a")), "Doc — Section");
     }
@@ -342,13 +507,16 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
+        let words = vocabulary(&passages).len();
+        assert!(words >= 2, "the title's and the sentence's words");
         assert_eq!(
             counted.embedded.load(Ordering::Relaxed),
-            2,
-            "the probe and the sentence"
+            2 + words,
+            "the probe, the sentence and its words"
         );
+        assert_eq!(vectors.words.len(), words);
         let length = "Une phrase.".len() as f32;
-        let nearest = vectors.nearest(&[2.0 * length, 1.0], 1);
+        let nearest = vectors.sentences.nearest(&[2.0 * length, 1.0], 1);
         assert_eq!(nearest.len(), 1);
         assert!((nearest[0].1 - (4.0 * length * length + 1.0)).abs() < 1e-3);
     }

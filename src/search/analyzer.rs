@@ -67,6 +67,23 @@ pub fn analyze(text: &str) -> Vec<String> {
     terms
 }
 
+/// Like [`analyze`], each term with the word of `text` it comes from,
+/// lower-cased but with its accents (« créées » for `cre`): the word, not
+/// the stem, is what a meaning model can read.
+pub fn analyze_words(text: &str) -> Vec<(String, String)> {
+    let mut analyzer = french_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut words = Vec::new();
+    stream.process(&mut |token| {
+        let word = text
+            .get(token.offset_from..token.offset_to)
+            .unwrap_or(&token.text)
+            .to_lowercase();
+        words.push((token.text.clone(), word));
+    });
+    words
+}
+
 /// Splits on anything that is not a letter or digit, like tantivy's
 /// `SimpleTokenizer` (so `Normandie.ai` gives `Normandie` and `ai`), but
 /// drops an elided article or conjunction (`l'`, `qu’`, `jusqu'`) when an
@@ -210,6 +227,16 @@ mod tests {
 
     fn words(text: &str) -> Vec<String> {
         tokenize(text).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn each_term_comes_with_the_word_it_was_read_from() {
+        let text = "Les Entreprises créées à Caen, l'IA";
+        let words = analyze_words(text);
+        let terms: Vec<String> = words.iter().map(|(term, _)| term.clone()).collect();
+        assert_eq!(terms, analyze(text));
+        let read: Vec<&str> = words.iter().map(|(_, word)| word.as_str()).collect();
+        assert_eq!(read, ["entreprises", "créées", "caen", "ia"]);
     }
 
     #[test]

@@ -21,11 +21,11 @@ pub mod vectors;
 
 use crate::corpus::Passage;
 
-pub use analyzer::{analyze, french_analyzer, ANALYZER_NAME};
+pub use analyzer::{analyze, analyze_words, french_analyzer, ANALYZER_NAME};
 pub use fingerprint::corpus_fingerprint;
 pub use index::SearchIndex;
 pub use query::escape_html;
-pub use vectors::{vector_key, SentenceAt, SentenceVectors, VectorCache, VectorKey};
+pub use vectors::{vector_key, SentenceAt, SentenceVectors, VectorCache, VectorKey, WordVectors};
 
 /// Errors raised by the index.
 #[derive(Debug, thiserror::Error)]

@@ -226,9 +226,90 @@ impl SentenceVectors {
     }
 }
 
+/// The vectors of the corpus's words, one per index term (read from one
+/// of the words it stems from), so that a question's word can be matched
+/// with the corpus words of the same meaning: « jobs » with « emplois »,
+/// « labo » with « laboratoire ».
+#[derive(Debug, Default)]
+pub struct WordVectors {
+    dimension: usize,
+    terms: Vec<String>,
+    rows: HashMap<String, usize>,
+    /// `terms.len()` rows of `dimension` values.
+    values: Vec<f32>,
+}
+
+impl WordVectors {
+    /// An empty set of vectors of length `dimension`.
+    pub fn new(dimension: usize) -> Self {
+        Self {
+            dimension,
+            ..Self::default()
+        }
+    }
+
+    /// Adds the vector of the index term `term`.
+    pub fn push(&mut self, term: &str, vector: &[f32]) {
+        if vector.len() == self.dimension && !self.rows.contains_key(term) {
+            self.rows.insert(term.to_string(), self.terms.len());
+            self.terms.push(term.to_string());
+            self.values.extend_from_slice(vector);
+        }
+    }
+
+    /// How many terms have a vector.
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Whether no term has a vector.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// The vector of `term`, if the corpus uses it.
+    pub fn get(&self, term: &str) -> Option<&[f32]> {
+        let row = *self.rows.get(term)?;
+        Some(&self.values[row * self.dimension..(row + 1) * self.dimension])
+    }
+
+    /// The corpus terms whose vector has a cosine similarity of at least
+    /// `threshold` with `vector` (a unit vector).
+    pub fn near(&self, vector: &[f32], threshold: f32) -> Vec<String> {
+        if vector.len() != self.dimension || self.dimension == 0 {
+            return Vec::new();
+        }
+        self.values
+            .chunks_exact(self.dimension)
+            .zip(&self.terms)
+            .filter(|(row, _)| row.iter().zip(vector).map(|(a, b)| a * b).sum::<f32>() >= threshold)
+            .map(|(_, term)| term.clone())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_near_a_vector_are_those_at_the_threshold_or_above() {
+        let mut words = WordVectors::new(2);
+        words.push("emploi", &[1.0, 0.0]);
+        words.push("entrepris", &[0.6, 0.8]);
+        words.push("caen", &[0.0, 1.0]);
+        words.push("emploi", &[0.0, 1.0]);
+        words.push("court", &[1.0]);
+        assert_eq!(
+            words.len(),
+            3,
+            "a term keeps its first vector; a wrong length is refused"
+        );
+        assert_eq!(words.get("emploi"), Some(&[1.0, 0.0][..]));
+        assert_eq!(words.near(&[1.0, 0.0], 0.6), ["emploi", "entrepris"]);
+        assert_eq!(words.near(&[1.0, 0.0], 0.7), ["emploi"]);
+        assert!(words.near(&[1.0, 0.0, 0.0], 0.0).is_empty());
+    }
 
     #[test]
     fn the_cache_survives_a_restart_and_forgets_what_is_no_longer_used() {
