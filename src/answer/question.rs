@@ -1007,9 +1007,10 @@ const ANY_COUNT: [&str; 13] = [
 ];
 
 /// The English nouns that count people or times, which any such count
-/// answers, as [`ANY_COUNT`] says for French; singular, since a noun
-/// before another says what kind (« member organisations »).
-const ANY_COUNT_IN_ENGLISH: [&str; 11] = [
+/// answers, as [`ANY_COUNT`] says for French, and units of time, which ask
+/// a length (« how many years » is answered by « sur 5 ans »); singular,
+/// since a noun before another says what kind (« member organisations »).
+const ANY_COUNT_IN_ENGLISH: [&str; 18] = [
     "people",
     "person",
     "participant",
@@ -1021,6 +1022,13 @@ const ANY_COUNT_IN_ENGLISH: [&str; 11] = [
     "agent",
     "visitor",
     "time",
+    "year",
+    "month",
+    "week",
+    "day",
+    "hour",
+    "minute",
+    "second",
 ];
 
 /// Whether `text` speaks of what `question` counts, when it counts a
@@ -1581,6 +1589,10 @@ mod tests {
         );
         assert_eq!(counted_noun_in_english("how many people came"), None);
         assert_eq!(counted_noun_in_english("how many attendees"), None);
+        assert_eq!(
+            counted_noun_in_english("over how many years is the loan repaid"),
+            None
+        );
         assert_eq!(
             counted_noun_in_english("how many member organisations"),
             None
