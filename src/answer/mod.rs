@@ -723,9 +723,21 @@ impl AnswerPipeline {
                 Some(Hit { passage, ..hit })
             })
             .collect();
-        // The question's words the corpus never uses are embedded with it,
-        // in the same job, to find the corpus words they mean.
-        let unknown_words = semantic::words_to_embed(query, &terms, knowledge.words.as_deref());
+        // What an English question counts (« how many jobs ») is looked
+        // for in the French sentences by the corpus words near it in
+        // meaning; when the corpus does not use the word itself, it is
+        // embedded with the question, in the same job.
+        let counted_in_english = knowledge
+            .words
+            .as_ref()
+            .and_then(|_| question::counted_noun_in_english(message));
+        let read_by_meaning: Vec<String> = counted_in_english
+            .iter()
+            .flat_map(|noun| search::analyze(noun))
+            .take(1)
+            .collect();
+        let unknown_words =
+            semantic::words_to_embed(message, &read_by_meaning, knowledge.words.as_deref());
         let (query_vector, unknown_vectors) = match &knowledge.vectors {
             Some(vectors) if !vectors.is_empty() => {
                 let mut inputs = vec![Input::Query(query.to_string())];
@@ -740,14 +752,14 @@ impl AnswerPipeline {
             _ => (None, Vec::new()),
         };
         let near = semantic::near_words(
-            &terms,
+            &read_by_meaning,
             knowledge.words.as_deref(),
             unknown_words
                 .iter()
                 .map(|(term, _)| term)
                 .zip(&unknown_vectors),
         );
-        tracing::debug!(?near, "question words near corpus words in meaning");
+        tracing::debug!(?near, "the counted word's corpus words near in meaning");
         query_vector_out.clone_from(&query_vector);
         let hits = match (&knowledge.vectors, &query_vector) {
             (Some(vectors), Some(question)) => {
@@ -803,13 +815,7 @@ impl AnswerPipeline {
             .with_situation(told)
             .with_kind_asked(question::words_of_the_kind_asked(message, answer_type))
             .with_near_words(near)
-            .with_counted(
-                knowledge
-                    .words
-                    .as_ref()
-                    .and_then(|_| question::counted_noun_in_english(message))
-                    .as_deref(),
-            );
+            .with_counted(counted_in_english.as_deref());
         let asks_now = question::asks_about_now(message);
         let asks_next = question::asks_about_what_comes_next(message);
         let period_end = question::period_end_asked(message);

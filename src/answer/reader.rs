@@ -279,8 +279,9 @@ pub struct QuestionWords {
     /// count answers without them, so a sentence that lacks them misses
     /// nothing asked.
     pub of_the_kind: HashSet<String>,
-    /// For each of `terms`, the corpus terms whose words mean the same by
-    /// the embedding model (« emplois » for « jobs »).
+    /// For the terms read by meaning (what an English question counts),
+    /// the corpus terms whose words mean the same by the embedding model
+    /// (« emplois » for « jobs »).
     pub near: HashMap<String, Vec<String>>,
     /// The term of what an English question counts (« jobs » in « how many
     /// jobs… »), when it can be looked for by meaning.
@@ -311,8 +312,9 @@ impl QuestionWords {
         }
     }
 
-    /// The same words, with the corpus terms near each in meaning: visitors
-    /// ask in English (« jobs »), the documents say « emplois ».
+    /// The same words, with the corpus terms near some of them in meaning
+    /// (see [`near`](Self::near)): visitors ask in English (« jobs »), the
+    /// documents say « emplois ».
     pub fn with_near_words(mut self, near: HashMap<String, Vec<String>>) -> Self {
         self.near = near;
         self
