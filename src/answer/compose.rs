@@ -434,22 +434,7 @@ pub(crate) fn the_count_of(noun: &str, quote: &str) -> Option<String> {
     if originals.len() != tokens.len() {
         return None;
     }
-    let counts: Vec<(usize, usize)> = (0..tokens.len())
-        .filter_map(|i| {
-            let digits = tokens[i].chars().all(|c| c.is_ascii_digit());
-            if digits && tokens.get(i + 1) == Some(&noun) {
-                Some((i, i + 1))
-            } else if text::is_number_word(tokens[i])
-                && matches!(tokens.get(i + 1), Some(&"de" | &"d"))
-                && tokens.get(i + 2) == Some(&noun)
-            {
-                Some((i, i + 2))
-            } else {
-                None
-            }
-        })
-        .collect();
-    let [(mut first, last)] = counts[..] else {
+    let [(mut first, last)] = counts_of(&tokens, noun)[..] else {
         return None;
     };
     if first > 0 && tokens[first - 1] == "une" {
@@ -489,17 +474,31 @@ fn word_bounds(text: &str) -> Vec<(usize, usize)> {
 /// pays ») or a number word before « de » (« une centaine d'entreprises »).
 fn numbers_counting<'a>(folded: &'a str, noun: &str) -> Vec<&'a str> {
     let tokens: Vec<&str> = words(folded).collect();
-    let in_digits = tokens
-        .windows(2)
-        .filter(|pair| pair[0].chars().all(|c| c.is_ascii_digit()) && pair[1] == noun)
-        .map(|pair| pair[0]);
-    let in_words = tokens
-        .windows(3)
-        .filter(|triple| {
-            text::is_number_word(triple[0]) && matches!(triple[1], "de" | "d") && triple[2] == noun
+    counts_of(&tokens, noun)
+        .into_iter()
+        .map(|(number, _)| tokens[number])
+        .collect()
+}
+
+/// Where `tokens` count `noun`: the number's index and the noun's, for
+/// « 6 pays » and « une centaine d'entreprises » (a number word before
+/// « de »), in order.
+fn counts_of(tokens: &[&str], noun: &str) -> Vec<(usize, usize)> {
+    (0..tokens.len())
+        .filter_map(|i| {
+            let digits = tokens[i].chars().all(|c| c.is_ascii_digit());
+            if digits && tokens.get(i + 1) == Some(&noun) {
+                Some((i, i + 1))
+            } else if text::is_number_word(tokens[i])
+                && matches!(tokens.get(i + 1), Some(&"de" | &"d"))
+                && tokens.get(i + 2) == Some(&noun)
+            {
+                Some((i, i + 2))
+            } else {
+                None
+            }
         })
-        .map(|triple| triple[0]);
-    in_digits.chain(in_words).collect()
+        .collect()
 }
 
 /// Who the quote says did `verb` (folded, from [`super::question::verb_asked_who`]):

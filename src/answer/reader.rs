@@ -378,13 +378,19 @@ impl QuestionWords {
     /// documents are French, so the word itself or a corpus word near it
     /// in meaning (« emplois » for « jobs »).
     fn speaks_of_what_is_counted(&self, text_terms: &HashSet<String>) -> bool {
-        self.counted.as_ref().is_none_or(|term| {
-            coverage(std::slice::from_ref(term), text_terms) > 0.0
-                || self
-                    .near
-                    .get(term)
-                    .is_some_and(|near| near.iter().any(|n| text_terms.contains(n)))
+        self.counted.as_ref().is_none_or(|counted| {
+            coverage(std::slice::from_ref(counted), text_terms) > 0.0
+                || text_terms.iter().any(|term| self.means(counted, term))
         })
+    }
+
+    /// Whether the corpus term `term` is `asked` or near it in meaning.
+    fn means(&self, asked: &str, term: &str) -> bool {
+        term == asked
+            || self
+                .near
+                .get(asked)
+                .is_some_and(|near| near.iter().any(|n| n == term))
     }
 
     /// The word of `text` that says what an English question counts, the
@@ -392,10 +398,9 @@ impl QuestionWords {
     /// centaine d'entreprises » for « how many companies ».
     pub fn word_counted_in(&self, text: &str) -> Option<String> {
         let counted = self.counted.as_ref()?;
-        let near = self.near.get(counted);
         search::analyze_words(text)
             .into_iter()
-            .find(|(term, _)| term == counted || near.is_some_and(|near| near.contains(term)))
+            .find(|(term, _)| self.means(counted, term))
             .map(|(_, word)| fold(&word))
     }
 
