@@ -162,9 +162,13 @@ static RANK: LazyLock<Regex> =
 static PERCENTAGE: LazyLock<Regex> = LazyLock::new(|| {
     literal_regex(r"(?i)(\d+(?:[.,]\d+)?)[\s\u{00a0}\u{202f}]*(?:%|pour\s*cent\b|percent\b)")
 });
+
+/// A sum of money in digits (« 15 000 euros », « 2 M€ ») or, in the
+/// millions, in words (« plus d'un million d'euros », « deux milliards
+/// d'euros »).
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     literal_regex(
-        r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d'euros|milliards? d'euros)|€\s*\d",
+        r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d['’]euros|milliards? d['’]euros)|€\s*\d|\b(?:un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|cent)\s+(?:millions?|milliards?)\s+d['’]euros",
     )
 });
 
@@ -797,6 +801,11 @@ mod tests {
         assert!(has_amount("un budget de 2 millions d'euros"));
         assert!(has_amount("12,50 €"));
         assert!(!has_amount("12 partenaires"));
+        assert!(has_amount(
+            "la Région y a investi plus d'un million d'euros"
+        ));
+        assert!(has_amount("Deux milliards d’euros."));
+        assert!(!has_amount("un million de visiteurs"));
         assert!(has_number("réunit douze partenaires"));
         assert!(has_date("le 12 février"));
         assert!(has_date("en 2026"));
