@@ -60,6 +60,10 @@ pub(crate) fn the_only_fact_of_its_kind(answer_type: AnswerType, quote: &str) ->
             .into_iter()
             .map(str::to_string)
             .collect(),
+        AnswerType::Amount => text::amount_phrases(quote)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         // A place has a name (« Caen », « l'Université de Caen »), and
         // not only an acronym: « à l'IA appliquée à la santé » is a topic.
         AnswerType::Place => text::place_phrases(quote)
@@ -1206,7 +1210,7 @@ mod tests {
     }
 
     #[test]
-    fn the_only_date_or_length_of_a_quote_is_found() {
+    fn the_only_date_length_place_or_amount_of_a_quote_is_found() {
         let quote = "Pendant un mois, 6 équipes ont conçu des prototypes.";
         assert_eq!(
             the_only_fact_of_its_kind(AnswerType::Duration, quote).as_deref(),
@@ -1234,6 +1238,13 @@ mod tests {
         assert_eq!(the_only_fact_of_its_kind(AnswerType::Place, topic), None);
         let two = "Un siège à Caen et une antenne à Cherbourg.";
         assert_eq!(the_only_fact_of_its_kind(AnswerType::Place, two), None);
+        let quote = "Il offre 1 000 m² ; la Région y a investi plus d'un million d'euros.";
+        assert_eq!(
+            the_only_fact_of_its_kind(AnswerType::Amount, quote).as_deref(),
+            Some("plus d'un million d'euros")
+        );
+        let two = "Au moins 50 000 euros, et un prêt plafonné à 1 million d'euros.";
+        assert_eq!(the_only_fact_of_its_kind(AnswerType::Amount, two), None);
     }
 
     #[test]

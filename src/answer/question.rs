@@ -244,6 +244,7 @@ impl AnswerType {
         if MONEY.iter().any(|w| has(w) || has_phrase(w))
             || asks_what_one_receives
             || asks_whether_it_is_free(&tokens, &folded)
+            || asks_how_much_was_spent(&tokens)
             || has("argent")
             || has_phrase("how much money")
             || has_phrase("how much does")
@@ -942,6 +943,25 @@ pub fn words_of_the_kind_asked(question: &str, answer_type: AnswerType) -> HashS
         .into_iter()
         .filter(|t| KIND_STEMS.contains(t))
         .collect()
+}
+
+/// Whether a question asks how much money someone spent: « combien la
+/// Région a investi dans l'Atrium ? », « how much did the Region
+/// invest? ». The verb says money is counted, not the place's surface;
+/// « combien de projets financés » counts projects. The infinitive is left
+/// out: « il faut investir combien pour y avoir droit ? » asks a
+/// threshold, which a count already answers.
+fn asks_how_much_was_spent(asked: &[&str]) -> bool {
+    const SPENDING: [&str; 15] = [
+        "investi", "investie", "investis", "investit", "depense", "depensee", "verse", "versee",
+        "finance", "financee", "invest", "invested", "spend", "spent", "paid",
+    ];
+    let asks_how_much = asked
+        .windows(2)
+        .any(|pair| pair[0] == "combien" && !matches!(pair[1], "de" | "d"))
+        || asked.last() == Some(&"combien")
+        || asked.windows(2).any(|pair| pair == ["how", "much"]);
+    asks_how_much && asked.iter().any(|w| SPENDING.contains(w))
 }
 
 /// Whether a question asks what a visitor pays (« et ça coûte combien
@@ -1724,6 +1744,18 @@ mod tests {
         assert_eq!(
             AnswerType::of("Jusqu'à combien en euros ?"),
             AnswerType::Amount
+        );
+        assert_eq!(
+            AnswerType::of("combien la région a investi dans l'atrium ?"),
+            AnswerType::Amount
+        );
+        assert_eq!(
+            AnswerType::of("How much did the Region invest in the Atrium?"),
+            AnswerType::Amount
+        );
+        assert_eq!(
+            AnswerType::of("combien de projets la région a financé ?"),
+            AnswerType::Number
         );
         assert_eq!(
             AnswerType::of("What is the agency's address?"),

@@ -164,12 +164,18 @@ static PERCENTAGE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A sum of money in digits (« 15 000 euros », « 2 M€ ») or, in the
-/// millions, in words (« plus d'un million d'euros », « deux milliards
+/// millions, in words (« un million d'euros », « deux milliards
 /// d'euros »).
-static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    literal_regex(
-        r"(?i)\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d['’]euros|milliards? d['’]euros)|€\s*\d|\b(?:un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|cent)\s+(?:millions?|milliards?)\s+d['’]euros",
-    )
+const AMOUNT_PATTERN: &str = r"\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|millions? d['’]euros|milliards? d['’]euros)|€\s*\d|\b(?:un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|cent)\s+(?:millions?|milliards?)\s+d['’]euros";
+
+static AMOUNT: LazyLock<Regex> = LazyLock::new(|| literal_regex(&format!("(?i){AMOUNT_PATTERN}")));
+
+/// A sum of money with the word that bounds it, which is part of the fact
+/// (« plus d'un million d'euros », « environ 9 millions d'euros »).
+static AMOUNT_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
+    literal_regex(&format!(
+        r"(?i)(?:\b(?:plus|moins|près) d(?:e\s+|['’])|\benviron\s+|\bjusqu['’]à\s+|\bau (?:moins|plus)\s+)?(?:{AMOUNT_PATTERN})"
+    ))
 });
 
 /// `text` folded, its words joined by single spaces and framed by spaces,
@@ -465,6 +471,15 @@ pub fn date_phrases(text: &str) -> Vec<&str> {
         .find_iter(text)
         .map(|m| m.as_str())
         .filter(|phrase| phrase.chars().any(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// The sums of money `text` states, as written, with the word that bounds
+/// them (« plus d'un million d'euros »).
+pub fn amount_phrases(text: &str) -> Vec<&str> {
+    AMOUNT_PHRASE
+        .find_iter(text)
+        .map(|m| m.as_str().trim_end())
         .collect()
 }
 
@@ -806,6 +821,18 @@ mod tests {
         ));
         assert!(has_amount("Deux milliards d’euros."));
         assert!(!has_amount("un million de visiteurs"));
+        assert_eq!(
+            amount_phrases("Il offre 1 000 m² ; la Région y a investi plus d'un million d'euros."),
+            ["plus d'un million d'euros"]
+        );
+        assert_eq!(
+            amount_phrases("Son budget était d'environ 9 millions d'euros en 2018."),
+            ["environ 9 millions d'euros"]
+        );
+        assert_eq!(
+            amount_phrases("un bilan d'au plus 2 millions d'euros"),
+            ["au plus 2 millions d'euros"]
+        );
         assert!(has_number("réunit douze partenaires"));
         assert!(has_date("le 12 février"));
         assert!(has_date("en 2026"));
