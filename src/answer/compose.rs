@@ -455,7 +455,7 @@ pub(crate) fn the_count_of(noun: &str, quote: &str) -> Option<String> {
 
 /// The byte bounds of the words of `text`, as [`words`] splits its folded
 /// form.
-fn word_bounds(text: &str) -> Vec<(usize, usize)> {
+pub(crate) fn word_bounds(text: &str) -> Vec<(usize, usize)> {
     let mut bounds = Vec::new();
     let mut start = None;
     for (at, c) in text.char_indices() {
@@ -487,7 +487,7 @@ fn numbers_counting<'a>(folded: &'a str, noun: &str) -> Vec<&'a str> {
 /// Where `tokens` count `noun`: the number's index and the noun's, for
 /// « 6 pays » and « une centaine d'entreprises » (a number word before
 /// « de »), in order.
-fn counts_of(tokens: &[&str], noun: &str) -> Vec<(usize, usize)> {
+pub(crate) fn counts_of(tokens: &[&str], noun: &str) -> Vec<(usize, usize)> {
     (0..tokens.len())
         .filter_map(|i| {
             let digits = tokens[i].chars().all(|c| c.is_ascii_digit());

@@ -731,10 +731,16 @@ impl AnswerPipeline {
             .words
             .as_ref()
             .and_then(|_| question::counted_noun_in_english(message));
+        // The things whose names are asked: an English noun is read by
+        // meaning too, a French one as written.
+        let instances = question::instances_asked(message);
+        let instances_in_english = instances
+            .as_ref()
+            .filter(|_| language == Language::English && knowledge.words.is_some());
         let read_by_meaning: Vec<String> = counted_in_english
             .iter()
-            .flat_map(|noun| search::analyze(noun))
-            .take(1)
+            .chain(instances_in_english)
+            .filter_map(|noun| search::analyze(noun).into_iter().next())
             .collect();
         let unknown_words =
             semantic::words_to_embed(message, &read_by_meaning, knowledge.words.as_deref());
@@ -815,7 +821,8 @@ impl AnswerPipeline {
             .with_situation(told)
             .with_kind_asked(question::words_of_the_kind_asked(message, answer_type))
             .with_near_words(near)
-            .with_counted(counted_in_english.as_deref());
+            .with_counted(counted_in_english.as_deref())
+            .with_instances_asked(instances.as_deref());
         let asks_now = question::asks_about_now(message);
         let asks_next = question::asks_about_what_comes_next(message);
         let period_end = question::period_end_asked(message);

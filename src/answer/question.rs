@@ -876,6 +876,38 @@ pub fn counted_noun(question: &str) -> Option<String> {
     }
 }
 
+/// The things whose names a question asks for, folded: « entreprises » in
+/// « quelles entreprises participent ? », « which companies… », « quels
+/// sont les partenaires ? », and in « ya des boîtes normandes ?
+/// lesquelles ? » the noun « lesquelles » stands for. A sentence that only
+/// counts them (« une centaine d'entreprises ») does not say which.
+pub fn instances_asked(question: &str) -> Option<String> {
+    const WHICH: [&str; 4] = ["quels", "quelles", "which", "what"];
+    const LINKS: [&str; 6] = ["sont", "etaient", "are", "were", "les", "the"];
+    // Plural words that are no things named: verbs and « ones ».
+    const NOT_NAMED: [&str; 4] = ["does", "ones", "sont", "etaient"];
+    let folded = fold(question);
+    let asked: Vec<&str> = words(&folded).collect();
+    let is_plural_noun = |word: &str| {
+        word.chars().count() >= 4
+            && (word.ends_with('s') || word.ends_with('x'))
+            && !NOT_NAMED.contains(&word)
+    };
+    let after_which = asked
+        .iter()
+        .position(|w| WHICH.contains(w))
+        .and_then(|at| asked[at + 1..].iter().find(|w| !LINKS.contains(w)))
+        .filter(|word| is_plural_noun(word));
+    let which_ones = || {
+        let at = asked
+            .iter()
+            .position(|w| matches!(*w, "lesquels" | "lesquelles"))?;
+        let des = asked[..at].iter().rposition(|w| *w == "des")?;
+        asked.get(des + 1).filter(|word| is_plural_noun(word))
+    };
+    after_which.or_else(which_ones).map(|noun| noun.to_string())
+}
+
 /// What « how many X » counts: `X`, folded (« jobs » of « how many jobs
 /// were created? »); none for other questions, and none when any count
 /// answers (« how many people »).
@@ -1713,6 +1745,30 @@ mod tests {
             "combien de temps dure le datathon",
             "Datathon Normandie 2025 Pendant un mois, 6 équipes ont conçu des prototypes."
         ));
+    }
+
+    #[test]
+    fn the_things_whose_names_are_asked_are_found() {
+        let asked = |q: &str| instances_asked(q);
+        assert_eq!(
+            asked("Quelles entreprises testent BOOST AI ?").as_deref(),
+            Some("entreprises")
+        );
+        assert_eq!(
+            asked("Which companies are the beta testers?").as_deref(),
+            Some("companies")
+        );
+        assert_eq!(
+            asked("quels sont les partenaires du projet ?").as_deref(),
+            Some("partenaires")
+        );
+        assert_eq!(
+            asked("ya des entreprises normandes dedans ? lesquelles").as_deref(),
+            Some("entreprises")
+        );
+        assert_eq!(asked("What does the DataLab do?"), None);
+        assert_eq!(asked("Quel est le taux ?"), None);
+        assert_eq!(asked("combien d'entreprises ?"), None);
     }
 
     #[test]

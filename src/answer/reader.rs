@@ -286,6 +286,10 @@ pub struct QuestionWords {
     /// The term of what an English question counts (« jobs » in « how many
     /// jobs… »), when it can be looked for by meaning.
     pub counted: Option<String>,
+    /// The term of the things whose names the question asks for
+    /// (« entreprises » in « quelles entreprises… ? », see
+    /// [`question::instances_asked`](super::question::instances_asked)).
+    pub instances: Option<String>,
 }
 
 impl QuestionWords {
@@ -309,6 +313,7 @@ impl QuestionWords {
             of_the_kind: HashSet::new(),
             near: HashMap::new(),
             counted: None,
+            instances: None,
         }
     }
 
@@ -329,6 +334,55 @@ impl QuestionWords {
     pub fn with_counted(mut self, noun: Option<&str>) -> Self {
         self.counted = noun.and_then(|noun| search::analyze(noun).into_iter().next());
         self
+    }
+
+    /// The same words, a sentence answering only where it names the things
+    /// `noun` asks for, not where it only counts them (« quelles entreprises
+    /// ? » is not answered by « une centaine d'entreprises »). An English
+    /// noun is looked for by the corpus words near it in meaning.
+    pub fn with_instances_asked(mut self, noun: Option<&str>) -> Self {
+        self.instances = noun.and_then(|noun| search::analyze(noun).into_iter().next());
+        self
+    }
+
+    /// Whether `text` counts the things asked for without naming them: a
+    /// count of them (« une centaine d'entreprises », « 12 partenaires »)
+    /// with nothing after it that could list them (« : », « dont »,
+    /// « notamment », « comme », a parenthesis, a series: « les 3 axes
+    /// s'articulent autour de la cybersécurité, l'IA et… »).
+    pub fn only_counts_the_things_asked(&self, text: &str) -> bool {
+        let Some(asked) = &self.instances else {
+            return false;
+        };
+        let folded = fold(text);
+        let tokens: Vec<&str> = super::text::words(&folded).collect();
+        let bounds = super::compose::word_bounds(text);
+        if bounds.len() != tokens.len() {
+            return false;
+        }
+        let lists_after = |noun: usize| {
+            let rest = &text[bounds[noun].1..];
+            rest.contains([':', '(', ','])
+                || tokens[noun + 1..].iter().any(|w| {
+                    [
+                        "dont",
+                        "notamment",
+                        "comme",
+                        "et",
+                        "including",
+                        "such",
+                        "and",
+                    ]
+                    .contains(w)
+                })
+        };
+        let counts: Vec<usize> = search::analyze_words(text)
+            .into_iter()
+            .filter(|(term, _)| self.means(asked, term))
+            .flat_map(|(_, word)| super::compose::counts_of(&tokens, &fold(&word)))
+            .map(|(_, noun)| noun)
+            .collect();
+        !counts.is_empty() && !counts.into_iter().any(lists_after)
     }
 
     /// The same words, those in `of_the_kind` naming the kind of fact
@@ -457,6 +511,7 @@ pub fn evidence(
         coverage: words.coverage(&terms),
         type_ok: answer_type.is_answered_by(text, question)
             && words.speaks_of_what_is_counted(&terms)
+            && !words.only_counts_the_things_asked(text)
             && (answer_type != AnswerType::Condition || words.touches_situation(&terms)),
         pmi,
         foreign_share: words.foreign_share,
@@ -696,6 +751,33 @@ mod tests {
         let english = QuestionWords::new(search::analyze("insurance broker apply"), &stats)
             .with_situation(analyzed("insurance broker"));
         assert!(english.touches_situation(&analyzed("La gestion immobilière est exclue.")));
+    }
+
+    #[test]
+    fn a_count_of_the_things_asked_does_not_name_them() {
+        let counted = "Le projet réunit 12 partenaires (et des écoles) au sein d'une centaine d'entreprises bêta-testeuses.";
+        let listed = "Le projet réunit 3 entreprises : Alpha, Beta et Gamma.";
+        let stats = SentenceStats::new(&[passage(&[counted, listed])]);
+        let question = "quelles entreprises testent le projet ?";
+        let words = QuestionWords::new(search::analyze(question), &stats)
+            .with_instances_asked(question::instances_asked(question).as_deref());
+        assert!(
+            words.only_counts_the_things_asked(counted),
+            "a parenthesis before the count lists nothing"
+        );
+        assert!(!words.only_counts_the_things_asked(listed));
+        let series = "Les 3 entreprises du projet sont dans le cyber, l'IA et la santé.";
+        assert!(!words.only_counts_the_things_asked(series));
+        assert!(!words.only_counts_the_things_asked("Alpha et Beta testent le projet."));
+        let how_many = QuestionWords::new(search::analyze("combien d'entreprises ?"), &stats);
+        assert!(!how_many.only_counts_the_things_asked(counted));
+        // In English, by the corpus words near in meaning.
+        let companies = search::analyze("companies").remove(0);
+        let entreprises = search::analyze("entreprises").remove(0);
+        let english = QuestionWords::new(search::analyze("which companies test it"), &stats)
+            .with_near_words(HashMap::from([(companies, vec![entreprises])]))
+            .with_instances_asked(Some("companies"));
+        assert!(english.only_counts_the_things_asked(counted));
     }
 
     #[test]
