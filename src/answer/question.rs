@@ -719,9 +719,28 @@ const ORGANISING: [&str; 20] = [
     "portee",
 ];
 
+/// Words (folded, French and English) that say who spoke at an event: the
+/// organiser of a conference is not its speaker.
+const SPEAKING: [&str; 14] = [
+    "intervenant",
+    "intervenante",
+    "intervenants",
+    "intervenantes",
+    "conferencier",
+    "conferenciere",
+    "conferenciers",
+    "orateur",
+    "oratrice",
+    "orateurs",
+    "speaker",
+    "speakers",
+    "keynote",
+    "keynotes",
+];
+
 /// Roles a « qui ? » asks about, each as the words that say it: a
 /// sentence answers such a question only if it says the same role.
-const ROLES_ASKED: [&[&str]; 3] = [&LEADING, &WINNING, &ORGANISING];
+const ROLES_ASKED: [&[&str]; 4] = [&LEADING, &WINNING, &ORGANISING, &SPEAKING];
 
 /// Words (folded, French and English) that say something was created or
 /// launched.
@@ -2171,6 +2190,19 @@ mod tests {
                     "{question}: {told}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn who_spoke_is_not_answered_by_who_organised() {
+        let organised = "Elle était organisée par le groupe Ouest-France.";
+        let spoke = "Parmi les intervenants, Marie Durand a présenté le projet.";
+        for question in [
+            "Who were the keynote speakers at the Assises?",
+            "Assises IA liste intervenants",
+        ] {
+            assert!(!AnswerType::Name.is_answered_by(organised, question));
+            assert!(AnswerType::Name.is_answered_by(spoke, question));
         }
     }
 
