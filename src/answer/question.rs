@@ -389,17 +389,23 @@ impl AnswerType {
                 let asks_a_size = ["chiffre", "bilan", "turnover"]
                     .iter()
                     .any(|w| asked.contains(w));
-                let not_paid: Vec<&str> = if asks_a_size {
+                let mut not_paid: Vec<&str> = if asks_a_size {
                     Vec::new()
                 } else if asks_what_a_visitor_pays(&asked) {
                     text::COMPANY_SIZES
                         .iter()
+                        .chain(&text::INVESTING)
                         .chain(&text::FUNDING)
                         .copied()
                         .collect()
                 } else {
                     text::COMPANY_SIZES.to_vec()
                 };
+                // « Quel est le budget de l'exposition ? » is not answered by
+                // what was invested in the building that houses it.
+                if asked.contains(&"budget") {
+                    not_paid.extend(text::INVESTING);
+                }
                 tells_whether_it_is_free(text) || text::has_amount_other_than(text, &not_paid)
             }
             Self::Duration | Self::Frequency | Self::Condition | Self::Open => {
@@ -2191,6 +2197,16 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_budget_is_not_what_was_invested() {
+        let invested = "L'Atrium offre 1 000 m² ; la Région y a investi plus d'un million d'euros.";
+        let budget = "Son budget était d'environ 9 millions d'euros en 2018.";
+        let question = "Quel est le budget de l'exposition ?";
+        assert!(!AnswerType::Amount.is_answered_by(invested, question));
+        assert!(AnswerType::Amount.is_answered_by(budget, question));
+        assert!(AnswerType::Amount.is_answered_by(invested, "combien la région a investi ?"));
     }
 
     #[test]

@@ -512,13 +512,13 @@ pub fn states_a_rule(text: &str) -> bool {
 /// they get.
 pub const COMPANY_SIZES: [&str; 3] = ["chiffre d affaires", "bilan", "turnover"];
 
-/// What funds something, rather than prices it: « la Région y a investi
-/// 1,2 million d'euros » is not what a visitor pays.
-pub const FUNDING: [&str; 11] = [
-    "investi",
-    "investit",
-    "investissement",
-    "investissements",
+/// What was invested, a sum that is no running budget.
+pub const INVESTING: [&str; 4] = ["investi", "investit", "investissement", "investissements"];
+
+/// What funds something, besides [`INVESTING`], rather than prices it:
+/// « la Région y a investi 1,2 million d'euros » is not what a visitor
+/// pays.
+pub const FUNDING: [&str; 7] = [
     "budget",
     "financement",
     "subvention",
