@@ -34,6 +34,7 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     the_kind_of_fact_asked_is_no_word_the_answer_must_hold(&pipeline).await;
     who_did_it_and_where_are_highlighted_from_the_quote(&pipeline).await;
     a_count_is_of_what_the_question_counts_in_either_language(&pipeline).await;
+    a_count_does_not_say_which(&pipeline).await;
     off_topic_questions_get_a_plain_refusal(&pipeline).await;
     english_questions_get_english_words_around_the_french_quote(&pipeline).await;
     every_suggested_question_is_answered(&pipeline).await;
@@ -544,6 +545,31 @@ async fn a_count_is_of_what_the_question_counts_in_either_language(pipeline: &An
         "how many patents has Normandie Incubation filed?",
     ] {
         assert_refused(pipeline, message).await;
+    }
+}
+
+/// « Lesquelles ? », « which companies? » ask for names: the sentence
+/// that only counts them (« une centaine d'entreprises bêta-testeuses »)
+/// does not answer, and is the passage shown after the refusal.
+async fn a_count_does_not_say_which(pipeline: &AnswerPipeline) {
+    for message in [
+        "boost ai ya des boites normandes dedans ? lesquelles",
+        "Which companies are the beta testers in the BOOST AI project?",
+    ] {
+        let reply = pipeline.answer(message, None).await.expect("answers");
+        assert_eq!(
+            reply.kind,
+            AnswerKind::NoAnswer,
+            "{message}: {}",
+            reply.answer
+        );
+        assert_eq!(reply.sources.len(), 1, "{message}: {:?}", reply.sources);
+        assert!(reply.sources[0].highlight.is_none());
+        assert!(
+            reply.answer.contains("centaine d'entreprises"),
+            "{message}: {}",
+            reply.answer
+        );
     }
 }
 

@@ -909,11 +909,18 @@ impl AnswerPipeline {
             };
             // A sentence about another time (the first director when the
             // current one is asked) is the very passage to show: how close
-            // it is leaves that aside.
+            // it is leaves that aside. So is one that counts the things
+            // whose names are asked (« une centaine d'entreprises » for
+            // « lesquelles ? »): it tells how many, not which.
             let closeness = match decision {
                 Some(decision) => {
                     let timeless = decision::Features {
                         stale: 0.0,
+                        type_ok: if words.only_counts_the_things_asked(&found.quote) {
+                            1.0
+                        } else {
+                            features.type_ok
+                        },
                         ..features
                     };
                     let p = decision.probability(&timeless);
