@@ -916,7 +916,7 @@ impl AnswerPipeline {
                 Some(decision) => {
                     let timeless = decision::Features {
                         stale: 0.0,
-                        type_ok: if words.only_counts_the_things_asked(&found.quote) {
+                        type_ok: if evidence.only_counts {
                             1.0
                         } else {
                             features.type_ok

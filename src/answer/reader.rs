@@ -202,6 +202,10 @@ pub struct Evidence {
     pub coverage: f32,
     /// Whether the answer holds the kind of fact asked for.
     pub type_ok: bool,
+    /// Whether the answer only counts the things whose names are asked
+    /// (see [`QuestionWords::only_counts_the_things_asked`]); `type_ok` is
+    /// then false.
+    pub only_counts: bool,
     /// How much reading the answer raises the question's mean
     /// log-likelihood (pointwise mutual information), in nats per token.
     pub pmi: f32,
@@ -507,12 +511,14 @@ pub fn evidence(
     let terms: HashSet<String> = search::analyze(&format!("{heading} {text}"))
         .into_iter()
         .collect();
+    let only_counts = words.only_counts_the_things_asked(text);
     Evidence {
         coverage: words.coverage(&terms),
         type_ok: answer_type.is_answered_by(text, question)
             && words.speaks_of_what_is_counted(&terms)
-            && !words.only_counts_the_things_asked(text)
+            && !only_counts
             && (answer_type != AnswerType::Condition || words.touches_situation(&terms)),
+        only_counts,
         pmi,
         foreign_share: words.foreign_share,
         similarity,
@@ -631,6 +637,7 @@ mod tests {
         let good = Evidence {
             coverage: 0.75,
             type_ok: true,
+            only_counts: false,
             pmi: 0.2,
             foreign_share: 0.0,
             similarity: None,
