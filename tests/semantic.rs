@@ -685,6 +685,11 @@ async fn who_did_it_and_where_are_highlighted_from_the_quote(pipeline: &AnswerPi
             "On va créer une quarantaine d'emplois avec notre nouvelle usine. Le prêt Impulsion Développement peut monter jusqu'à quel pourcentage ?",
             "Jusqu'à 35 %",
         ),
+        // « jobs » is « emplois » by the words' meaning.
+        (
+            "We plan to add 40 permanent jobs with our new plant. What share of the costs could the Impulsion Développement loan cover?",
+            "Jusqu'à 35 %",
+        ),
     ] {
         let reply = assert_answered(pipeline, message).await;
         assert!(

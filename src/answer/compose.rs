@@ -596,11 +596,18 @@ static CONDITIONAL_SHARE: LazyLock<Regex> = LazyLock::new(|| {
 /// 25 % des dépenses, et jusqu'à 35 % si le projet crée au moins 30
 /// emplois », not by the first share. `None` when the question tells no
 /// such count, or one under the condition.
-pub(crate) fn the_share_for_the_situation(question: &str, quote: &str) -> Option<String> {
+///
+/// `told_as` gives, for an English visitor, the quote's word for each noun
+/// they counted (« jobs » → « emplois »).
+pub(crate) fn the_share_for_the_situation(
+    question: &str,
+    quote: &str,
+    told_as: &[(String, String)],
+) -> Option<String> {
     // « 40 emplois », « une quarantaine d'emplois », « 40 nouveaux emplois »:
     // the number counts the noun, as « 35 » does not in « taux 35 %
     // condition emplois ».
-    const BETWEEN: [&str; 8] = [
+    const BETWEEN: [&str; 9] = [
         "de",
         "d",
         "nouveaux",
@@ -609,6 +616,7 @@ pub(crate) fn the_share_for_the_situation(question: &str, quote: &str) -> Option
         "nets",
         "permanent",
         "permanents",
+        "new",
     ];
     let condition = CONDITIONAL_SHARE.captures(quote)?;
     let share = format!(
@@ -623,7 +631,12 @@ pub(crate) fn the_share_for_the_situation(question: &str, quote: &str) -> Option
     let told = tokens
         .iter()
         .enumerate()
-        .filter(|(_, word)| word.starts_with(&counted))
+        .filter(|(_, word)| {
+            word.starts_with(&counted)
+                || told_as
+                    .iter()
+                    .any(|(told, quoted)| told == *word && quoted.starts_with(&counted))
+        })
         .filter_map(|(at, _)| {
             let between = tokens[..at]
                 .iter()
@@ -1122,7 +1135,7 @@ mod tests {
     #[test]
     fn the_share_for_the_visitor_s_size_is_the_conditional_one() {
         let quote = "Le prêt couvre jusqu'à 25 % des dépenses éligibles, et jusqu'à 35 % si le projet crée au moins 30 emplois nets permanents.";
-        let share = |question: &str| the_share_for_the_situation(question, quote);
+        let share = |question: &str| the_share_for_the_situation(question, quote, &[]);
         assert_eq!(
             share("On va créer une quarantaine d'emplois, le prêt peut monter à combien ?")
                 .as_deref(),
@@ -1144,8 +1157,15 @@ mod tests {
             "35 counts no jobs"
         );
         assert_eq!(
-            the_share_for_the_situation("40 emplois, quel taux ?", "Le taux est de 50 %."),
+            the_share_for_the_situation("40 emplois, quel taux ?", "Le taux est de 50 %.", &[]),
             None
+        );
+        let english = "We plan to add 40 permanent jobs. What share could the loan cover?";
+        assert_eq!(share(english), None, "« jobs » is not French");
+        let told_as = [("jobs".to_string(), "emplois".to_string())];
+        assert_eq!(
+            the_share_for_the_situation(english, quote, &told_as).as_deref(),
+            Some("jusqu'à 35 %")
         );
     }
 

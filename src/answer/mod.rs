@@ -168,6 +168,9 @@ struct Found {
     /// The quote's word for what an English question counts (« entreprises »
     /// for « how many companies »), folded.
     counted: Option<String>,
+    /// The quote's word for each noun an English visitor counted of their
+    /// situation (« jobs » → « emplois »), folded.
+    told_as: Vec<(String, String)>,
 }
 
 impl AnswerPipeline {
@@ -737,9 +740,18 @@ impl AnswerPipeline {
         let instances_in_english = instances
             .as_ref()
             .filter(|_| language == Language::English && knowledge.words.is_some());
+        // What an English visitor counts of their own situation (« 40
+        // permanent jobs ») is read by meaning too, for the share it
+        // qualifies for.
+        let told_counts = if language == Language::English && knowledge.words.is_some() {
+            question::counts_told_in_english(message)
+        } else {
+            Vec::new()
+        };
         let read_by_meaning: Vec<String> = counted_in_english
             .iter()
             .chain(instances_in_english)
+            .chain(&told_counts)
             .filter_map(|noun| search::analyze(noun).into_iter().next())
             .collect();
         let unknown_words =
@@ -822,7 +834,8 @@ impl AnswerPipeline {
             .with_kind_asked(question::words_of_the_kind_asked(message, answer_type))
             .with_near_words(near)
             .with_counted(counted_in_english.as_deref())
-            .with_instances_asked(instances.as_deref());
+            .with_instances_asked(instances.as_deref())
+            .with_told_counts(&told_counts);
         let asks_now = question::asks_about_now(message);
         let asks_next = question::asks_about_what_comes_next(message);
         let period_end = question::period_end_asked(message);
@@ -903,6 +916,7 @@ impl AnswerPipeline {
             let found = Found {
                 hit: hit.clone(),
                 counted: words.word_counted_in(&quote),
+                told_as: words.told_counts_in(&quote),
                 quote,
                 score: *score,
                 answer_type,
@@ -1100,7 +1114,9 @@ impl AnswerPipeline {
             // « jusqu'à combien des dépenses ? » asks a share as well.
             let for_the_situation =
                 matches!(found.answer_type, AnswerType::Rate | AnswerType::Number)
-                    .then(|| compose::the_share_for_the_situation(message, &found.quote))
+                    .then(|| {
+                        compose::the_share_for_the_situation(message, &found.quote, &found.told_as)
+                    })
                     .flatten()
                     .filter(|share| !compose::only_repeats_the_question(share, message));
             for_the_situation

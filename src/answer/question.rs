@@ -933,6 +933,31 @@ pub fn instances_asked(question: &str) -> Option<String> {
     after_which.or_else(which_ones).map(|noun| noun.to_string())
 }
 
+/// Words (folded, English) between a count a visitor tells and the noun it
+/// counts: « 40 *permanent* jobs », « 12 *new* staff ».
+const BEFORE_THE_COUNTED_NOUN: [&str; 6] =
+    ["permanent", "new", "net", "additional", "extra", "full"];
+
+/// The nouns an English question counts in what the visitor tells of
+/// themselves (« we plan to add 40 permanent jobs » → « jobs »), folded:
+/// the documents say « emplois », so they are matched by meaning.
+pub fn counts_told_in_english(question: &str) -> Vec<String> {
+    let folded = fold(question);
+    let asked: Vec<&str> = words(&folded).collect();
+    asked
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.chars().all(|c| c.is_ascii_digit()))
+        .filter_map(|(at, _)| {
+            asked[at + 1..]
+                .iter()
+                .find(|w| !BEFORE_THE_COUNTED_NOUN.contains(w))
+                .filter(|w| w.chars().count() >= 3 && w.chars().all(char::is_alphabetic))
+                .map(|w| w.to_string())
+        })
+        .collect()
+}
+
 /// What « how many X » counts: `X`, folded (« jobs » of « how many jobs
 /// were created? »); none for other questions, and none when any count
 /// answers (« how many people »).
@@ -1770,6 +1795,18 @@ mod tests {
             "combien de temps dure le datathon",
             "Datathon Normandie 2025 Pendant un mois, 6 équipes ont conçu des prototypes."
         ));
+    }
+
+    #[test]
+    fn the_counts_an_english_visitor_tells_are_found() {
+        assert_eq!(
+            counts_told_in_english(
+                "We plan to add 40 permanent jobs. What share could the loan cover?"
+            ),
+            ["jobs"]
+        );
+        assert!(counts_told_in_english("What share does the loan cover?").is_empty());
+        assert!(counts_told_in_english("Is it open in 2026?").is_empty());
     }
 
     #[test]

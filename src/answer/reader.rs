@@ -294,6 +294,9 @@ pub struct QuestionWords {
     /// (« entreprises » in « quelles entreprises… ? », see
     /// [`question::instances_asked`](super::question::instances_asked)).
     pub instances: Option<String>,
+    /// The nouns an English visitor counts in telling their situation
+    /// (« 40 permanent jobs »), each as written (folded) and as a term.
+    pub told_counts: Vec<(String, String)>,
 }
 
 impl QuestionWords {
@@ -318,6 +321,7 @@ impl QuestionWords {
             near: HashMap::new(),
             counted: None,
             instances: None,
+            told_counts: Vec::new(),
         }
     }
 
@@ -460,6 +464,33 @@ impl QuestionWords {
             .into_iter()
             .find(|(term, _)| self.means(counted, term))
             .map(|(_, word)| fold(&word))
+    }
+
+    /// The same words, with the nouns an English visitor counts in their
+    /// situation (folded words, see
+    /// [`question::counts_told_in_english`](super::question::counts_told_in_english)).
+    pub fn with_told_counts(mut self, nouns: &[String]) -> Self {
+        self.told_counts = nouns
+            .iter()
+            .filter_map(|noun| {
+                let term = search::analyze(noun).into_iter().next()?;
+                Some((noun.clone(), term))
+            })
+            .collect();
+        self
+    }
+
+    /// For each noun an English visitor counts, the word of `text` that
+    /// means it, folded: (« jobs », « emplois »).
+    pub fn told_counts_in(&self, text: &str) -> Vec<(String, String)> {
+        let said = search::analyze_words(text);
+        self.told_counts
+            .iter()
+            .filter_map(|(noun, term)| {
+                let (_, word) = said.iter().find(|(t, _)| self.means(term, t))?;
+                Some((noun.clone(), fold(word)))
+            })
+            .collect()
     }
 
     /// Whether `text_terms` hold a word of the visitor's situation, when
