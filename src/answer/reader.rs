@@ -483,6 +483,10 @@ impl QuestionWords {
     /// For each noun an English visitor counts, the word of `text` that
     /// means it, folded: (« jobs », « emplois »).
     pub fn told_counts_in(&self, text: &str) -> Vec<(String, String)> {
+        // Asked of every candidate: most questions tell no count.
+        if self.told_counts.is_empty() {
+            return Vec::new();
+        }
         let said = search::analyze_words(text);
         self.told_counts
             .iter()
