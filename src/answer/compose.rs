@@ -604,20 +604,6 @@ pub(crate) fn the_share_for_the_situation(
     quote: &str,
     told_as: &[(String, String)],
 ) -> Option<String> {
-    // « 40 emplois », « une quarantaine d'emplois », « 40 nouveaux emplois »:
-    // the number counts the noun, as « 35 » does not in « taux 35 %
-    // condition emplois ».
-    const BETWEEN: [&str; 9] = [
-        "de",
-        "d",
-        "nouveaux",
-        "nouvelles",
-        "net",
-        "nets",
-        "permanent",
-        "permanents",
-        "new",
-    ];
     let condition = CONDITIONAL_SHARE.captures(quote)?;
     let share = format!(
         "{}{}",
@@ -641,7 +627,7 @@ pub(crate) fn the_share_for_the_situation(
             let between = tokens[..at]
                 .iter()
                 .rev()
-                .take_while(|word| BETWEEN.contains(word))
+                .take_while(|word| text::BETWEEN_A_COUNT_AND_ITS_NOUN.contains(word))
                 .count();
             let word = tokens.get(at.checked_sub(between + 1)?)?;
             word.parse::<u32>()
@@ -1165,6 +1151,13 @@ mod tests {
         let told_as = [("jobs".to_string(), "emplois".to_string())];
         assert_eq!(
             the_share_for_the_situation(english, quote, &told_as).as_deref(),
+            Some("jusqu'à 35 %")
+        );
+        // « additional » stands between the count and its noun as
+        // « permanent » does.
+        let additional = "We will add 40 additional jobs. What share could the loan cover?";
+        assert_eq!(
+            the_share_for_the_situation(additional, quote, &told_as).as_deref(),
             Some("jusqu'à 35 %")
         );
     }

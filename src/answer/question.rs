@@ -933,11 +933,6 @@ pub fn instances_asked(question: &str) -> Option<String> {
     after_which.or_else(which_ones).map(|noun| noun.to_string())
 }
 
-/// Words (folded, English) between a count a visitor tells and the noun it
-/// counts: « 40 *permanent* jobs », « 12 *new* staff ».
-const BEFORE_THE_COUNTED_NOUN: [&str; 6] =
-    ["permanent", "new", "net", "additional", "extra", "full"];
-
 /// The nouns an English question counts in what the visitor tells of
 /// themselves (« we plan to add 40 permanent jobs » → « jobs »), folded:
 /// the documents say « emplois », so they are matched by meaning.
@@ -951,7 +946,7 @@ pub fn counts_told_in_english(question: &str) -> Vec<String> {
         .filter_map(|(at, _)| {
             asked[at + 1..]
                 .iter()
-                .find(|w| !BEFORE_THE_COUNTED_NOUN.contains(w))
+                .find(|w| !text::BETWEEN_A_COUNT_AND_ITS_NOUN.contains(w))
                 .filter(|w| w.chars().count() >= 3 && w.chars().all(char::is_alphabetic))
                 .map(|w| w.to_string())
         })

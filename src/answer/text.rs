@@ -512,6 +512,27 @@ pub fn states_a_rule(text: &str) -> bool {
 /// they get.
 pub const COMPANY_SIZES: [&str; 3] = ["chiffre d affaires", "bilan", "turnover"];
 
+/// Words (folded, French and English) between a count and the noun it
+/// counts: « une quarantaine *d'*emplois », « 40 *nouveaux* emplois »,
+/// « 40 *permanent* jobs ». The number counts the noun then, as « 35 » does
+/// not in « taux 35 % condition emplois ».
+pub const BETWEEN_A_COUNT_AND_ITS_NOUN: [&str; 14] = [
+    "de",
+    "d",
+    "nouveau",
+    "nouveaux",
+    "nouvelle",
+    "nouvelles",
+    "net",
+    "nets",
+    "permanent",
+    "permanents",
+    "new",
+    "additional",
+    "extra",
+    "full",
+];
+
 /// What was invested, a sum that is no running budget.
 pub const INVESTING: [&str; 4] = ["investi", "investit", "investissement", "investissements"];
 
