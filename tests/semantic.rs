@@ -203,6 +203,8 @@ async fn small_talk_is_known_by_its_meaning(pipeline: &AnswerPipeline) {
         // exact phrases: a compliment, and « ça » telling French.
         ("you're awesome", Language::English),
         ("ok ça marche", Language::French),
+        // At an AI exhibition the documents' « IA » does not answer it.
+        ("vous êtes une IA ?", Language::French),
         // Longer than greetings and thanks are read at, but it takes leave.
         (
             "Merci beaucoup pour toutes ces réponses, au revoir et bonne soirée !",

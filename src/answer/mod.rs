@@ -482,6 +482,19 @@ impl AnswerPipeline {
             self.record_turn(session_id, turn).await;
             return Ok(self.no_answer(session_id, language, message, None));
         }
+        // « Vous êtes une IA ? » asks the assistant what it is, not the
+        // documents: at an AI exhibition their « IA » would answer for it.
+        // Other small talk waits for the documents (below), and its reading
+        // is not made twice.
+        let mut small_talk_read = None;
+        if smalltalk::may_ask_what_the_assistant_is(message) {
+            let nearest = self.small_talk_by_meaning(message).await;
+            if let Some(nearest) = nearest.filter(|n| n.kind == SmallTalk::Identity) {
+                let language = Language::evident(message).unwrap_or(nearest.language);
+                return Ok(self.small_talk(session_id, nearest.kind, language).await);
+            }
+            small_talk_read = Some(nearest);
+        }
         let query = self.resolve_follow_up(message, session_id).await;
         let mut considered = Vec::new();
         let mut query_vector = None;
@@ -519,7 +532,11 @@ impl AnswerPipeline {
         // words is not: « ah ok super » between a question and its
         // follow-up leaves the follow-up the question's topic.
         if !matches!(reading, Reading::Answer(_)) {
-            if let Some(nearest) = self.small_talk_by_meaning(message).await {
+            let nearest = match small_talk_read {
+                Some(read) => read,
+                None => self.small_talk_by_meaning(message).await,
+            };
+            if let Some(nearest) = nearest {
                 let language = Language::evident(message).unwrap_or(nearest.language);
                 return Ok(self.small_talk(session_id, nearest.kind, language).await);
             }

@@ -745,12 +745,11 @@ fn announces_a_question(words: &[&str]) -> bool {
             .any(|w| QUESTION_WORDS.contains(w) || ASKS.contains(w))
 }
 
-/// Splits a folded message into words, keeping hyphens and apostrophes
-/// inside words so « qui es-tu » stays one phrase.
 /// Words (folded) by which a message speaks to or of the assistant itself.
 /// « Qui es-tu ? », « t ki », « are you a bot », « un humain me répond ? »,
-/// « est-ce que je parle à une IA ? » have one; « c'est pour qui ? », asked after an answer about an aid, has
-/// none, and is a question about the aid, not about the assistant.
+/// « est-ce que je parle à une IA ? » have one; « c'est pour qui ? »,
+/// asked after an answer about an aid, has none, and is a question about
+/// the aid, not about the assistant.
 const ADDRESSING_THE_ASSISTANT: [&str; 37] = [
     "tu",
     "t",
@@ -808,6 +807,20 @@ fn addresses_the_assistant(message: &str) -> bool {
     words(&fold(message)).any(|w| ADDRESSING_THE_ASSISTANT.contains(&w))
 }
 
+/// Whether `message` may ask the assistant what it is, so that its
+/// meaning is read before the documents: it speaks to the assistant, not
+/// only of it by name (the documents say what EulCat is), and asks no
+/// place, date or quantity (« vous êtes situés où ? » asks for the
+/// agency's address).
+pub fn may_ask_what_the_assistant_is(message: &str) -> bool {
+    let folded = fold(message);
+    words(&folded).any(|w| w != "eulcat" && ADDRESSING_THE_ASSISTANT.contains(&w))
+        && !asks_a_place_a_date_or_a_quantity(message)
+        && !message.to_lowercase().contains("où")
+}
+
+/// Splits a folded message into words, keeping hyphens and apostrophes
+/// inside words so « qui es-tu » stays one phrase.
 fn words_with_hyphens(folded: &str) -> Vec<&str> {
     folded
         .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\''))
@@ -1044,6 +1057,29 @@ mod tests {
             SmallTalk::QuestionComing,
         ] {
             assert!(!kind.may_be_long(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn what_the_assistant_is_may_be_asked_before_the_documents_are_read() {
+        for message in [
+            "vous etes une ia ?",
+            "t'es un robot",
+            "Are you an AI?",
+            "je parle à un humain ?",
+        ] {
+            assert!(may_ask_what_the_assistant_is(message), "{message}");
+        }
+        for message in [
+            // Nothing speaks to the assistant: the documents say what
+            // EulCat is.
+            "Qu'est-ce que EulCat ?",
+            // The agency's address, opening days and staff are asked.
+            "Vous êtes situés où ?",
+            "vous etes ouverts quand ?",
+            "vous etes combien a l'agence ?",
+        ] {
+            assert!(!may_ask_what_the_assistant_is(message), "{message}");
         }
     }
 
