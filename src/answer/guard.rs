@@ -342,20 +342,7 @@ mod tests {
     }
 
     fn passage(heading: &str, sentences: &[&str]) -> Passage {
-        Passage {
-            id: "d#0".into(),
-            doc_id: "d".into(),
-            doc_title: "Accueil".into(),
-            section: Some(heading.into()),
-            source: None,
-            date: None,
-            url: None,
-            text: sentences.join(" "),
-            sentences: sentences.iter().map(|s| s.to_string()).collect(),
-            page: None,
-            deadline: None,
-            order: 0,
-        }
+        Passage::of_sentences(heading, sentences)
     }
 
     #[test]

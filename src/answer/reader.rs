@@ -622,20 +622,7 @@ mod tests {
     use crate::answer::question;
 
     fn passage(sentences: &[&str]) -> Passage {
-        Passage {
-            id: "doc#0".into(),
-            doc_id: "doc".into(),
-            doc_title: "Doc".into(),
-            section: Some("Section".into()),
-            source: None,
-            date: None,
-            url: None,
-            text: sentences.join(" "),
-            sentences: sentences.iter().map(|s| s.to_string()).collect(),
-            page: None,
-            deadline: None,
-            order: 0,
-        }
+        Passage::of_sentences("Section", sentences)
     }
 
     #[test]

@@ -206,6 +206,18 @@ impl Passage {
         }
     }
 
+    /// A passage of `sentences` under `section`, first of a document titled
+    /// « Titre », for unit tests.
+    #[cfg(test)]
+    pub(crate) fn of_sentences(section: &str, sentences: &[&str]) -> Self {
+        Self {
+            section: Some(section.into()),
+            text: sentences.join(" "),
+            sentences: sentences.iter().map(|s| s.to_string()).collect(),
+            ..Self::of_sentence("doc", "")
+        }
+    }
+
     /// The section heading, or the document title for text before the
     /// first heading: what a citation names.
     pub fn heading(&self) -> &str {
