@@ -434,11 +434,11 @@ pub(crate) fn the_count_of(noun: &str, quote: &str) -> Option<String> {
     ];
     let folded = fold(quote);
     let tokens: Vec<&str> = words(&folded).collect();
-    let originals = word_bounds(quote);
+    let originals = text::word_bounds(quote);
     if originals.len() != tokens.len() {
         return None;
     }
-    let [(mut first, last)] = counts_of(&tokens, noun)[..] else {
+    let [(mut first, last)] = text::counts_of(&tokens, noun)[..] else {
         return None;
     };
     if first > 0 && tokens[first - 1] == "une" {
@@ -453,55 +453,13 @@ pub(crate) fn the_count_of(noun: &str, quote: &str) -> Option<String> {
     Some(quote[originals[first].0..originals[last].1].to_string())
 }
 
-/// The byte bounds of the words of `text`, as [`words`] splits its folded
-/// form.
-pub(crate) fn word_bounds(text: &str) -> Vec<(usize, usize)> {
-    let mut bounds = Vec::new();
-    let mut start = None;
-    for (at, c) in text.char_indices() {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(at),
-            (false, Some(from)) => {
-                bounds.push((from, at));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(from) = start {
-        bounds.push((from, text.len()));
-    }
-    bounds
-}
-
 /// The numbers that count `noun` in `folded`: right before it (« 6
 /// pays ») or a number word before « de » (« une centaine d'entreprises »).
 fn numbers_counting<'a>(folded: &'a str, noun: &str) -> Vec<&'a str> {
     let tokens: Vec<&str> = words(folded).collect();
-    counts_of(&tokens, noun)
+    text::counts_of(&tokens, noun)
         .into_iter()
         .map(|(number, _)| tokens[number])
-        .collect()
-}
-
-/// Where `tokens` count `noun`: the number's index and the noun's, for
-/// « 6 pays » and « une centaine d'entreprises » (a number word before
-/// « de »), in order.
-pub(crate) fn counts_of(tokens: &[&str], noun: &str) -> Vec<(usize, usize)> {
-    (0..tokens.len())
-        .filter_map(|i| {
-            let digits = tokens[i].chars().all(|c| c.is_ascii_digit());
-            if digits && tokens.get(i + 1) == Some(&noun) {
-                Some((i, i + 1))
-            } else if text::is_number_word(tokens[i])
-                && matches!(tokens.get(i + 1), Some(&"de" | &"d"))
-                && tokens.get(i + 2) == Some(&noun)
-            {
-                Some((i, i + 2))
-            } else {
-                None
-            }
-        })
         .collect()
 }
 

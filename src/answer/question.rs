@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use crate::search;
 
-use super::reader;
+use super::synonyms;
 use super::text::{self, fold, words};
 
 /// Words that frame a request rather than say what it is about (« parle-moi
@@ -1144,7 +1144,7 @@ fn speaks_of_what_is_counted(question: &str, text: &str) -> bool {
         return true;
     }
     let told: HashSet<String> = search::analyze(text).into_iter().collect();
-    names_a_word_like(&fold(text), &noun) || reader::coverage(&asked, &told) == 1.0
+    names_a_word_like(&fold(text), &noun) || synonyms::coverage(&asked, &told) == 1.0
 }
 
 /// The years a question names (« en 2024 »): a passage that mentions none

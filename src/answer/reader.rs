@@ -16,7 +16,7 @@ use crate::corpus::Passage;
 use crate::search::{self, Hit};
 
 use super::question::AnswerType;
-use super::synonyms;
+use super::synonyms::{self, coverage};
 use super::text::fold;
 
 /// Words that make a sentence lean on the one before it.
@@ -244,24 +244,6 @@ impl Evidence {
     }
 }
 
-/// Share of `question_terms` found in `text_terms`; a misspelt term counts
-/// when it is one edit away from a term of the text (kiosk visitors type
-/// fast on a touch screen).
-pub fn coverage(question_terms: &[String], text_terms: &HashSet<String>) -> f32 {
-    if question_terms.is_empty() {
-        return 0.0;
-    }
-    let covered = question_terms
-        .iter()
-        .filter(|term| {
-            synonyms::contains(text_terms, term)
-                || (term.chars().count() >= 5
-                    && text_terms.iter().any(|t| strsim::levenshtein(term, t) <= 1))
-        })
-        .count();
-    covered as f32 / question_terms.len() as f32
-}
-
 /// What the corpus statistics say of a question's content words, read
 /// once per question (knowing a word scans the corpus vocabulary for its
 /// misspellings) and shared by every candidate answer.
@@ -364,7 +346,7 @@ impl QuestionWords {
         };
         let folded = fold(text);
         let tokens: Vec<&str> = super::text::words(&folded).collect();
-        let bounds = super::compose::word_bounds(text);
+        let bounds = super::text::word_bounds(text);
         if bounds.len() != tokens.len() {
             return false;
         }
@@ -387,7 +369,7 @@ impl QuestionWords {
         let counts: Vec<usize> = search::analyze_words(text)
             .into_iter()
             .filter(|(term, _)| self.means(asked, term))
-            .flat_map(|(_, word)| super::compose::counts_of(&tokens, &fold(&word)))
+            .flat_map(|(_, word)| super::text::counts_of(&tokens, &fold(&word)))
             .map(|(_, noun)| noun)
             .collect();
         !counts.is_empty() && !counts.into_iter().any(lists_after)
@@ -639,19 +621,6 @@ mod tests {
             "the next sentence continues the first"
         );
         assert_eq!(window(&p, 2), (2, 3));
-    }
-
-    #[test]
-    fn coverage_tolerates_one_typo() {
-        let text: HashSet<String> = ["exposit", "rouen"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(
-            coverage(&["exposis".to_string(), "rouen".to_string()], &text),
-            1.0
-        );
-        assert_eq!(
-            coverage(&["train".to_string(), "rouen".to_string()], &text),
-            0.5
-        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! « quand commence » against « démarreront »). Each group lists words of
 //! one meaning; comparison happens on the index's stems, so every
 //! inflection of a listed word counts.
+//! [`coverage`], the share of a question's words a text holds, reads them
+//! through it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -172,6 +174,24 @@ pub fn contains(terms: &HashSet<String>, term: &str) -> bool {
             .is_some_and(|same| same.iter().any(|s| terms.contains(s)))
 }
 
+/// Share of `question_terms` found in `text_terms`; a misspelt term counts
+/// when it is one edit away from a term of the text (kiosk visitors type
+/// fast on a touch screen).
+pub fn coverage(question_terms: &[String], text_terms: &HashSet<String>) -> f32 {
+    if question_terms.is_empty() {
+        return 0.0;
+    }
+    let covered = question_terms
+        .iter()
+        .filter(|term| {
+            contains(text_terms, term)
+                || (term.chars().count() >= 5
+                    && text_terms.iter().any(|t| strsim::levenshtein(term, t) <= 1))
+        })
+        .count();
+    covered as f32 / question_terms.len() as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +213,18 @@ mod tests {
     fn unrelated_words_do_not_meet() {
         let document = terms("Le projet est le lauréat de cette édition");
         assert!(!contains(&document, &search::analyze("budget")[0]));
+    }
+
+    #[test]
+    fn coverage_tolerates_one_typo() {
+        let text: HashSet<String> = ["exposit", "rouen"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            coverage(&["exposis".to_string(), "rouen".to_string()], &text),
+            1.0
+        );
+        assert_eq!(
+            coverage(&["train".to_string(), "rouen".to_string()], &text),
+            0.5
+        );
     }
 }

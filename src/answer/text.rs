@@ -734,6 +734,48 @@ pub fn words(folded: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
+/// The byte bounds of the words of `text`, as [`words`] splits its folded
+/// form.
+pub fn word_bounds(text: &str) -> Vec<(usize, usize)> {
+    let mut bounds = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(at),
+            (false, Some(from)) => {
+                bounds.push((from, at));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = start {
+        bounds.push((from, text.len()));
+    }
+    bounds
+}
+
+/// Where `tokens` count `noun`: the number's index and the noun's, for
+/// « 6 pays » and « une centaine d'entreprises » (a number word before
+/// « de »), in order.
+pub fn counts_of(tokens: &[&str], noun: &str) -> Vec<(usize, usize)> {
+    (0..tokens.len())
+        .filter_map(|i| {
+            let digits = tokens[i].chars().all(|c| c.is_ascii_digit());
+            if digits && tokens.get(i + 1) == Some(&noun) {
+                Some((i, i + 1))
+            } else if is_number_word(tokens[i])
+                && matches!(tokens.get(i + 1), Some(&"de" | &"d"))
+                && tokens.get(i + 2) == Some(&noun)
+            {
+                Some((i, i + 2))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
