@@ -477,7 +477,18 @@ impl SmallTalk {
         }
         let kind = found?;
         let leftover = words(&rest).filter(|w| !FILLERS.contains(w)).count();
-        (leftover == 0).then_some(kind)
+        // A let-down visitor says what they will do instead (« laissez
+        // tomber, je vais me débrouiller autrement »): in the first person,
+        // asking nothing; « je ne trouve pas » once more would answer
+        // nothing. « laisse tomber les horaires, l'adresse » asks again.
+        const FIRST_PERSON: [&str; 5] = ["je", "j", "me", "moi", "i"];
+        let only_says_why = kind == Self::Frustration
+            && !message.contains('?')
+            && words(&rest).any(|w| FIRST_PERSON.contains(&w))
+            && !words_with_hyphens(&folded)
+                .iter()
+                .any(|w| QUESTION_WORDS.contains(w));
+        (leftover == 0 || only_says_why).then_some(kind)
     }
 
     /// Whether `message` can be this kind of small talk. Greetings,
@@ -1019,6 +1030,24 @@ mod tests {
         assert_eq!(
             SmallTalk::detect("laisse tomber, c'est quand l'expo ?"),
             None
+        );
+        assert_eq!(
+            SmallTalk::detect("Laissez tomber, je vais me débrouiller autrement."),
+            Some(SmallTalk::Frustration)
+        );
+        assert_eq!(
+            SmallTalk::detect("never mind, I'll call them instead"),
+            Some(SmallTalk::Frustration)
+        );
+        assert_eq!(
+            SmallTalk::detect("laisse tomber les horaires, l'adresse de l'atrium"),
+            None,
+            "asked again, without a question word"
+        );
+        assert_eq!(
+            SmallTalk::detect("t'es nul, ou est l'atrium"),
+            None,
+            "a question after it"
         );
         assert!(SmallTalk::Frustration
             .reply(Language::French)
