@@ -432,8 +432,8 @@ impl AnswerPipeline {
                 .small_talk(session_id, kind, Language::of(message))
                 .await);
         }
-        let message = spoken::normalize(message);
-        let language = Language::of(&message);
+        let typed = spoken::normalize(message);
+        let language = Language::of(&typed);
         // English questions keep their words: one letter from a French
         // word (« project », « projet ») is not a slip there.
         let message = &match language {
@@ -443,16 +443,16 @@ impl AnswerPipeline {
                         .count_tokens(&format!(" {word}"))
                         .is_ok_and(|tokens| tokens == 1)
                 };
-                let restored = self.knowledge().spelling.restore(&message, &is_word);
-                if restored != message {
-                    tracing::debug!(typed = %message, read = %restored, "spelling restored");
+                let restored = self.knowledge().spelling.restore(&typed, &is_word);
+                if restored != typed {
+                    tracing::debug!(typed = %typed, read = %restored, "spelling restored");
                 }
                 restored
             }
-            Language::English => message,
+            Language::English => typed.clone(),
         };
         let mut reply = self
-            .reply_in(language, message, session_id, timings)
+            .reply_in(language, (message, &typed), session_id, timings)
             .await?;
         // Small talk carries its own: « thx a lot! » has no word that
         // tells, and its nearest prototype is English.
@@ -462,10 +462,14 @@ impl AnswerPipeline {
         Ok(reply)
     }
 
+    /// The reply to `message` as the documents spell it; `typed` is the
+    /// visitor's own spelling of it, which tells the kind of fact asked for
+    /// when the documents' spelling hides it (« ça rentre dans » is not
+    /// « ça rendre dans »).
     async fn reply_in(
         &self,
         language: Language,
-        message: &str,
+        (message, typed): (&str, &str),
         session_id: &str,
         timings: &mut Timings,
     ) -> Result<Reply> {
@@ -505,7 +509,7 @@ impl AnswerPipeline {
         } else {
             self.read(
                 language,
-                message,
+                (message, typed),
                 &query,
                 timings,
                 &mut considered,
@@ -716,7 +720,7 @@ impl AnswerPipeline {
     async fn read(
         &self,
         language: Language,
-        message: &str,
+        (message, typed): (&str, &str),
         query: &str,
         timings: &mut Timings,
         considered: &mut Vec<Considered>,
@@ -817,8 +821,10 @@ impl AnswerPipeline {
             vectors.similarity(question, at)
         };
         // The kind of fact asked for is the current turn's: in « Parle-moi
-        // du forum. Et qui l'a organisé ? » it is a name.
-        let answer_type = AnswerType::of(message);
+        // du forum. Et qui l'a organisé ? » it is a name. The question's
+        // grammar is read in the visitor's words when the documents'
+        // spelling of them asks nothing.
+        let answer_type = AnswerType::of_either(message, typed);
         let candidates = reader::candidates(
             &hits,
             message,

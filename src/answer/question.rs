@@ -103,15 +103,23 @@ pub fn situation_told(message: &str) -> String {
 }
 
 /// Whether a (folded) question asks if something is allowed: « je peux
-/// (quand même) demander », « ai-je droit », « ça rentre dans », « pris en
-/// charge », « can we apply ». « Je peux visiter le lundi ? » asks when
-/// it opens, so only the verbs of applying and including count after « je
-/// peux ».
+/// (quand même) demander », « pouvons-nous solliciter », « cette prestation
+/// peut-elle être financée », « est-il encore possible d'y candidater »,
+/// « ai-je droit », « ça rentre dans », « pris en charge », « can we apply »,
+/// « can that purchase be financed ». « Je peux visiter le lundi ? » asks
+/// when it opens, so only the verbs of applying and including count after
+/// « je peux ».
 fn asks_whether_allowed(folded: &str) -> bool {
     static ALLOWED: LazyLock<regex::Regex> = LazyLock::new(|| {
-        text::literal_regex(
-            r"\b(?:(?:(?:je|j|on|nous|il|elle|ca)\s+(?:peux|peut|pouvons|pourrais|pourrait|pourrions|puis|pourra|pourrai)|peut-on|peut on|puis-je|puis je)\s+(?:\S+\s+){0,2}?(?:avoir|demander|beneficier|candidater|postuler|obtenir|pretendre|mettre|inclure|prendre|deposer|cumuler|toucher)|peu(?:t|vent)\s+(?:\S+\s+){0,2}?(?:financer|couvrir)|droit a|eligibles?|rentre(?:nt)? dans|entre(?:nt)? dans|compte(?:nt)? dans|pris(?:e|es)? en charge|(?:can|could|may) (?:we|i) (?:apply|get|claim|include|benefit)|am i eligible|are we eligible|qualify|qualifies|covered by)\b",
-        )
+        const MAY: &str = r"(?:(?:je|j|on|nous|il|elle|ca)\s+(?:peux|peut|pouvons|pourrais|pourrait|pourrions|puis|pourra|pourrai)|(?:peut|pouvons|pourrions|puis|pourrais|pourrait|pouvez|pourriez)[- ](?:on|nous|je|il|elle|vous))";
+        const APPLY: &str = r"(?:avoir|demander|beneficier|candidater|postuler|obtenir|pretendre|mettre|inclure|prendre|deposer|cumuler|toucher|solliciter|presenter|utiliser)";
+        const BE_FUNDED: &str = r"(?:financee?s?|aidee?s?|retenue?s?|prise?s? en compte|couverte?s?|soutenue?s?|subventionnee?s?|eligibles?)";
+        const BE_FUNDED_EN: &str =
+            r"(?:financed|funded|covered|included|counted|accepted|allowed|supported|eligible)";
+        let pattern = format!(
+            r"\b(?:{MAY}\s+(?:\S+\s+){{0,2}}?{APPLY}|peu(?:t|vent)(?:[- ](?:il|elle|ils|elles|on))?\s+(?:\S+\s+){{0,2}}?(?:financer|couvrir|etre\s+{BE_FUNDED})|possible d(?:e\s+|')(?:y\s+|en\s+)?(?:candidater|postuler|demander|beneficier|deposer|presenter)|droit a|eligibles?|rentre(?:nt|r)? dans|entre(?:nt|r)? dans|compte(?:nt|r)? dans|pris(?:e|es)? en charge|(?:me|nous|se) faire (?:rembourser|financer|aider|subventionner)|(?:can|could|may) (?:we|i) (?:\S+\s+)?(?:apply|get|claim|include|benefit|use)|(?:can|could|would|will) (?:\S+\s+){{0,3}}?be {BE_FUNDED_EN}|acceptable for|allowed to apply|am i eligible|are we eligible|qualify|qualifies|covered by)\b"
+        );
+        text::literal_regex(&pattern)
     });
     ALLOWED.is_match(folded)
 }
@@ -203,19 +211,26 @@ impl AnswerType {
             return Self::Contact;
         }
         // Keyword queries name the kind of figure (« Impulsion Conseil taux
-        // subvention »); spoken ones put a sign in it (« cb de % »).
-        let asks_share = [
-            "taux",
-            "pourcentage",
-            "percentage",
-            "pourcent",
-            "pourcents",
-            "percent",
-            "rate",
-            "share",
-        ]
-        .iter()
-        .any(|w| has(w))
+        // subvention »); spoken ones put a sign in it (« cb de % »). « Le
+        // prêt à taux zéro » and « the zero-rate loan » name the loan and ask
+        // no rate.
+        let names_a_rate = |word: &str, loan: &[&str]| {
+            has(word)
+                && folded.matches(word).count()
+                    > loan.iter().map(|name| folded.matches(name).count()).sum()
+        };
+        let asks_share = names_a_rate("taux", &["taux zero"])
+            || names_a_rate("rate", &["zero-rate", "zero rate"])
+            || [
+                "pourcentage",
+                "percentage",
+                "pourcent",
+                "pourcents",
+                "percent",
+                "share",
+            ]
+            .iter()
+            .any(|w| has(w))
             || has_phrase("quelle part")
             || asks_for_a_percent_sign(question);
         if asks_share {
@@ -374,6 +389,17 @@ impl AnswerType {
             return Self::Condition;
         }
         Self::Open
+    }
+
+    /// The kind of fact asked by a question read in the documents'
+    /// spelling (`read`), or by the visitor's own words (`typed`) when that
+    /// spelling hides it: the documents never write « rentre », and their
+    /// nearest word makes « ça rentre dans … ? » into « ça rendre dans … ? ».
+    pub fn of_either(read: &str, typed: &str) -> Self {
+        match Self::of(read) {
+            Self::Open => Self::of(typed),
+            asked => asked,
+        }
     }
 
     /// Whether `text` brings the kind of fact asked for *beyond what the
@@ -2490,6 +2516,16 @@ mod tests {
             "My company is an insurance broker. Can we apply for Impulsion Conseil?",
             "peut-on cumuler plusieurs études ?",
             "je veux acheter un terrain, le pret impulsion developpement peut le financer ?",
+            "Pouvons-nous solliciter Impulsion Conseil pour financer un consultant ?",
+            "Cette prestation peut-elle être financée par Impulsion Conseil ?",
+            "Ce poste peut-il être financé par Impulsion Export ?",
+            "est-il encore possible d'y candidater ?",
+            "Can that purchase be financed with the zero-rate loan?",
+            "Is a consultant from outside Normandy acceptable for Impulsion Conseil?",
+            "Can we use Impulsion Conseil for that?",
+            "Can we already apply for Impulsion Innovation?",
+            "les frais d inpi, ca peut rentrer dans impulsion innovation ?",
+            "est ce que je peux me faire rembourser une imprimante ?",
         ] {
             assert_eq!(
                 AnswerType::of(question),
@@ -2497,6 +2533,17 @@ mod tests {
                 "{question}"
             );
         }
+        assert_eq!(
+            AnswerType::of_either(
+                "ca rendre dans impulsion export ?",
+                "ca rentre dans impulsion export ?"
+            ),
+            AnswerType::Condition
+        );
+        assert_eq!(
+            AnswerType::of_either("combien d'emplois ?", "cb d emplois ?"),
+            AnswerType::Number
+        );
         // Visiting on a Monday asks on which days it opens; « vouloir » is
         // no permission; « toucher » asks for money.
         assert_eq!(
