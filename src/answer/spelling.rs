@@ -214,6 +214,7 @@ impl Spelling {
             if candidate_length.abs_diff(length) > 1
                 || length.min(candidate_length) < shortest
                 || strsim::osa_distance(candidate, folded) != 1
+                || !is_a_likely_slip(folded, candidate)
             {
                 continue;
             }
@@ -260,6 +261,69 @@ impl Spelling {
             Some(format!("{typed_prefix}'{spelt}"))
         })
     }
+}
+
+/// Whether `typed` (folded), one edit from the documents' `known`, is more
+/// likely a slip of the fingers than another form or another word: a
+/// letter swapped (« regoin »), left out (« consultan ») or struck for a
+/// key beside it or a letter that sounds the same (« budjet »). Another
+/// ending is another form of the word (« prévois », « équiper »,
+/// « remboursé »), and another letter inside it often another word
+/// (« rentre » and « rendre », « solaires » and « salaires »).
+fn is_a_likely_slip(typed: &str, known: &str) -> bool {
+    let typed: Vec<char> = typed.chars().collect();
+    let known: Vec<char> = known.chars().collect();
+    if typed.len() != known.len() {
+        // A letter more at the end is an ending (« rembourser »,
+        // « subventions »); a letter less is dropped.
+        return !(typed.len() > known.len() && typed.starts_with(&known));
+    }
+    let differ: Vec<usize> = (0..typed.len()).filter(|&i| typed[i] != known[i]).collect();
+    match differ[..] {
+        [i] => {
+            let (a, b) = (typed[i], known[i]);
+            i + 2 < typed.len() && (keys_touch(a, b) || sound_alike(a, b))
+        }
+        // osa_distance 1 with two differences is a swap.
+        _ => true,
+    }
+}
+
+/// Whether two letters are neighbouring keys of the French (AZERTY)
+/// keyboard, as phones draw it too.
+fn keys_touch(a: char, b: char) -> bool {
+    const ROWS: [&str; 3] = ["azertyuiop", "qsdfghjklm", "wxcvbn"];
+    let place = |c: char| {
+        ROWS.iter()
+            .enumerate()
+            .find_map(|(row, keys)| keys.find(c).map(|column| (row, column)))
+    };
+    let (Some((row_a, col_a)), Some((row_b, col_b))) = (place(a), place(b)) else {
+        return false;
+    };
+    // Each row sits half a key to the right of the one above it.
+    match row_a.cmp(&row_b) {
+        std::cmp::Ordering::Equal => col_a.abs_diff(col_b) == 1,
+        std::cmp::Ordering::Less => row_b - row_a == 1 && (col_a == col_b || col_a == col_b + 1),
+        std::cmp::Ordering::Greater => row_a - row_b == 1 && (col_b == col_a || col_b == col_a + 1),
+    }
+}
+
+/// Whether two letters spell the same sound in French often enough to be
+/// typed for each other (« budjet », « conseiller » / « conseiler »).
+fn sound_alike(a: char, b: char) -> bool {
+    const PAIRS: [(char, char); 9] = [
+        ('g', 'j'),
+        ('c', 'k'),
+        ('c', 'q'),
+        ('k', 'q'),
+        ('c', 's'),
+        ('s', 'z'),
+        ('m', 'n'),
+        ('i', 'y'),
+        ('e', 'a'),
+    ];
+    PAIRS.contains(&(a, b)) || PAIRS.contains(&(b, a))
 }
 
 /// Adds each word of `text` (letters only, split at apostrophes and
@@ -390,6 +454,25 @@ mod tests {
     }
 
     #[test]
+    fn another_ending_or_another_word_is_no_slip() {
+        let spelling = spelling(
+            "Le budget couvre les salaires. Les équipes doivent rendre le dossier. \
+             Il faut prévoir un devis, remboursé plus tard.",
+        );
+        assert_eq!(spelling.restored("le budjet"), "le budget", "sounds alike");
+        assert_eq!(spelling.restored("les salaieres"), "les salaires");
+        for typed in [
+            "panneaux solaires",
+            "ca rentre dans",
+            "je prevois",
+            "pour equiper",
+            "se faire rembourser",
+        ] {
+            assert_eq!(spelling.restored(typed), typed);
+        }
+    }
+
+    #[test]
     fn a_slip_goes_to_the_more_frequent_word_and_a_tie_is_left_as_typed() {
         // « consultant » is one letter from « consultants » and from
         // « consultante ».
@@ -407,7 +490,7 @@ mod tests {
         assert_eq!(spelling.restored("l'atrium ouvre"), "l'atrium ouvre");
         assert_eq!(spelling.restored("l\u{2019}atrium"), "l\u{2019}atrium");
         assert_eq!(
-            spelling.restored("d\u{2019}innovations"),
+            spelling.restored("d\u{2019}innovaton"),
             "d\u{2019}innovation"
         );
         assert_eq!(spelling.restored("lundi"), "lundi", "not « l'undi »");
