@@ -498,7 +498,11 @@ impl SmallTalk {
     /// « Coucou EulCat »); « qui es-tu ? » and « tu parles anglais ? » ask.
     pub fn fits(self, message: &str) -> bool {
         match self {
-            Self::Identity => addresses_the_assistant(message),
+            // « Vous êtes situés où ? » asks the agency's address, however
+            // near « qui êtes-vous ? » its meaning is.
+            Self::Identity => {
+                addresses_the_assistant(message) && !asks_a_place_a_date_or_a_quantity(message)
+            }
             // « where is it? » after an answer is a follow-up, however near
             // « how is it going? » its meaning is: how one is has no place,
             // date or quantity.
@@ -806,9 +810,16 @@ const ADDRESSING_THE_ASSISTANT: [&str; 37] = [
 fn asks_a_place_a_date_or_a_quantity(message: &str) -> bool {
     let folded = fold(message);
     let tokens: Vec<&str> = words(&folded).collect();
-    tokens
-        .iter()
-        .any(|w| ["where", "when", "quand", "combien"].contains(w))
+    // Folded, « où » is « ou »: it asks a place when typed with its accent,
+    // or unaccented after « être » (« vous êtes ou ? », « t'es ou »).
+    let asks_where = message.to_lowercase().contains("où")
+        || tokens
+            .windows(2)
+            .any(|pair| matches!(pair, ["es" | "est" | "etes" | "situes" | "situe", "ou"]));
+    asks_where
+        || tokens
+            .iter()
+            .any(|w| ["where", "when", "quand", "combien"].contains(w))
         || tokens
             .windows(2)
             .any(|pair| pair[0] == "how" && matches!(pair[1], "much" | "many"))
@@ -827,7 +838,6 @@ pub fn may_ask_what_the_assistant_is(message: &str) -> bool {
     let folded = fold(message);
     words(&folded).any(|w| w != "eulcat" && ADDRESSING_THE_ASSISTANT.contains(&w))
         && !asks_a_place_a_date_or_a_quantity(message)
-        && !message.to_lowercase().contains("où")
 }
 
 /// Splits a folded message into words, keeping hyphens and apostrophes
@@ -883,7 +893,14 @@ mod tests {
         ] {
             assert!(SmallTalk::Identity.fits(message), "{message}");
         }
-        for message in ["c'est pour qui ?", "cest qui le gagnant", "who is it for?"] {
+        for message in [
+            "c'est pour qui ?",
+            "cest qui le gagnant",
+            "who is it for?",
+            "Vous êtes situés où ?",
+            "vous etes ou exactement",
+            "where are you based?",
+        ] {
             assert!(!SmallTalk::Identity.fits(message), "{message}");
         }
     }
