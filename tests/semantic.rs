@@ -214,6 +214,10 @@ async fn small_talk_is_known_by_its_meaning(pipeline: &AnswerPipeline) {
         small_talk_reply(pipeline, message, language).await;
     }
     assert_answered(pipeline, "Qu'est-ce que EulCat ?").await;
+    // The agency's address is asked, however near « qui êtes-vous ? »;
+    // the documents do not give it.
+    let reply = ask(pipeline, "Vous êtes situés où ?").await;
+    assert_eq!(reply.kind, AnswerKind::NoAnswer, "{}", reply.answer);
 }
 
 /// The reply to `message`, checked to be small talk in `language`, with
@@ -564,6 +568,31 @@ async fn whether_one_may_apply_is_answered_by_the_rule_on_one_s_situation(
         ],
     )
     .await;
+    // Asked with an inversion, a passive or in English, or in words the
+    // documents spell otherwise (« ça rentre »), it is still a « may I? »:
+    // the programme's description, which names it, is no answer; only
+    // the rule on the visitor's situation is.
+    for (question, rule) in [
+        (
+            "Can our 25-employee shop be funded by Impulsion Transition Numérique?",
+            "moins de 10 salariés",
+        ),
+        (
+            "ma boutique ouverte y a 3 mois, ca rentre dans impulsion transition numerique ?",
+            "6 mois",
+        ),
+        (
+            "Nous sommes une entreprise lyonnaise sans site en Normandie. Pouvons-nous solliciter Impulsion Conseil ?",
+            "établissement en Normandie",
+        ),
+    ] {
+        let reply = ask(pipeline, question).await;
+        assert!(
+            reply.kind == AnswerKind::NoAnswer || reply.answer.contains(rule),
+            "{question}: {}",
+            reply.answer
+        );
+    }
 }
 
 /// « C'était où ? » is answered by a place, not by what an event was
