@@ -599,9 +599,15 @@ async fn whether_one_may_apply_is_answered_by_the_rule_on_one_s_situation(
 /// about (« consacrée aux données de l'emploi », « dédié à l'IA »); the
 /// documents do not say where the Datathon or the health forum took place.
 async fn where_it_was_is_answered_by_a_place(pipeline: &AnswerPipeline) {
+    // « Les compétences normandes en IA » situate nothing either; the
+    // documents do not say where the DataLab is.
     assert_all_refused(
         pipeline,
-        &["le datathon c'etait ou", "c'etait ou le forum ia sante"],
+        &[
+            "le datathon c'etait ou",
+            "c'etait ou le forum ia sante",
+            "où se trouve le DataLab Normandie ?",
+        ],
     )
     .await;
     assert_answers_hold(

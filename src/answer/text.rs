@@ -691,9 +691,18 @@ fn situated(text: &str) -> Vec<(&str, &str)> {
             && (folded.ends_with("er") || folded.ends_with("ir") || folded.ends_with("re"));
         !infinitive && !NOT_PLACES.contains(&folded.as_str())
     };
+    // After « en », an acronym is a field (« compétences en IA », « en
+    // RSE »), not a region.
+    let names_a_field = |object: &str| object.split_whitespace().next().is_some_and(is_acronym);
     LOCATIVE
         .captures_iter(text)
-        .filter_map(|c| Some((c.get(0)?.as_str(), c.get(1).or_else(|| c.get(2))?.as_str())))
+        .filter_map(|c| match (c.get(0), c.get(1), c.get(2)) {
+            (Some(phrase), Some(object), _) => Some((phrase.as_str(), object.as_str())),
+            (Some(phrase), None, Some(object)) if !names_a_field(object.as_str()) => {
+                Some((phrase.as_str(), object.as_str()))
+            }
+            _ => None,
+        })
         .filter(|(_, object)| situates(object))
         .map(|(phrase, object)| (phrase.trim_end(), object))
         .collect()
@@ -856,6 +865,9 @@ mod tests {
             "Au service de l'économie, à partir de mars, à faire appel, en janvier."
         )
         .is_empty());
+        assert!(
+            locative_phrases("Valoriser les compétences normandes en IA et en RSE.").is_empty()
+        );
         assert_eq!(
             locative_phrases("Il travaille en Normandie."),
             vec!["Normandie"]
