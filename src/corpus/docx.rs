@@ -16,8 +16,8 @@ use std::io::{Cursor, Read};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::loader::Parsed;
 use super::markdown::FrontMatter;
+use super::parsed::Parsed;
 use super::typography::normalize;
 use super::Section;
 

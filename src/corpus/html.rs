@@ -11,8 +11,8 @@
 
 use scraper::{ElementRef, Html, Node, Selector};
 
-use super::loader::Parsed;
 use super::markdown::FrontMatter;
+use super::parsed::Parsed;
 use super::typography::normalize;
 use super::Section;
 

@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::markdown::{self, FrontMatter, FrontMatterError};
+use super::parsed::Parsed;
 use super::typography::normalize;
 use super::{docx, html, pdf, plain, Document, Error, Result, Section};
 
@@ -23,17 +24,6 @@ static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
     // A literal pattern; failing to compile it is a programming error.
     Regex::new(r"(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])").expect("valid date regex")
 });
-
-/// What a format parser hands back: metadata, a title found in the body,
-/// and the sections.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct Parsed {
-    pub(crate) front: FrontMatter,
-    /// A title read from the text itself (first `#` heading, first line,
-    /// `<title>`, a DOCX `Title` paragraph), used when the metadata has none.
-    pub(crate) body_title: Option<String>,
-    pub(crate) sections: Vec<Section>,
-}
 
 /// A file that was left out of the corpus, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

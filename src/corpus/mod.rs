@@ -13,6 +13,7 @@ mod docx;
 mod html;
 mod loader;
 mod markdown;
+mod parsed;
 mod pdf;
 mod plain;
 mod sentences;

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Encoding, Object};
 
-use super::loader::Parsed;
 use super::markdown::FrontMatter;
+use super::parsed::Parsed;
 use super::plain;
 use super::Section;
 
