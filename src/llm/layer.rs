@@ -8,8 +8,9 @@
 
 use super::attention::{attend_all, Heads, Queries};
 use super::cache::LayerCache;
+use super::linear::Linear;
 use super::ops::{add_assign, gelu_mul, rms_norm, Rope};
-use super::weights::{LayerWeights, Linear};
+use super::weights::LayerWeights;
 use super::Result;
 
 /// One sequence's rows within a batched pass: `rows` consecutive rows of

@@ -21,6 +21,7 @@ mod head;
 mod huge_pages;
 pub mod kernels;
 mod layer;
+mod linear;
 mod mask;
 mod model;
 mod ops;

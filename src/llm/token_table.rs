@@ -13,7 +13,7 @@ use std::sync::Arc;
 use candle_core::quantized::{QStorage, QTensor};
 use candle_core::{Device, Tensor};
 
-use super::weights::Linear;
+use super::linear::Linear;
 use super::{Error, Result};
 
 pub(crate) enum TokenTable {

@@ -22,7 +22,8 @@ use candle_core::{Device, Tensor};
 use serde::Deserialize;
 
 use super::super::config::Config;
-use super::super::weights::{LayerWeights, Linear};
+use super::super::linear::Linear;
+use super::super::weights::LayerWeights;
 use super::super::{Error, Result};
 use super::Prompts;
 
