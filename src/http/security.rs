@@ -9,6 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
+use subtle::ConstantTimeEq;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::ApiError;
@@ -150,20 +151,10 @@ pub(crate) fn require_bearer(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match given {
-        Some(given) if same_secret(given, expected) => Ok(()),
+        // In time independent of where the secrets differ.
+        Some(given) if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
         _ => Err(super::ApiError::Unauthorized),
     }
-}
-
-/// Compares secrets in time independent of where they differ.
-pub(crate) fn same_secret(given: &str, expected: &str) -> bool {
-    let (given, expected) = (given.as_bytes(), expected.as_bytes());
-    given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
 }
 
 #[cfg(test)]
@@ -222,10 +213,29 @@ mod tests {
     }
 
     #[test]
-    fn secrets_compare_whole() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abd", "abc"));
-        assert!(!same_secret("ab", "abc"));
-        assert!(!same_secret("", "abc"));
+    fn a_bearer_token_is_compared_whole() {
+        let with = |token: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+            );
+            headers
+        };
+        assert!(require_bearer(&with("abc"), Some("abc")).is_ok());
+        for wrong in ["abd", "ab", "abcd", ""] {
+            assert!(matches!(
+                require_bearer(&with(wrong), Some("abc")),
+                Err(ApiError::Unauthorized)
+            ));
+        }
+        assert!(matches!(
+            require_bearer(&HeaderMap::new(), Some("abc")),
+            Err(ApiError::Unauthorized)
+        ));
+        assert!(matches!(
+            require_bearer(&with("abc"), None),
+            Err(ApiError::NotFound)
+        ));
     }
 }

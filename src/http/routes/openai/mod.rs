@@ -24,12 +24,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::stream;
 use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
 
 use super::chat::{remember, sse_response, text_pieces};
 use crate::answer::language::Language;
 use crate::answer::{AnswerPipeline, Reply, Source, Style};
 use crate::http::error::ApiError;
-use crate::http::security::same_secret;
 use crate::http::state::AppState;
 use error::OpenAiError;
 use request::{ChatRequest, Prepared};
@@ -72,7 +72,8 @@ async fn require_api_key(State(state): State<AppState>, request: Request, next: 
             // The scheme is case-insensitive (RFC 9110 §11.1).
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim());
-        if !given.is_some_and(|given| same_secret(given, expected)) {
+        // In time independent of where the secrets differ.
+        if !given.is_some_and(|given| bool::from(given.as_bytes().ct_eq(expected.as_bytes()))) {
             return OpenAiError::invalid_api_key().into_response();
         }
     }
