@@ -99,7 +99,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let routes = Router::new()
         .merge(routes::chat::router())
         .merge(routes::health::router())
-        .merge(metrics::router())
+        .merge(routes::metrics::router())
         .merge(routes::feedback::router())
         .merge(routes::staff::router())
         .merge(routes::admin::router())

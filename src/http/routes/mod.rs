@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod chat;
 pub(crate) mod feedback;
 pub(crate) mod health;
+pub(crate) mod metrics;
 pub(crate) mod openai;
 pub(crate) mod share;
 pub(crate) mod staff;
