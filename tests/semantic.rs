@@ -607,6 +607,9 @@ async fn where_it_was_is_answered_by_a_place(pipeline: &AnswerPipeline) {
             "le datathon c'etait ou",
             "c'etait ou le forum ia sante",
             "où se trouve le DataLab Normandie ?",
+            // Nor « à l'IA » after « dédié », when the question does not name
+            // the field.
+            "where exactly was the Forum Santé pour Tous held?",
         ],
     )
     .await;

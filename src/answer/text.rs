@@ -697,6 +697,7 @@ fn situated(text: &str) -> Vec<(&str, &str)> {
     LOCATIVE
         .captures_iter(text)
         .filter_map(|c| match (c.get(0), c.get(1), c.get(2)) {
+            (Some(phrase), Some(_), _) if governs_its_a(&text[..phrase.start()]) => None,
             (Some(phrase), Some(object), _) => Some((phrase.as_str(), object.as_str())),
             (Some(phrase), None, Some(object)) if !names_a_field(object.as_str()) => {
                 Some((phrase.as_str(), object.as_str()))
@@ -706,6 +707,24 @@ fn situated(text: &str) -> Vec<(&str, &str)> {
         .filter(|(_, object)| situates(object))
         .map(|(phrase, object)| (phrase.trim_end(), object))
         .collect()
+}
+
+/// Whether the last word of `before` takes its complement with « à » and
+/// so makes no place of it: « dédié à l'IA », « consacrée aux données »,
+/// « appliquée à la santé », « grâce à », « face à ». « Ouverte à
+/// L'Atrium » situates; « ouverte à tous » is told apart by the words
+/// after it, as any locative is.
+fn governs_its_a(before: &str) -> bool {
+    const STEMS: [&str; 6] = ["dedi", "consacr", "appliqu", "destin", "reserv", "adapt"];
+    let folded = fold(before);
+    let Some(last) = words(&folded).last() else {
+        return false;
+    };
+    let participle = ["e", "ee", "es", "ees"]
+        .iter()
+        .any(|ending| last.ends_with(ending));
+    matches!(last, "grace" | "face" | "lie" | "liee" | "lies" | "liees")
+        || (participle && STEMS.iter().any(|stem| last.starts_with(stem)))
 }
 
 /// Whether `text` names someone or something: a capitalised word that does
@@ -871,6 +890,15 @@ mod tests {
         assert_eq!(
             locative_phrases("Il travaille en Normandie."),
             vec!["Normandie"]
+        );
+        // A participle that takes « à » makes no place of its complement.
+        assert!(locative_phrases(
+            "Le forum dédié à l'IA appliquée à la santé, consacré aux données, grâce à Okwin."
+        )
+        .is_empty());
+        assert_eq!(
+            locative_phrases("L'exposition est ouverte à L'Atrium."),
+            vec!["L'Atrium"]
         );
         assert_eq!(
             place_phrases("Un siège à Colombelles, près de Caen."),
