@@ -173,9 +173,28 @@ async fn a_refusal_offers_the_suggested_questions_nearest_to_it(pipeline: &Answe
     }
     // The program asked about is found, the detail is not: its likeliest
     // passage is shown, labelled as not a sure answer, nothing highlighted.
-    let reply = ask(pipeline, "impulsion dev le dossier c combien de pages").await;
+    let reply = ask(
+        pipeline,
+        "impulsion dev la reponse arrive en combien de temps",
+    )
+    .await;
     assert_shows_only_the_closest_passage(&reply);
     assert_eq!(reply.sources[0].title, "Impulsion Développement");
+    // No sentence of it counts pages (« Selon la page de l'AD Normandie, le
+    // prêt est remboursé sur 5 ans » names a page and counts years): the
+    // questions to tap start with the programme.
+    let reply = ask(pipeline, "impulsion dev le dossier c combien de pages").await;
+    assert_eq!(reply.kind, AnswerKind::NoAnswer, "{}", reply.answer);
+    let first = reply
+        .suggestions
+        .first()
+        .map(String::as_str)
+        .unwrap_or_default();
+    assert!(
+        first.contains("Impulsion Développement"),
+        "{:?}",
+        reply.suggestions
+    );
 }
 
 /// A refusal that shows one passage as what the documents do say, never
@@ -622,7 +641,8 @@ async fn where_it_was_is_answered_by_a_place(pipeline: &AnswerPipeline) {
 
 /// « Quel jour », « cb de monde », « effectif » say what kind of fact is asked:
 /// the sentence that gives the date or the count answers without them. A
-/// count of something else (« 600 professionnels » for workshops) and what
+/// count of something else (« 600 professionnels » for workshops, « plus de
+/// 200 acteurs » for financing the same sentence only names) and what
 /// the Region invested (for the price of entry) do not answer.
 async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &AnswerPipeline) {
     assert_answers_start(
@@ -643,6 +663,9 @@ async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &Answe
         &[
             "Assises IA 2025 nombre d'ateliers",
             "l'atrium ça coûte combien l'entrée ?",
+            // The label « a apporté des financements de Bpifrance »: named,
+            // not counted; its count is of « acteurs ».
+            "la french tech normandie a eu combien de financement de bpifrance",
         ],
     )
     .await;

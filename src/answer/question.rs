@@ -1169,9 +1169,33 @@ fn speaks_of_what_is_counted(question: &str, text: &str) -> bool {
     if counts_anything || asked.is_empty() || noun.chars().any(|c| c.is_ascii_digit()) {
         return true;
     }
-    let told: HashSet<String> = search::analyze(text).into_iter().collect();
-    names_a_word_like(&fold(text), &noun) || synonyms::coverage(&asked, &told) == 1.0
+    // The noun must be what a number of the sentence counts, a few words
+    // after it in the same clause (« plus de 600 professionnels, experts et
+    // décideurs »): « Il a apporté des financements de Bpifrance » names
+    // financing but counts none, and « plus de 200 acteurs » counts actors.
+    let stem = text::rough_stem(&noun);
+    let is_the_noun = |word: &str| {
+        word.starts_with(&stem) || {
+            let told: HashSet<String> = search::analyze(word).into_iter().collect();
+            synonyms::coverage(&asked, &told) == 1.0
+        }
+    };
+    let folded = fold(text);
+    folded.split(['.', ';', ':', '!', '?']).any(|clause| {
+        let tokens: Vec<&str> = words(clause).collect();
+        tokens.iter().enumerate().any(|(at, token)| {
+            (token.chars().all(|c| c.is_ascii_digit()) || text::is_number_word(token))
+                && tokens[at + 1..]
+                    .iter()
+                    .take(COUNTED_WITHIN)
+                    .any(|word| is_the_noun(word))
+        })
+    })
 }
+
+/// How many words after a number the noun it counts may come: « 600
+/// professionnels, experts et décideurs ».
+const COUNTED_WITHIN: usize = 5;
 
 /// The years a question names (« en 2024 »): a passage that mentions none
 /// of them speaks of another period, and does not answer.
@@ -1783,6 +1807,13 @@ mod tests {
         let startups = "L'incubateur a accompagné 40 start-up depuis 2013.";
         let asked = "cb de startup a normandie incubation";
         assert!(AnswerType::of(asked).is_answered_by(startups, asked));
+        // Naming the counted thing is not counting it.
+        let label = "Le label a été soutenu par plus de 200 acteurs du numérique. Il a \
+                     apporté des financements de Bpifrance.";
+        let asked = "la french tech a eu combien de financements de bpifrance";
+        assert!(!AnswerType::of(asked).is_answered_by(label, asked));
+        let asked = "combien d'acteurs soutenaient le label";
+        assert!(AnswerType::of(asked).is_answered_by(label, asked));
     }
 
     #[test]
