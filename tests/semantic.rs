@@ -43,6 +43,37 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     a_refusal_offers_the_suggested_questions_nearest_to_it(&pipeline).await;
     a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(&pipeline).await;
     a_greeting_or_thanks_before_a_question_changes_nothing(&pipeline).await;
+    a_short_question_on_another_subject_leaves_the_last_one(&pipeline).await;
+}
+
+/// After an answer, a short question that names a subject the answer's
+/// section never speaks of has moved on: it is answered as it would be
+/// alone, not searched with the earlier topic (where it was refused), and
+/// its « et » points nowhere back.
+async fn a_short_question_on_another_subject_leaves_the_last_one(pipeline: &AnswerPipeline) {
+    for (first, then, fact) in [
+        (
+            "c koi impulsion export",
+            "le datathon c'était quand",
+            "5 novembre",
+        ),
+        ("c koi impulsion export", "les assises ia cetait ou", "Caen"),
+        (
+            "c quoi impulsion conseil",
+            "et impulsion export c combien max",
+            "75 000",
+        ),
+        ("c quoi le datalab", "et normandie incubation c ou", "Caen"),
+    ] {
+        let (_, reply) = after_an_answer(pipeline, first, then).await;
+        assert_eq!(
+            reply.kind,
+            AnswerKind::Extractive,
+            "{then}: {}",
+            reply.answer
+        );
+        assert!(reply.answer.contains(fact), "{then}: {}", reply.answer);
+    }
 }
 
 /// « Bonjour, … » and « merci … » before a question are courtesy, not

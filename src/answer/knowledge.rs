@@ -10,6 +10,7 @@ use super::language::Language;
 use super::reader::SentenceStats;
 use super::semantic::CorpusVectors;
 use super::spelling::Spelling;
+use super::subjects::Subjects;
 use super::{compose, guard, names};
 use crate::corpus::{Passage, SuggestedQuestion};
 use crate::search::{SentenceVectors, WordVectors};
@@ -22,6 +23,8 @@ pub(super) struct Knowledge {
     pub(super) spelling: Arc<Spelling>,
     /// The families of names the documents give (« Impulsion … »).
     pub(super) names: Arc<names::Names>,
+    /// What each section speaks of, to tell a follow-up from a new subject.
+    pub(super) subjects: Arc<Subjects>,
     pub(super) topics: Vec<String>,
     /// The words of the documents' titles, as the index analyses them:
     /// the names of what can be asked about (« Impulsion Export »).
@@ -100,6 +103,7 @@ impl Knowledge {
             title_terms: Arc::new(title_terms),
             spelling: Arc::new(Spelling::new(passages)),
             names: Arc::new(names::Names::new(passages)),
+            subjects: Arc::new(Subjects::new(passages)),
             topics,
             questions,
             passages: Arc::new(quotable),
@@ -121,6 +125,7 @@ impl Knowledge {
             stats: self.stats.clone(),
             spelling: Arc::clone(&self.spelling),
             names: Arc::clone(&self.names),
+            subjects: Arc::clone(&self.subjects),
             topics: self.topics.clone(),
             title_terms: Arc::clone(&self.title_terms),
             questions: self.questions.clone(),

@@ -34,6 +34,7 @@ mod settings;
 pub mod smalltalk;
 pub mod spelling;
 pub mod spoken;
+pub mod subjects;
 pub mod synonyms;
 pub mod text;
 
@@ -504,7 +505,13 @@ impl AnswerPipeline {
         let mut query_vector = None;
         // « Et qui l'a gagné ? » with no conversation before it: what « l' »
         // is, nothing says; answering would be a guess.
-        let reading = if query == message && question::refers_back(message) {
+        let reading = if query == message
+            && question::refers_back(message)
+            && !self
+                .knowledge()
+                .subjects
+                .names_one(&question::content_terms(message))
+        {
             Reading::Nothing
         } else {
             self.read(
@@ -519,7 +526,7 @@ impl AnswerPipeline {
         };
         let turn = match &reading {
             Reading::Answer(found) => Turn {
-                query: topic_of(&found.hit.passage),
+                query: subjects::topic_of(&found.hit.passage),
                 answered: true,
                 quote: Some(found.quote.clone()),
             },
@@ -703,9 +710,16 @@ impl AnswerPipeline {
     /// Folds the previous answer's topic into an elliptic follow-up
     /// (« Et qui l'a gagné ? »), so retrieval knows what « l' » is.
     async fn resolve_follow_up(&self, message: &str, session_id: &str) -> String {
-        let own_terms = question::content_terms(message).len();
+        let own_terms = question::content_terms(message);
         match self.last_turn(session_id).await {
-            Some(previous) if previous.answered && question::is_elliptic(message, own_terms) => {
+            Some(previous)
+                if previous.answered
+                    && question::is_elliptic(message, own_terms.len())
+                    && !self
+                        .knowledge()
+                        .subjects
+                        .moves_on_from(&previous.query, &own_terms) =>
+            {
                 format!("{} {}", previous.query, message)
             }
             _ => message.to_string(),
@@ -1411,13 +1425,6 @@ fn drop_origin(reply: &mut Reply) {
 /// title and its section's heading. The visitor's own first question is a
 /// worse topic: its question words (« c'était où ») pull the follow-up
 /// towards the fact already given, and its misspellings match nothing.
-fn topic_of(passage: &Passage) -> String {
-    match &passage.section {
-        Some(section) => format!("{} {section}", passage.doc_title),
-        None => passage.doc_title.clone(),
-    }
-}
-
 fn elapsed_ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
