@@ -697,6 +697,9 @@ async fn the_kind_of_fact_asked_is_no_word_the_answer_must_hold(pipeline: &Answe
             // The label « a apporté des financements de Bpifrance »: named,
             // not counted; its count is of « acteurs ».
             "la french tech normandie a eu combien de financement de bpifrance",
+            // An hour, which no document gives: « a ouvert une antenne en
+            // janvier 2013 » is a date, not an opening time.
+            "normandie incubation c ouvert a quelle heure",
         ],
     )
     .await;

@@ -1133,9 +1133,12 @@ impl AnswerPipeline {
                     || compose::holds_the_role(span, &found.quote, &question::LEADING);
                 let names_the_days_asked =
                     !question::asks_which_weekdays(&asked_words) || text::names_a_weekday(span);
+                let tells_the_hour_asked =
+                    !question::asks_the_hour(&asked_words) || text::tells_a_time_of_day(span);
                 beside_the_leader
                     && names_the_agent(span)
                     && names_the_days_asked
+                    && tells_the_hour_asked
                     && !compose::only_repeats_the_question(span, message)
                     && !question::dates_the_other_end(period_end, span, &found.quote)
                     && !compose::in_an_aside_not_asked(span, &found.quote, message)

@@ -325,6 +325,7 @@ impl AnswerType {
             || has("annee")
             || date_phrases.iter().any(|p| has_phrase(p))
             || asks_which_weekdays(&tokens)
+            || asks_the_hour(&tokens)
             || tokens.first().is_some_and(|w| *w == "when")
             || has_phrase("what date")
             || has_phrase("which year")
@@ -442,6 +443,7 @@ impl AnswerType {
                     && speaks_of_what_is_counted(question, text)
             }
             Self::Date if asks_which_weekdays(&asked) => text::names_a_weekday(text),
+            Self::Date if asks_the_hour(&asked) => text::tells_a_time_of_day(text),
             Self::Date => {
                 text::date_mentions(text).iter().any(is_new)
                     && says_the_roles_asked(&asked, &fold(text), &EVENTS_ASKED)
@@ -1098,13 +1100,30 @@ pub fn asks_which_weekdays(asked: &[&str]) -> bool {
             && matches!(pair[1], "jours" | "days")
     });
     // « What time does it open on Sundays? » asks an hour.
-    let asks_the_hour = asked.iter().any(|w| {
+    let speaks_of_hours = asked.iter().any(|w| {
         matches!(
             *w,
             "heure" | "heures" | "horaire" | "horaires" | "time" | "hours"
         )
     });
-    (names_a_weekday || which_days) && !asks_the_hour
+    (names_a_weekday || which_days) && !speaks_of_hours
+}
+
+/// Whether a question (folded words) asks a time of day: « c ouvert à
+/// quelle heure ? », « les horaires ? », « what time does it open? ». A
+/// date or the days it is open do not answer it, and the documents may
+/// give none: « Normandie Incubation a ouvert une antenne en janvier
+/// 2013 » is no opening hour.
+pub fn asks_the_hour(asked: &[&str]) -> bool {
+    asked.iter().any(|w| matches!(*w, "horaire" | "horaires"))
+        || asked.windows(2).any(|pair| {
+            matches!(
+                (pair[0], pair[1]),
+                ("quelle" | "quel", "heure" | "heures")
+                    | ("what", "time")
+                    | ("opening", "hours" | "times")
+            )
+        })
 }
 
 /// Counted nouns that any count of people, members or times answers: « ya
@@ -2367,6 +2386,33 @@ mod tests {
         // An hour is asked, which the days do not tell.
         let hour = ["what", "time", "does", "it", "open", "on", "sundays"];
         assert!(!asks_which_weekdays(&hour));
+    }
+
+    #[test]
+    fn an_hour_is_answered_by_a_time_of_day_only() {
+        let opening = "Il est ouvert du mardi au dimanche.";
+        let opened = "Il a ouvert une antenne à Cherbourg en janvier 2013.";
+        let hours = "Il est ouvert de 10 h à 18 h, et jusqu'à 20h30 le jeudi.";
+        for asked in [
+            "normandie incubation c ouvert a quelle heure",
+            "les horaires de l'atrium ?",
+            "what time does the exhibition open",
+            "what are the opening hours",
+        ] {
+            assert_eq!(AnswerType::of(asked), AnswerType::Date, "{asked}");
+            assert!(AnswerType::Date.is_answered_by(hours, asked), "{asked}");
+            assert!(!AnswerType::Date.is_answered_by(opened, asked), "{asked}");
+            assert!(!AnswerType::Date.is_answered_by(opening, asked), "{asked}");
+        }
+        // A date is still answered by a date.
+        assert!(AnswerType::Date.is_answered_by(opened, "ça a ouvert quand ?"));
+        assert!(!asks_the_hour(&[
+            "combien",
+            "d",
+            "heures",
+            "de",
+            "formation"
+        ]));
     }
 
     #[test]

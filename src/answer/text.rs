@@ -79,6 +79,18 @@ pub fn names_a_weekday(text: &str) -> bool {
     words(&fold(text)).any(|w| WEEKDAYS.contains(&w))
 }
 
+static TIME_OF_DAY: LazyLock<Regex> = LazyLock::new(|| {
+    literal_regex(
+        r"(?i)\b(?:[01]?\d|2[0-3])\s?(?:h|heures?)(?:\s?[0-5]\d)?\b|\b(?:[01]?\d|2[0-3]):[0-5]\d\b|\b(?:midi|minuit|noon|midnight)\b|\b(?:1[0-2]|0?\d)\s?(?:am|pm)\b",
+    )
+});
+
+/// Whether `text` tells a time of day (« de 10 h à 18 h », « 9h30 »,
+/// « midi »): what « à quelle heure ? » asks, which a date does not tell.
+pub fn tells_a_time_of_day(text: &str) -> bool {
+    TIME_OF_DAY.is_match(text)
+}
+
 /// French month names, folded.
 pub const MONTHS: [&str; 12] = [
     "janvier",
@@ -806,6 +818,22 @@ pub fn counts_of(tokens: &[&str], noun: &str) -> Vec<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn times_of_day_are_clock_times_not_counts_of_hours() {
+        for told in [
+            "de 10 h à 18 h",
+            "dès 9h30",
+            "à 14:00",
+            "jusqu'à midi",
+            "at 6 pm",
+        ] {
+            assert!(tells_a_time_of_day(told), "{told}");
+        }
+        for not_told in ["le 7 mars 2019", "du mardi au dimanche", "en 2 ans", "25 %"] {
+            assert!(!tells_a_time_of_day(not_told), "{not_told}");
+        }
+    }
     use super::*;
 
     #[test]
