@@ -74,6 +74,16 @@ async fn a_short_question_on_another_subject_leaves_the_last_one(pipeline: &Answ
         );
         assert!(reply.answer.contains(fact), "{then}: {}", reply.answer);
     }
+    // « et pour l'europe ? » asks about the export aid, whose page never
+    // says « Europe »; it points back and asks nothing of its own, so it
+    // is not answered with the European project of the newsletter.
+    let (_, reply) =
+        after_an_answer(pipeline, "c koi impulsion export", "et pour l'europe ?").await;
+    assert!(
+        reply.sources.iter().all(|s| s.title == "Impulsion Export"),
+        "{}",
+        reply.answer
+    );
 }
 
 /// « Bonjour, … » and « merci … » before a question are courtesy, not

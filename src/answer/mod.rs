@@ -711,14 +711,21 @@ impl AnswerPipeline {
     /// (« Et qui l'a gagné ? »), so retrieval knows what « l' » is.
     async fn resolve_follow_up(&self, message: &str, session_id: &str) -> String {
         let own_terms = question::content_terms(message);
+        // « et pour l'europe ? » after Impulsion Export asks about the
+        // export aid, though the aid's page never says « Europe »: a
+        // message that points back and asks no kind of fact of its own
+        // stays with the topic whatever it names.
+        let bare_pointer =
+            question::refers_back(message) && AnswerType::of(message) == AnswerType::Open;
         match self.last_turn(session_id).await {
             Some(previous)
                 if previous.answered
                     && question::is_elliptic(message, own_terms.len())
-                    && !self
-                        .knowledge()
-                        .subjects
-                        .moves_on_from(&previous.query, &own_terms) =>
+                    && (bare_pointer
+                        || !self
+                            .knowledge()
+                            .subjects
+                            .moves_on_from(&previous.query, &own_terms)) =>
             {
                 format!("{} {}", previous.query, message)
             }
