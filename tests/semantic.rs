@@ -44,6 +44,26 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     a_follow_up_after_an_acknowledgement_keeps_the_answer_s_topic(&pipeline).await;
     a_greeting_or_thanks_before_a_question_changes_nothing(&pipeline).await;
     a_short_question_on_another_subject_leaves_the_last_one(&pipeline).await;
+    a_short_question_that_names_nothing_follows_the_answer(&pipeline).await;
+}
+
+/// Two words of its own and no subject's name: « le montant du prix ? »
+/// after the datathon asks the datathon's prize, which the documents do
+/// not give; read alone it was answered with a consultant's daily rate
+/// from Impulsion Conseil. « what is the interest rate? » after Impulsion
+/// Développement asks that loan's rate.
+async fn a_short_question_that_names_nothing_follows_the_answer(pipeline: &AnswerPipeline) {
+    let (_, reply) =
+        after_an_answer(pipeline, "qui a gagné le datathon", "le montant du prix ?").await;
+    assert_eq!(reply.kind, AnswerKind::NoAnswer, "{}", reply.answer);
+    let (_, reply) = after_an_answer(
+        pipeline,
+        "What is Impulsion Développement?",
+        "what is the interest rate?",
+    )
+    .await;
+    assert_eq!(reply.kind, AnswerKind::Extractive, "{}", reply.answer);
+    assert!(reply.answer.contains("zéro"), "{}", reply.answer);
 }
 
 /// After an answer, a short question that names a subject the answer's

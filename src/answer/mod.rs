@@ -717,10 +717,17 @@ impl AnswerPipeline {
         // stays with the topic whatever it names.
         let bare_pointer =
             question::refers_back(message) && AnswerType::of(message) == AnswerType::Open;
+        let subjects = &self.knowledge().subjects;
+        let short_and_unnamed = own_terms
+            .iter()
+            .filter(|t| !question::ENGLISH_GRAMMAR.contains(&t.as_str()))
+            .count()
+            <= SHORT_FOLLOW_UP
+            && !subjects.names_one(&own_terms);
         match self.last_turn(session_id).await {
             Some(previous)
                 if previous.answered
-                    && question::is_elliptic(message, own_terms.len())
+                    && (question::is_elliptic(message, own_terms.len()) || short_and_unnamed)
                     && (bare_pointer
                         || !self
                             .knowledge()
@@ -1435,6 +1442,10 @@ fn drop_origin(reply: &mut Reply) {
 /// title and its section's heading. The visitor's own first question is a
 /// worse topic: its question words (« c'était où ») pull the follow-up
 /// towards the fact already given, and its misspellings match nothing.
+/// At most this many words of its own, none of them a subject's name,
+/// and a message after an answer follows it up.
+const SHORT_FOLLOW_UP: usize = 2;
+
 fn elapsed_ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }

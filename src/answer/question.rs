@@ -1558,7 +1558,7 @@ pub fn refers_back(question: &str) -> bool {
 
 /// English words that carry grammar, not a subject (« a » is left out:
 /// folded, it is the French « à », which the analyzer already drops).
-pub(super) const ENGLISH_GRAMMAR: [&str; 44] = [
+pub const ENGLISH_GRAMMAR: [&str; 44] = [
     "the", "an", "is", "are", "was", "were", "be", "does", "do", "did", "can", "could", "will",
     "would", "what", "when", "where", "who", "which", "why", "how", "much", "many", "of", "to",
     "in", "for", "and", "or", "at", "by", "i", "you", "we", "it", "its", "they", "them", "their",
