@@ -84,6 +84,12 @@ async fn a_short_question_on_another_subject_leaves_the_last_one(pipeline: &Answ
             "75 000",
         ),
         ("c quoi le datalab", "et normandie incubation c ou", "Caen"),
+        // A name of words every document says still names one thing.
+        (
+            "Qui a organisé le Forum Santé pour Tous ?",
+            "ad normandie c ou",
+            "Colombelles",
+        ),
     ] {
         let (_, reply) = after_an_answer(pipeline, first, then).await;
         assert_eq!(

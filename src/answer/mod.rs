@@ -510,7 +510,7 @@ impl AnswerPipeline {
             && !self
                 .knowledge()
                 .subjects
-                .names_one(&question::content_terms(message))
+                .names_one(message, &question::content_terms(message))
         {
             Reading::Nothing
         } else {
@@ -723,16 +723,17 @@ impl AnswerPipeline {
             .filter(|t| !question::ENGLISH_GRAMMAR.contains(&t.as_str()))
             .count()
             <= SHORT_FOLLOW_UP
-            && !subjects.names_one(&own_terms);
+            && !subjects.names_one(message, &own_terms);
         match self.last_turn(session_id).await {
             Some(previous)
                 if previous.answered
                     && (question::is_elliptic(message, own_terms.len()) || short_and_unnamed)
                     && (bare_pointer
-                        || !self
-                            .knowledge()
-                            .subjects
-                            .moves_on_from(&previous.query, &own_terms)) =>
+                        || !self.knowledge().subjects.moves_on_from(
+                            &previous.query,
+                            message,
+                            &own_terms,
+                        )) =>
             {
                 format!("{} {}", previous.query, message)
             }

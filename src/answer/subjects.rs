@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::question::ENGLISH_GRAMMAR;
+use super::text::spaced_words;
 use crate::corpus::Passage;
 use crate::search;
 
@@ -31,6 +32,12 @@ pub struct Subjects {
     /// (« montant », « durée ») names no subject: « ok et le montant max ? »
     /// follows up.
     name_words: HashSet<String>,
+    /// Names of two words or more, folded and spaced (« ad normandie »,
+    /// « normandie numerique »): made of words every document says, they
+    /// still name one thing.
+    names: HashSet<String>,
+    /// The folded, spaced text of every section, by topic.
+    text_of: HashMap<String, String>,
 }
 
 impl Subjects {
@@ -38,9 +45,20 @@ impl Subjects {
     /// title, heading and sentences.
     pub fn new(passages: &[Passage]) -> Self {
         let mut words_of: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut text_of: HashMap<String, String> = HashMap::new();
         let mut name_words = HashSet::new();
+        let mut names = HashSet::new();
         for passage in passages {
             name_words.extend(search::analyze(&passage.doc_title));
+            names.extend(multi_word_names(&passage.doc_title, 0));
+            for sentence in &passage.sentences {
+                names.extend(multi_word_names(sentence, 1));
+            }
+            let heading = passage.section.as_deref().unwrap_or_default();
+            let section_text = text_of
+                .entry(topic_of(passage))
+                .or_insert_with(|| spaced_words(&format!("{} {heading}", passage.doc_title)));
+            section_text.push_str(spaced_words(&passage.text).trim_start());
             for sentence in &passage.sentences {
                 let capitalised = sentence
                     .split_whitespace()
@@ -76,16 +94,27 @@ impl Subjects {
             words_of,
             documents_saying,
             name_words,
+            names,
+            text_of,
         }
     }
 
     /// Whether a message whose analysed words are `terms` names a subject
     /// that the section of topic `previous` does not speak of. An unknown
     /// topic (a question nothing answered) says nothing: false.
-    pub fn moves_on_from(&self, previous: &str, terms: &[String]) -> bool {
-        let Some(said_before) = self.words_of.get(previous) else {
+    pub fn moves_on_from(&self, previous: &str, message: &str, terms: &[String]) -> bool {
+        let (Some(said_before), Some(text_before)) =
+            (self.words_of.get(previous), self.text_of.get(previous))
+        else {
             return false;
         };
+        if let Some(name) = self
+            .names_in(message)
+            .find(|name| !text_before.contains(name.as_str()))
+        {
+            tracing::debug!(name, previous, "the message names another subject");
+            return true;
+        }
         let new_subject = terms
             .iter()
             .find(|term| self.names_a_subject(term) && !said_before.contains(*term));
@@ -98,8 +127,17 @@ impl Subjects {
     /// Whether `terms` name a subject of the documents at all: « et
     /// impulsion export c combien max » does not point back, whatever its
     /// « et ».
-    pub fn names_one(&self, terms: &[String]) -> bool {
+    pub fn names_one(&self, message: &str, terms: &[String]) -> bool {
         terms.iter().any(|term| self.names_a_subject(term))
+            || self.names_in(message).next().is_some()
+    }
+
+    /// The names of two words or more that `message` holds, spaced.
+    fn names_in<'a>(&'a self, message: &str) -> impl Iterator<Item = &'a String> {
+        let spaced = spaced_words(message);
+        self.names
+            .iter()
+            .filter(move |name| spaced.contains(name.as_str()))
     }
 
     /// A word of a name, said in a few documents. Numbers are left out (« et en 2024 ? »
@@ -117,6 +155,43 @@ impl Subjects {
                 .is_some_and(|&documents| documents <= MOST_DOCUMENTS_OF_A_SUBJECT)
     }
 }
+
+/// The names of two capitalised words or more in `text`, from its word
+/// `first` on (a sentence's first word is capitalised anyway), folded and
+/// spaced: « géré par l'AD Normandie » gives « ad normandie ». A leading
+/// article is no part of the name, and punctuation ends one (« Rouen,
+/// Caen » is a list).
+fn multi_word_names(text: &str, first: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    let mut close = |run: &mut Vec<&str>| {
+        if run.len() >= 2 {
+            names.push(spaced_words(&run.join(" ")));
+        }
+        run.clear();
+    };
+    for (at, raw) in text.split_whitespace().enumerate() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        let word = word
+            .split_once(['\'', '’'])
+            .map_or(word, |(_, after)| after);
+        let capitalised = at >= first
+            && word.chars().next().is_some_and(char::is_uppercase)
+            && !(run.is_empty() && ARTICLES.contains(&word));
+        if capitalised {
+            run.push(word);
+        } else {
+            close(&mut run);
+        }
+        if raw.ends_with(|c: char| !c.is_alphanumeric()) {
+            close(&mut run);
+        }
+    }
+    close(&mut run);
+    names
+}
+
+const ARTICLES: [&str; 4] = ["Le", "La", "Les", "The"];
 
 /// The topic a follow-up to an answer from `passage` is searched with:
 /// the document's title and the section's heading.
@@ -174,19 +249,25 @@ mod tests {
         ])
     }
 
-    fn terms(message: &str) -> Vec<String> {
-        crate::answer::question::content_terms(message)
+    fn moves(subjects: &Subjects, previous: &str, message: &str) -> bool {
+        let terms = crate::answer::question::content_terms(message);
+        subjects.moves_on_from(previous, message, &terms)
+    }
+
+    fn names(subjects: &Subjects, message: &str) -> bool {
+        let terms = crate::answer::question::content_terms(message);
+        subjects.names_one(message, &terms)
     }
 
     #[test]
     fn a_name_the_last_section_does_not_say_moves_on() {
         let subjects = subjects();
         let after_export = "Impulsion Export Montant";
-        assert!(subjects.moves_on_from(after_export, &terms("le datathon c'était quand")));
-        assert!(subjects.moves_on_from(after_export, &terms("et l'atrium c ou")));
+        assert!(moves(&subjects, after_export, "le datathon c'était quand"));
+        assert!(moves(&subjects, after_export, "et l'atrium c ou"));
         // Another section of the same document is another subject too.
-        assert!(subjects.moves_on_from("Newsletter Forum", &terms("et le datathon ?")));
-        assert!(!subjects.moves_on_from("Newsletter Datathon", &terms("et le datathon ?")));
+        assert!(moves(&subjects, "Newsletter Forum", "et le datathon ?"));
+        assert!(!moves(&subjects, "Newsletter Datathon", "et le datathon ?"));
     }
 
     #[test]
@@ -194,23 +275,58 @@ mod tests {
         let subjects = subjects();
         let after_export = "Impulsion Export Montant";
         // « réuni » is said in one document only, but names nothing.
-        assert!(!subjects.moves_on_from(after_export, &terms("ça a réuni combien ?")));
-        assert!(!subjects.moves_on_from(after_export, &terms("et en 2025 ?")));
-        assert!(!subjects.moves_on_from(after_export, &terms("how much can i get")));
+        assert!(!moves(&subjects, after_export, "ça a réuni combien ?"));
+        assert!(!moves(&subjects, after_export, "et en 2025 ?"));
+        assert!(!moves(&subjects, after_export, "how much can i get"));
         // A word of every document is no subject.
-        assert!(!subjects.moves_on_from(after_export, &terms("et en normandie ?")));
+        assert!(!moves(&subjects, after_export, "et en normandie ?"));
+    }
+
+    #[test]
+    fn a_name_of_common_words_names_one_thing() {
+        let subjects = Subjects::new(&[
+            section(
+                "export",
+                "Impulsion Export",
+                "Le dispositif",
+                "Il est géré par l'AD Normandie, avec la Région Normandie.",
+            ),
+            section(
+                "news",
+                "Newsletter",
+                "Forum",
+                "Le forum de la Région Normandie a réuni des soignants.",
+            ),
+            section(
+                "agency",
+                "AD Normandie, l'agence",
+                "Siège",
+                "Son siège est à Colombelles, en Normandie.",
+            ),
+        ]);
+        assert!(moves(&subjects, "Newsletter Forum", "ad normandie c ou"));
+        assert!(!moves(
+            &subjects,
+            "Impulsion Export Le dispositif",
+            "ad normandie c ou"
+        ));
+        assert!(names(&subjects, "l'ad normandie c quoi"));
+        assert_eq!(
+            multi_word_names("Le DataLab Normandie, Rouen, Caen et Le Havre", 0),
+            vec![" datalab normandie "]
+        );
     }
 
     #[test]
     fn an_unknown_previous_topic_says_nothing() {
         let subjects = subjects();
-        assert!(!subjects.moves_on_from("Inconnu", &terms("le datathon c'était quand")));
+        assert!(!moves(&subjects, "Inconnu", "le datathon c'était quand"));
     }
 
     #[test]
     fn a_message_that_names_a_subject_does_not_point_back() {
         let subjects = subjects();
-        assert!(subjects.names_one(&terms("et impulsion export c combien max")));
-        assert!(!subjects.names_one(&terms("et c plafonné à combien ?")));
+        assert!(names(&subjects, "et impulsion export c combien max"));
+        assert!(!names(&subjects, "et c plafonné à combien ?"));
     }
 }
