@@ -729,11 +729,7 @@ impl AnswerPipeline {
                 if previous.answered
                     && (question::is_elliptic(message, own_terms.len()) || short_and_unnamed)
                     && (bare_pointer
-                        || !self.knowledge().subjects.moves_on_from(
-                            &previous.query,
-                            message,
-                            &own_terms,
-                        )) =>
+                        || !subjects.moves_on_from(&previous.query, message, &own_terms)) =>
             {
                 format!("{} {}", previous.query, message)
             }
@@ -1439,10 +1435,6 @@ fn drop_origin(reply: &mut Reply) {
     }
 }
 
-/// What a follow-up to an answer from `passage` is about: its document's
-/// title and its section's heading. The visitor's own first question is a
-/// worse topic: its question words (« c'était où ») pull the follow-up
-/// towards the fact already given, and its misspellings match nothing.
 /// At most this many words of its own, none of them a subject's name,
 /// and a message after an answer follows it up.
 const SHORT_FOLLOW_UP: usize = 2;

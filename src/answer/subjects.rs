@@ -194,7 +194,10 @@ fn multi_word_names(text: &str, first: usize) -> Vec<String> {
 const ARTICLES: [&str; 4] = ["Le", "La", "Les", "The"];
 
 /// The topic a follow-up to an answer from `passage` is searched with:
-/// the document's title and the section's heading.
+/// the document's title and the section's heading. The visitor's own
+/// first question is a worse topic: its question words (« c'était où »)
+/// pull the follow-up towards the fact already given, and its
+/// misspellings match nothing.
 pub fn topic_of(passage: &Passage) -> String {
     match &passage.section {
         Some(section) => format!("{} {section}", passage.doc_title),
