@@ -45,6 +45,42 @@ async fn visitors_are_answered_in_their_own_words_and_refused_when_the_documents
     a_greeting_or_thanks_before_a_question_changes_nothing(&pipeline).await;
     a_short_question_on_another_subject_leaves_the_last_one(&pipeline).await;
     a_short_question_that_names_nothing_follows_the_answer(&pipeline).await;
+    an_aid_described_is_read_as_the_programme_it_describes(&pipeline).await;
+}
+
+/// Visitors describe the aid they mean instead of naming it. Each of these
+/// was refused when read alone; each is now read with the programme whose
+/// page is nearest it, and answered from it.
+async fn an_aid_described_is_read_as_the_programme_it_describes(pipeline: &AnswerPipeline) {
+    for (message, programme) in [
+        (
+            "ya une aide pour exposer sur un salon a l etranger ?",
+            "Impulsion Export",
+        ),
+        (
+            "pret de la region pour racheter une entreprise ca marche ?",
+            "Impulsion Développement",
+        ),
+    ] {
+        let reply = assert_answered(pipeline, message).await;
+        assert_eq!(reply.sources[0].title, programme, "{message}");
+    }
+    // The programme that fits leaves the visitor's trade out: its
+    // exclusion is shown, as what the documents say, not the programme.
+    let reply = ask(
+        pipeline,
+        "I run an insurance agency and want a consultant to rework our strategy, is there a grant?",
+    )
+    .await;
+    assert_shows_only_the_closest_passage(&reply);
+    assert!(reply.answer.contains("l'assurance"), "{}", reply.answer);
+    // A fact asked of an aid described by words no page says: its aid
+    // words alone would choose the page that speaks most of subsidies.
+    assert_refused(
+        pipeline,
+        "la subvention pour les panneaux solaires c combien mini",
+    )
+    .await;
 }
 
 /// Two words of its own and no subject's name: « le montant du prix ? »

@@ -19,6 +19,7 @@
 
 mod compose;
 pub mod decision;
+pub mod described;
 pub mod generative;
 pub mod grounding;
 pub mod guard;
@@ -122,6 +123,14 @@ enum Reading {
     Related(Found, Vec<String>),
     /// Nothing on the subject.
     Nothing,
+}
+
+/// What a question that describes an aid instead of naming it is read as.
+enum AidDescribed {
+    /// The question, prefixed with the title of the document it describes.
+    Named(String),
+    /// That document's sentence that excludes what the visitor told.
+    Excluded(Box<Found>),
 }
 
 /// Without the learned decision: from this cosine similarity, the closest
@@ -500,12 +509,22 @@ impl AnswerPipeline {
             }
             small_talk_read = Some(nearest);
         }
-        let query = self.resolve_follow_up(message, session_id).await;
+        let mut query = self.resolve_follow_up(message, session_id).await;
+        let mut excluded = None;
+        if query == message {
+            match self.aid_described(message).await {
+                Some(AidDescribed::Named(named)) => query = named,
+                Some(AidDescribed::Excluded(exclusion)) => excluded = Some(*exclusion),
+                None => {}
+            }
+        }
         let mut considered = Vec::new();
         let mut query_vector = None;
         // « Et qui l'a gagné ? » with no conversation before it: what « l' »
         // is, nothing says; answering would be a guess.
-        let reading = if query == message
+        let reading = if let Some(exclusion) = excluded {
+            Reading::Related(exclusion, Vec::new())
+        } else if query == message
             && question::refers_back(message)
             && !self
                 .knowledge()
@@ -735,6 +754,84 @@ impl AnswerPipeline {
             }
             _ => message.to_string(),
         }
+    }
+
+    /// What a question that describes an aid instead of naming it
+    /// (« l'aide pour payer un consultant, c combien max ») is read as:
+    /// see [`described`]. `None` when the message asks for no aid, names
+    /// one by its name, or describes no document clearly.
+    async fn aid_described(&self, message: &str) -> Option<AidDescribed> {
+        let knowledge = self.knowledge();
+        let vectors = knowledge.vectors.as_ref()?;
+        if !described::asks_for_an_aid(message) || knowledge.subjects.names_a_name(message) {
+            return None;
+        }
+        // What the visitor tells in words the documents do not use (an
+        // English « insurance ») is read by the corpus words near it in
+        // meaning, embedded with the question in one job.
+        let terms = question::content_terms(message);
+        let unknown = semantic::words_to_embed(message, &terms, knowledge.words.as_deref());
+        let mut inputs = vec![Input::Query(message.to_string())];
+        inputs.extend(unknown.iter().map(|(_, word)| semantic::word_input(word)));
+        let mut embedded = self.engine.embed(inputs).await.ok()?.into_iter();
+        let question = embedded.next()?;
+        let unknown_vectors: Vec<Vec<f32>> = embedded.collect();
+        let document = described::document_described(vectors, &knowledge.passages, &question)
+            .filter(|document| !described::names_the_title(message, &document.doc_title))?;
+        let near = semantic::near_words(
+            &terms,
+            knowledge.words.as_deref(),
+            unknown.iter().map(|(term, _)| term).zip(&unknown_vectors),
+        );
+        // Words said in few documents tell what the visitor needs. A
+        // question that asks a fact of the aid (an amount, a count, a
+        // rule) is read with a document only if it says one of them
+        // (« export » for « l aide export on peut partir a cb »): else its
+        // aid words alone may have chosen it, and « la subvention pour les
+        // panneaux solaires c combien mini » got Impulsion Conseil's
+        // ceiling. An open one (« le prêt pour acheter des machines ? »)
+        // gets the document's description, which names the programme, and
+        // visitors' words are seldom the documents' (« machines »,
+        // « matériels »).
+        let told: HashSet<String> = terms
+            .iter()
+            .chain(near.values().flatten())
+            .filter(|term| knowledge.subjects.is_said_in_few_documents(term))
+            .cloned()
+            .collect();
+        let says_what_is_told = described::says_any(&knowledge.passages, document, &told);
+        let told_of_their_case: HashSet<String> = told
+            .into_iter()
+            .filter(|term| !knowledge.title_terms.contains(term))
+            .collect();
+        let exclusion =
+            described::exclusion_of(&knowledge.passages, &document.doc_id, &told_of_their_case);
+        let answer_type = AnswerType::of(message);
+        tracing::debug!(
+            document = %document.doc_title,
+            ?told_of_their_case,
+            excluded = exclusion.is_some(),
+            says_what_is_told,
+            "the aid described"
+        );
+        if exclusion.is_none() && answer_type != AnswerType::Open && !says_what_is_told {
+            return None;
+        }
+        Some(match exclusion {
+            Some((passage, sentence)) => AidDescribed::Excluded(Box::new(Found {
+                hit: Hit {
+                    passage: passage.clone(),
+                    score: 0.0,
+                    snippet_html: String::new(),
+                },
+                quote: sentence.to_string(),
+                score: 0.0,
+                answer_type,
+                counted: None,
+                told_as: Vec::new(),
+            })),
+            None => AidDescribed::Named(format!("{} {message}", document.doc_title)),
+        })
     }
 
     /// Retrieval, re-ranking and abstention: the passage and sentences that

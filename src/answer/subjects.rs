@@ -128,8 +128,21 @@ impl Subjects {
     /// impulsion export c combien max » does not point back, whatever its
     /// « et ».
     pub fn names_one(&self, message: &str, terms: &[String]) -> bool {
-        terms.iter().any(|term| self.names_a_subject(term))
-            || self.names_in(message).next().is_some()
+        terms.iter().any(|term| self.names_a_subject(term)) || self.names_a_name(message)
+    }
+
+    /// Whether `term` (as the index analyses words) is said in a few
+    /// documents only: « assurance », not « entreprise ».
+    pub fn is_said_in_few_documents(&self, term: &str) -> bool {
+        self.documents_saying
+            .get(term)
+            .is_some_and(|&documents| documents <= MOST_DOCUMENTS_OF_A_SUBJECT)
+    }
+
+    /// Whether `message` names something by a name of two words or more
+    /// (« impulsion conseil », « ad normandie »).
+    pub fn names_a_name(&self, message: &str) -> bool {
+        self.names_in(message).next().is_some()
     }
 
     /// The names of two words or more that `message` holds, spaced.
