@@ -100,32 +100,31 @@ pub fn exclusion_of<'a>(
     doc_id: &str,
     told: &HashSet<String>,
 ) -> Option<(&'a Passage, &'a str)> {
-    let document: Vec<&Passage> = passages.iter().filter(|p| p.doc_id == doc_id).collect();
     let mut said_elsewhere: HashSet<String> = HashSet::new();
-    for passage in &document {
+    let mut exclusions: Vec<(&'a Passage, &'a str, Vec<String>)> = Vec::new();
+    for passage in passages.iter().filter(|p| p.doc_id == doc_id) {
         said_elsewhere.extend(search::analyze(&passage.doc_title));
         for sentence in &passage.sentences {
             let spaced = spaced_words(sentence);
             let kept = match excluded_part(sentence) {
-                Some(part) => spaced.replacen(&part, " ", 1),
+                Some(part) => {
+                    let kept = spaced.replacen(&part, " ", 1);
+                    exclusions.push((passage, sentence, search::analyze(&part)));
+                    kept
+                }
                 None => spaced,
             };
             said_elsewhere.extend(search::analyze(&kept));
         }
     }
-    document.into_iter().find_map(|passage| {
-        passage
-            .sentences
-            .iter()
-            .find(|sentence| {
-                excluded_part(sentence).is_some_and(|part| {
-                    search::analyze(&part)
-                        .iter()
-                        .any(|term| told.contains(term) && !said_in(&said_elsewhere, term))
-                })
-            })
-            .map(|sentence| (passage, sentence.as_str()))
-    })
+    exclusions
+        .into_iter()
+        .find(|(_, _, excluded)| {
+            excluded
+                .iter()
+                .any(|term| told.contains(term) && !said_in(&said_elsewhere, term))
+        })
+        .map(|(passage, sentence, _)| (passage, sentence))
 }
 
 /// Whether `terms` hold `term`, or a word of three letters or more that

@@ -162,10 +162,7 @@ impl Subjects {
             && !term.bytes().all(|b| b.is_ascii_digit())
             && !ENGLISH_GRAMMAR.contains(&term)
             && self.name_words.contains(term)
-            && self
-                .documents_saying
-                .get(term)
-                .is_some_and(|&documents| documents <= MOST_DOCUMENTS_OF_A_SUBJECT)
+            && self.is_said_in_few_documents(term)
     }
 }
 
